@@ -1,0 +1,262 @@
+/* proto.c: encode and decode tend wire frames (newline-delimited JSON). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "util.h"
+
+static json_t *
+proto_base(json_int_t id)
+{
+	return json_pack("{s:i,s:I}", "v", PROTO_VERSION, "id", id);
+}
+
+json_t *
+proto_request_new(json_int_t id, const char *cmd, json_t *args)
+{
+	json_t	*m = proto_base(id);
+
+	json_object_set_new(m, "cmd", json_string(cmd));
+	json_object_set_new(m, "args", args != NULL ? args : json_object());
+	return m;
+}
+
+json_t *
+proto_reply_ok(json_int_t id, json_t *result)
+{
+	json_t	*m = proto_base(id);
+
+	json_object_set_new(m, "ok", json_true());
+	json_object_set_new(m, "result",
+	    result != NULL ? result : json_object());
+	return m;
+}
+
+json_t *
+proto_reply_error(json_int_t id, const char *code, const char *fmt, ...)
+{
+	json_t	*m = proto_base(id);
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	json_object_set_new(m, "ok", json_false());
+	json_object_set_new(m, "error",
+	    json_pack("{s:s,s:s}", "code", code, "message", msg));
+	free(msg);
+	return m;
+}
+
+json_t *
+proto_event_new(json_int_t id, json_t *event)
+{
+	json_t	*m = proto_base(id);
+
+	json_object_set_new(m, "event", event);
+	return m;
+}
+
+char *
+proto_encode(const json_t *m, size_t *lenp)
+{
+	char	*s;
+	size_t	 len;
+
+	s = json_dumps(m, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (s == NULL)
+		return NULL;
+	len = strlen(s);
+	if (len + 1 > PROTO_MAX_MSG) {
+		free(s);
+		return NULL;
+	}
+	s = xreallocarray(s, len + 2, 1);
+	s[len] = '\n';
+	s[len + 1] = '\0';
+	*lenp = len + 1;
+	return s;
+}
+
+static json_t *
+proto_parse(const char *line, size_t len, char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*m;
+
+	m = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (m == NULL) {
+		snprintf(err, errlen, "invalid JSON at column %d: %s",
+		    jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(m)) {
+		json_decref(m);
+		snprintf(err, errlen, "message is not a JSON object");
+		return NULL;
+	}
+	return m;
+}
+
+int
+proto_decode_request(const char *line, size_t len, json_t **mp,
+    struct proto_request *req, const char **code, char *err, size_t errlen)
+{
+	json_t	*m, *v, *id, *cmd, *args;
+
+	memset(req, 0, sizeof *req);
+	*mp = NULL;
+	*code = PROTO_E_BAD_REQUEST;
+	if (len >= PROTO_MAX_MSG) {
+		*code = PROTO_E_TOO_LARGE;
+		snprintf(err, errlen, "message longer than %d bytes",
+		    PROTO_MAX_MSG);
+		return -1;
+	}
+	if ((m = proto_parse(line, len, err, errlen)) == NULL)
+		return -1;
+	*mp = m;
+	id = json_object_get(m, "id");
+	if (json_is_integer(id))
+		req->id = json_integer_value(id);
+	v = json_object_get(m, "v");
+	if (!json_is_integer(v)) {
+		snprintf(err, errlen, "missing protocol version \"v\"");
+		return -1;
+	}
+	if (json_integer_value(v) != PROTO_VERSION) {
+		*code = PROTO_E_VERSION;
+		snprintf(err, errlen, "protocol version %lld not supported "
+		    "(this tendd speaks %d)", (long long)json_integer_value(v),
+		    PROTO_VERSION);
+		return -1;
+	}
+	if (!json_is_integer(id)) {
+		snprintf(err, errlen, "missing integer request \"id\"");
+		return -1;
+	}
+	cmd = json_object_get(m, "cmd");
+	if (!json_is_string(cmd)) {
+		snprintf(err, errlen, "missing string \"cmd\"");
+		return -1;
+	}
+	args = json_object_get(m, "args");
+	if (args == NULL) {
+		args = json_object();
+		json_object_set_new(m, "args", args);
+	} else if (!json_is_object(args)) {
+		snprintf(err, errlen, "\"args\" must be an object");
+		return -1;
+	}
+	req->cmd = json_string_value(cmd);
+	req->args = args;
+	*code = NULL;
+	return 0;
+}
+
+int
+proto_decode_reply(const char *line, size_t len, json_t **mp,
+    struct proto_reply *rep, char *err, size_t errlen)
+{
+	json_t	*m, *v, *id, *ok, *e, *code, *msg;
+
+	memset(rep, 0, sizeof *rep);
+	*mp = NULL;
+	if ((m = proto_parse(line, len, err, errlen)) == NULL)
+		return -1;
+	*mp = m;
+	v = json_object_get(m, "v");
+	id = json_object_get(m, "id");
+	if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION) {
+		snprintf(err, errlen, "reply has an unsupported protocol "
+		    "version");
+		return -1;
+	}
+	if (!json_is_integer(id)) {
+		snprintf(err, errlen, "reply has no id");
+		return -1;
+	}
+	rep->id = json_integer_value(id);
+	if ((e = json_object_get(m, "event")) != NULL) {
+		rep->is_event = true;
+		rep->ok = true;
+		rep->result = e;
+		return 0;
+	}
+	ok = json_object_get(m, "ok");
+	if (!json_is_boolean(ok)) {
+		snprintf(err, errlen, "reply has no \"ok\"");
+		return -1;
+	}
+	rep->ok = json_is_true(ok);
+	if (rep->ok) {
+		rep->result = json_object_get(m, "result");
+		return 0;
+	}
+	e = json_object_get(m, "error");
+	code = json_object_get(e, "code");
+	msg = json_object_get(e, "message");
+	if (!json_is_string(code) || !json_is_string(msg)) {
+		snprintf(err, errlen, "error reply without code and message");
+		return -1;
+	}
+	rep->error = e;
+	rep->code = json_string_value(code);
+	rep->message = json_string_value(msg);
+	return 0;
+}
+
+void
+proto_buf_init(struct proto_buf *b)
+{
+	memset(b, 0, sizeof *b);
+}
+
+void
+proto_buf_free(struct proto_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof *b);
+}
+
+void
+proto_buf_push(struct proto_buf *b, const void *data, size_t n)
+{
+	if (b->off > 0 && b->off == b->len)
+		b->off = b->len = 0;
+	if (b->len + n + 1 > b->cap) {
+		if (b->off > 0) {
+			memmove(b->data, b->data + b->off, b->len - b->off);
+			b->len -= b->off;
+			b->off = 0;
+		}
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap == 0 ? 4096 : b->cap * 2;
+		b->data = xreallocarray(b->data, b->cap, 1);
+	}
+	memcpy(b->data + b->len, data, n);
+	b->len += n;
+}
+
+int
+proto_buf_line(struct proto_buf *b, char **line, size_t *len)
+{
+	char	*start = b->data + b->off, *nl;
+	size_t	 avail = b->len - b->off;
+
+	if (avail == 0)
+		return 0;
+	nl = memchr(start, '\n', avail);
+	if (nl == NULL)
+		return avail >= PROTO_MAX_MSG ? -1 : 0;
+	if ((size_t)(nl - start) + 1 > PROTO_MAX_MSG)
+		return -1;
+	*nl = '\0';
+	*line = start;
+	*len = (size_t)(nl - start);
+	b->off += *len + 1;
+	return 1;
+}
