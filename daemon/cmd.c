@@ -1,0 +1,630 @@
+/*
+ * cmd.c: the control commands (docs/protocol.md), one table row each, and
+ * waiters: a reply held until every target instance reaches its goal.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "cmd.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+enum wait_goal {
+	GOAL_START,
+	GOAL_RESTART,
+	GOAL_STOP,
+	GOAL_EXIT,
+};
+
+struct waiter;
+
+/* One target of a waiter, linked into its instance's list until done. */
+struct waitref {
+	struct waiter	 *w;
+	struct svc	 *svc;		/* NULL once done */
+	struct waitref	 *next;		/* in the instance's list */
+	struct waitref	**prevp;
+	unsigned	  spawns0;	/* spawn count when asked */
+	json_t		 *result;	/* snapshot once done */
+};
+
+struct waiter {
+	TAILQ_ENTRY(waiter)	 entry;	/* in the client's list */
+	struct client		*cl;
+	json_int_t		 id;
+	enum wait_goal		 goal;
+	struct waitref		*refs;
+	size_t			 n;
+	size_t			 remaining;
+	struct event		*timeout;
+};
+
+static struct daemon *
+client_daemon(struct client *cl)
+{
+	return control_daemon(cl->control);
+}
+
+json_t *
+cmd_instance_json(const struct svc *s)
+{
+	const struct conf_program	*cp = s->cp;
+	json_t				*o, *ex = json_null();
+	uint64_t			 now = util_now_mono();
+	int				 st = s->last_exit.status;
+
+	if (s->last_exit.valid) {
+		if (WIFSIGNALED(st))
+			ex = json_pack("{s:i,s:s,s:f}", "signal", WTERMSIG(st),
+			    "signal_name", util_signal_name(WTERMSIG(st)),
+			    "at", (double)s->last_exit.wall / USEC_PER_SEC);
+		else
+			ex = json_pack("{s:i,s:f}", "code", WEXITSTATUS(st),
+			    "at", (double)s->last_exit.wall / USEC_PER_SEC);
+	}
+	o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:o,s:o,s:f,s:i,s:o,s:b,s:o}",
+	    "name", s->name,
+	    "program", cp->name,
+	    "instance", (int)s->index,
+	    "state", svc_state_name(s->state),
+	    "want", s->want_up ? "up" : "down",
+	    "pid", s->pid > 0 ? json_integer(s->pid) : json_null(),
+	    "ppid", s->pid > 0 ? json_integer(getpid()) : json_null(),
+	    "uptime", s->pid > 0 ?
+		(double)(now - s->started) / USEC_PER_SEC : 0.0,
+	    "restarts", (int)s->restarts,
+	    "last_exit", ex,
+	    "daemon", cp->daemon,
+	    "error", s->error != NULL ? json_string(s->error) : json_null());
+	return o;
+}
+
+static json_t *
+cmd_result_json(const struct svc *s, bool ok, bool with_exit)
+{
+	json_t	*o, *inst;
+
+	o = json_pack("{s:s,s:b,s:s,s:o}", "name", s->name, "ok", ok,
+	    "state", svc_state_name(s->state),
+	    "error", s->error != NULL ? json_string(s->error) : json_null());
+	if (with_exit) {
+		inst = cmd_instance_json(s);
+		json_object_set(o, "last_exit",
+		    json_object_get(inst, "last_exit"));
+		json_decref(inst);
+	}
+	return o;
+}
+
+/* Waiters */
+
+static void
+waitref_unlink(struct waitref *r)
+{
+	if (r->svc == NULL)
+		return;
+	if (r->next != NULL)
+		r->next->prevp = r->prevp;
+	*r->prevp = r->next;
+	r->svc = NULL;
+}
+
+static void
+waiter_free(struct waiter *w)
+{
+	size_t	 i;
+
+	for (i = 0; i < w->n; i++) {
+		waitref_unlink(&w->refs[i]);
+		json_decref(w->refs[i].result);
+	}
+	if (w->timeout != NULL)
+		event_free(w->timeout);
+	TAILQ_REMOVE(&w->cl->waiters, w, entry);
+	free(w->refs);
+	free(w);
+}
+
+/* Is the goal reached for this target? *ok says if it was met well. */
+static bool
+waiter_check(const struct waiter *w, const struct waitref *r, bool *ok)
+{
+	const struct svc	*s = r->svc;
+
+	*ok = false;
+	switch (w->goal) {
+	case GOAL_RESTART:
+		if (s->spawns == r->spawns0)
+			return s->state == SVC_STOPPED && !s->want_up;
+		/* FALLTHROUGH */
+	case GOAL_START:
+		switch (s->state) {
+		case SVC_RUNNING:
+			*ok = true;
+			return true;
+		case SVC_EXITED:
+			*ok = s->last_exit.valid &&
+			    svc_exit_success(s->cp, s->last_exit.status);
+			return true;
+		case SVC_FAILED:
+		case SVC_STOPPED:
+			return true;
+		default:
+			return false;
+		}
+	case GOAL_STOP:
+	case GOAL_EXIT:
+		*ok = svc_is_down(s);
+		return *ok;
+	}
+	return false;
+}
+
+static json_t *
+waiter_results(struct waiter *w)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < w->n; i++) {
+		if (w->refs[i].result != NULL)
+			json_array_append(a, w->refs[i].result);
+		else
+			json_array_append_new(a, cmd_result_json(w->refs[i].svc,
+			    false, w->goal == GOAL_EXIT));
+	}
+	return a;
+}
+
+static void
+waiter_finish(struct waiter *w)
+{
+	control_send(w->cl, proto_reply_ok(w->id,
+	    json_pack("{s:o}", "results", waiter_results(w))));
+	waiter_free(w);
+}
+
+/* Mark target r done. Returns true if that completed (and freed) w. */
+static bool
+waitref_done(struct waitref *r, bool ok)
+{
+	struct waiter	*w = r->w;
+
+	r->result = cmd_result_json(r->svc, ok, w->goal == GOAL_EXIT);
+	waitref_unlink(r);
+	if (--w->remaining == 0) {
+		waiter_finish(w);
+		return true;
+	}
+	return false;
+}
+
+static void
+waiter_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct waiter	*w = arg;
+	json_t		*m;
+
+	m = proto_reply_error(w->id, PROTO_E_TIMEOUT, "timed out waiting for "
+	    "%zu of %zu instances", w->remaining, w->n);
+	json_object_set_new(json_object_get(m, "error"), "results",
+	    waiter_results(w));
+	control_send(w->cl, m);
+	waiter_free(w);
+}
+
+/* Hold the reply to request id until every target reaches the goal. */
+static void
+waiter_start(struct client *cl, json_int_t id, enum wait_goal goal,
+    struct svc **v, size_t n, const unsigned *spawns0, uint64_t timeout)
+{
+	struct waiter	*w = xcalloc(1, sizeof *w);
+	struct waitref	*r, **head;
+	struct timeval	 tv;
+	size_t		 i;
+	bool		 ok;
+
+	w->cl = cl;
+	w->id = id;
+	w->goal = goal;
+	w->n = w->remaining = n;
+	w->refs = xcalloc(n, sizeof *w->refs);
+	TAILQ_INSERT_TAIL(&cl->waiters, w, entry);
+	for (i = 0; i < n; i++) {
+		r = &w->refs[i];
+		r->w = w;
+		r->svc = v[i];
+		r->spawns0 = spawns0 != NULL ? spawns0[i] : v[i]->spawns;
+		head = (struct waitref **)&v[i]->waits;
+		r->next = *head;
+		if (r->next != NULL)
+			r->next->prevp = &r->next;
+		r->prevp = head;
+		*head = r;
+	}
+	for (i = 0; i < n; i++) {
+		r = &w->refs[i];
+		if (waiter_check(w, r, &ok) && waitref_done(r, ok))
+			return;
+	}
+	if (n == 0) {
+		waiter_finish(w);
+		return;
+	}
+	if (timeout != 0) {
+		w->timeout = evtimer_new(client_daemon(cl)->base,
+		    waiter_timeout_cb, w);
+		tv.tv_sec = (time_t)(timeout / USEC_PER_SEC);
+		tv.tv_usec = (suseconds_t)(timeout % USEC_PER_SEC);
+		evtimer_add(w->timeout, &tv);
+	}
+}
+
+void
+cmd_svc_changed(struct svc *s)
+{
+	struct waitref	*r, *next;
+	bool		 ok;
+
+	for (r = s->waits; r != NULL; r = next) {
+		next = r->next;
+		if (waiter_check(r->w, r, &ok))
+			waitref_done(r, ok);
+	}
+}
+
+void
+cmd_svc_gone(struct svc *s)
+{
+	struct waitref	*r;
+
+	while ((r = s->waits) != NULL) {
+		waitref_done(r, r->w->goal == GOAL_STOP ||
+		    r->w->goal == GOAL_EXIT);
+	}
+}
+
+void
+cmd_client_gone(struct client *cl)
+{
+	struct waiter	*w;
+
+	while ((w = TAILQ_FIRST(&cl->waiters)) != NULL)
+		waiter_free(w);
+}
+
+/* Argument helpers */
+
+/* Read a non-empty array of strings; reply bad_args and return NULL if not. */
+static json_t *
+cmd_targets(struct client *cl, json_int_t id, json_t *args, const char *key,
+    bool required)
+{
+	json_t	*a = json_object_get(args, key), *e;
+	size_t	 i;
+
+	if (a == NULL && !required)
+		return json_array();
+	if (!json_is_array(a) || (required && json_array_size(a) == 0)) {
+		control_error(cl, id, PROTO_E_BAD_ARGS, "\"%s\" must be a "
+		    "non-empty array of names or patterns", key);
+		return NULL;
+	}
+	json_array_foreach(a, i, e) {
+		if (!json_is_string(e) || json_string_length(e) == 0) {
+			control_error(cl, id, PROTO_E_BAD_ARGS, "\"%s\" must "
+			    "hold non-empty strings", key);
+			return NULL;
+		}
+	}
+	return json_incref(a);
+}
+
+/* Resolve patterns to instances or reply no_such_program. */
+static int
+cmd_select(struct client *cl, json_int_t id, json_t *patterns,
+    bool include_retiring, struct svc ***v, size_t *n)
+{
+	json_t	*unmatched, *m, *e;
+	char	*list = NULL, *tmp;
+	size_t	 i;
+
+	if (daemon_select(client_daemon(cl), patterns, include_retiring, v, n,
+	    &unmatched) == 0)
+		return 0;
+	json_array_foreach(unmatched, i, e) {
+		xasprintf(&tmp, "%s%s'%s'", list != NULL ? list : "",
+		    list != NULL ? ", " : "", json_string_value(e));
+		free(list);
+		list = tmp;
+	}
+	m = proto_reply_error(id, PROTO_E_NO_SUCH_PROGRAM, "no program or "
+	    "instance matches %s", list);
+	json_object_set_new(json_object_get(m, "error"), "patterns",
+	    unmatched);
+	control_send(cl, m);
+	free(list);
+	return -1;
+}
+
+static int
+cmd_bool(struct client *cl, json_int_t id, json_t *args, const char *key,
+    bool def, bool *out)
+{
+	json_t	*v = json_object_get(args, key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_boolean(v)) {
+		control_error(cl, id, PROTO_E_BAD_ARGS, "\"%s\" must be a "
+		    "boolean", key);
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int
+cmd_timeout(struct client *cl, json_int_t id, json_t *args, uint64_t *usec)
+{
+	json_t	*v = json_object_get(args, "timeout");
+
+	*usec = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_number(v) ||
+	    util_seconds_to_usec(json_number_value(v), usec) == -1 ||
+	    *usec == 0) {
+		control_error(cl, id, PROTO_E_BAD_ARGS, "\"timeout\" must be "
+		    "a positive number of seconds");
+		return -1;
+	}
+	return 0;
+}
+
+/* Commands */
+
+static void
+cmd_version(struct client *cl, json_int_t id, json_t *args)
+{
+	control_send(cl, proto_reply_ok(id, json_pack("{s:s,s:i,s:i}",
+	    "version", TEND_VERSION, "protocol", PROTO_VERSION,
+	    "pid", (int)getpid())));
+}
+
+static void
+cmd_status(struct client *cl, json_int_t id, json_t *args)
+{
+	struct svc	**v;
+	json_t		*pats, *a;
+	size_t		 n, i;
+
+	if ((pats = cmd_targets(cl, id, args, "patterns", false)) == NULL)
+		return;
+	if (cmd_select(cl, id, pats, true, &v, &n) == 0) {
+		a = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, cmd_instance_json(v[i]));
+		control_send(cl, proto_reply_ok(id,
+		    json_pack("{s:o}", "instances", a)));
+		free(v);
+	}
+	json_decref(pats);
+}
+
+static void
+cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
+    enum wait_goal goal)
+{
+	struct svc	**v;
+	unsigned	*spawns0;
+	json_t		*targets;
+	uint64_t	 timeout;
+	size_t		 n, i;
+	bool		 wait;
+
+	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+		return;
+	if (cmd_bool(cl, id, args, "wait", true, &wait) == -1 ||
+	    cmd_timeout(cl, id, args, &timeout) == -1 ||
+	    cmd_select(cl, id, targets, false, &v, &n) == -1) {
+		json_decref(targets);
+		return;
+	}
+	json_decref(targets);
+	spawns0 = xcalloc(n, sizeof *spawns0);
+	for (i = 0; i < n; i++)
+		spawns0[i] = v[i]->spawns;
+	for (i = 0; i < n; i++)
+		svc_event(v[i], ev, 0);
+	if (wait)
+		waiter_start(cl, id, goal, v, n, spawns0, timeout);
+	else {
+		json_t	*a = json_array();
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(a,
+			    cmd_result_json(v[i], true, false));
+		control_send(cl, proto_reply_ok(id,
+		    json_pack("{s:o}", "results", a)));
+	}
+	free(spawns0);
+	free(v);
+}
+
+static void
+cmd_start(struct client *cl, json_int_t id, json_t *args)
+{
+	cmd_goal(cl, id, args, SVC_EV_START, GOAL_START);
+}
+
+static void
+cmd_stop(struct client *cl, json_int_t id, json_t *args)
+{
+	cmd_goal(cl, id, args, SVC_EV_STOP, GOAL_STOP);
+}
+
+static void
+cmd_restart(struct client *cl, json_int_t id, json_t *args)
+{
+	cmd_goal(cl, id, args, SVC_EV_RESTART, GOAL_RESTART);
+}
+
+static void
+cmd_reset(struct client *cl, json_int_t id, json_t *args)
+{
+	struct svc	**v;
+	json_t		*targets, *a;
+	size_t		 n, i;
+
+	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+		return;
+	if (cmd_select(cl, id, targets, false, &v, &n) == 0) {
+		a = json_array();
+		for (i = 0; i < n; i++) {
+			svc_event(v[i], SVC_EV_RESET, 0);
+			json_array_append_new(a,
+			    cmd_result_json(v[i], true, false));
+		}
+		control_send(cl, proto_reply_ok(id,
+		    json_pack("{s:o}", "results", a)));
+		free(v);
+	}
+	json_decref(targets);
+}
+
+static void
+cmd_signal(struct client *cl, json_int_t id, json_t *args)
+{
+	struct svc	**v;
+	json_t		*targets, *sv, *a, *r;
+	size_t		 n, i;
+	char		 num[32], *msg;
+	int		 sig;
+	pid_t		 pid;
+
+	sv = json_object_get(args, "signal");
+	if (json_is_integer(sv)) {
+		snprintf(num, sizeof num, "%lld",
+		    (long long)json_integer_value(sv));
+		sig = util_parse_signal(num);
+	} else
+		sig = json_is_string(sv) ?
+		    util_parse_signal(json_string_value(sv)) : -1;
+	if (sig == -1) {
+		control_error(cl, id, PROTO_E_BAD_ARGS, "\"signal\" must be a "
+		    "signal name (TERM, SIGTERM) or number");
+		return;
+	}
+	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+		return;
+	if (cmd_select(cl, id, targets, false, &v, &n) == 0) {
+		a = json_array();
+		for (i = 0; i < n; i++) {
+			pid = v[i]->pid;
+			if (pid <= 0) {
+				r = cmd_result_json(v[i], false, false);
+				json_object_set_new(r, "error",
+				    json_string("no process to signal"));
+			} else if (kill(v[i]->cp->kill_group ? -pid : pid,
+			    sig) == -1) {
+				r = cmd_result_json(v[i], false, false);
+				xasprintf(&msg, "kill: %s", strerror(errno));
+				json_object_set_new(r, "error",
+				    json_string(msg));
+				free(msg);
+			} else {
+				log_info("%s: sent SIG%s", v[i]->name,
+				    util_signal_name(sig));
+				r = cmd_result_json(v[i], true, false);
+			}
+			json_array_append_new(a, r);
+		}
+		control_send(cl, proto_reply_ok(id,
+		    json_pack("{s:o}", "results", a)));
+		free(v);
+	}
+	json_decref(targets);
+}
+
+static void
+cmd_wait(struct client *cl, json_int_t id, json_t *args)
+{
+	struct svc	**v;
+	json_t		*targets;
+	uint64_t	 timeout;
+	size_t		 n;
+
+	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+		return;
+	if (cmd_timeout(cl, id, args, &timeout) == 0 &&
+	    cmd_select(cl, id, targets, true, &v, &n) == 0) {
+		waiter_start(cl, id, GOAL_EXIT, v, n, NULL, timeout);
+		free(v);
+	}
+	json_decref(targets);
+}
+
+static void
+cmd_reload(struct client *cl, json_int_t id, json_t *args)
+{
+	json_t	*result, *errors, *m;
+
+	if (daemon_reload(client_daemon(cl), &result, &errors) == -1) {
+		m = proto_reply_error(id, PROTO_E_CONFIG, "configuration "
+		    "invalid (%zu errors); nothing changed",
+		    json_array_size(errors));
+		json_object_set_new(json_object_get(m, "error"), "errors",
+		    errors);
+		control_send(cl, m);
+		return;
+	}
+	control_send(cl, proto_reply_ok(id, result));
+}
+
+static void
+cmd_shutdown(struct client *cl, json_int_t id, json_t *args)
+{
+	log_info("shutdown requested by pid %d uid %u", (int)cl->pid,
+	    (unsigned)cl->uid);
+	control_send(cl, proto_reply_ok(id, NULL));
+	daemon_shutdown(client_daemon(cl));
+}
+
+static const struct cmd_entry cmd_table[] = {
+	{ "version",	false,	cmd_version },
+	{ "status",	false,	cmd_status },
+	{ "wait",	false,	cmd_wait },
+	{ "start",	true,	cmd_start },
+	{ "stop",	true,	cmd_stop },
+	{ "restart",	true,	cmd_restart },
+	{ "signal",	true,	cmd_signal },
+	{ "reset",	true,	cmd_reset },
+	{ "reload",	true,	cmd_reload },
+	{ "shutdown",	true,	cmd_shutdown },
+};
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++) {
+		if (strcmp(cmd_table[i].name, name) == 0)
+			return &cmd_table[i];
+	}
+	return NULL;
+}

@@ -1,0 +1,33 @@
+/*
+ * cmd.h: the command table of the control protocol (docs/protocol.md) and
+ * the waiters that hold a reply until instances reach a goal.
+ */
+#ifndef TEND_CMD_H
+#define TEND_CMD_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct client;
+struct svc;
+
+struct cmd_entry {
+	const char	*name;
+	bool		 mutating;	/* needs a privileged peer */
+	void		(*fn)(struct client *, json_int_t, json_t *);
+};
+
+const struct cmd_entry	*cmd_find(const char *);
+
+/* An instance changed state: complete the waits it satisfies. */
+void		 cmd_svc_changed(struct svc *);
+/* An instance is about to be freed: its waits see it as gone. */
+void		 cmd_svc_gone(struct svc *);
+/* A client is going away: drop its waiters without replying. */
+void		 cmd_client_gone(struct client *);
+
+/* The instance object of docs/protocol.md. */
+json_t		*cmd_instance_json(const struct svc *);
+
+#endif

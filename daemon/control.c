@@ -1,0 +1,450 @@
+/*
+ * control.c: the control socket: bind (replacing a stale socket, refusing a
+ * live one), accept with peer credentials, bounded framing, dispatch.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "cmd.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+/* A client that does not read its replies is dropped past this. */
+#define CONTROL_MAX_OUTPUT	(64 * 1024 * 1024)
+#define CONTROL_BACKLOG		128
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS		59
+#endif
+
+TAILQ_HEAD(client_list, client);
+
+struct control {
+	struct daemon		*d;
+	char			*path;
+	struct evconnlistener	*listener;
+	struct event		*ev_resume;	/* re-enable accept after EMFILE */
+	struct event		*ev_dead;	/* free clients marked dead */
+	struct client_list	 clients;
+	bool			 has_group;
+	gid_t			 gid;
+};
+
+static void	control_client_free(struct client *);
+static void	control_client_kill(struct client *);
+
+struct daemon *
+control_daemon(const struct control *c)
+{
+	return c->d;
+}
+
+static int	control_bind(const char *, mode_t, char *, size_t)
+		    __attribute__((nonnull(1, 3)));
+
+static int
+control_bind(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 oldmask;
+	char			*dir, *slash;
+	int			 fd, probe;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+
+	/* Create the parent directory if it is missing (one level). */
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", dir,
+			    strerror(errno));
+			free(dir);
+			return -1;
+		}
+	}
+	free(dir);
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket",
+			    path);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
+		    sizeof sun) == 0) {
+			close(probe);
+			snprintf(err, errlen, "another tendd is running on %s",
+			    path);
+			return -1;
+		}
+		if (probe != -1)
+			close(probe);
+		/* Nobody listens: a stale socket left by a dead tendd. */
+		if (unlink(path) == -1) {
+			snprintf(err, errlen, "cannot remove stale socket %s: "
+			    "%s", path, strerror(errno));
+			return -1;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Never let the socket exist with a looser mode than asked. */
+	oldmask = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(oldmask);
+		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(oldmask);
+	if (chmod(path, mode) == -1) {
+		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, CONTROL_BACKLOG) == -1) {
+		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+control_set_mode(struct control *c, mode_t mode, const char *group, gid_t gid)
+{
+	c->has_group = group != NULL;
+	c->gid = gid;
+	if (group != NULL && chown(c->path, (uid_t)-1, gid) == -1)
+		log_warn("chown %s to group %s", c->path, group);
+	if (chmod(c->path, mode) == -1)
+		log_warn("chmod %s", c->path);
+}
+
+/* Is the peer root, our own user, or in the socket group? */
+static bool
+control_peer_privileged(struct control *c, int fd, const struct ucred *uc)
+{
+	gid_t		 groups[256];
+	socklen_t	 len = sizeof groups;
+	size_t		 i;
+
+	if (uc->uid == 0 || uc->uid == geteuid())
+		return true;
+	if (!c->has_group)
+		return false;
+	if (uc->gid == c->gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
+		return false;
+	for (i = 0; i < len / sizeof groups[0]; i++) {
+		if (groups[i] == c->gid)
+			return true;
+	}
+	return false;
+}
+
+void
+control_send(struct client *cl, json_t *msg)
+{
+	struct evbuffer	*out;
+	char		*buf;
+	size_t		 len;
+	json_t		*id;
+
+	if (cl->flags & (CLIENT_CLOSING | CLIENT_DEAD)) {
+		json_decref(msg);
+		return;
+	}
+	if ((buf = proto_encode(msg, &len)) == NULL) {
+		id = json_object_get(msg, "id");
+		json_decref(msg);
+		msg = proto_reply_error(json_integer_value(id),
+		    PROTO_E_TOO_LARGE, "reply larger than %d bytes; ask for "
+		    "fewer instances", PROTO_MAX_MSG);
+		if ((buf = proto_encode(msg, &len)) == NULL)
+			fatalx("cannot encode an error reply");
+	}
+	json_decref(msg);
+	out = bufferevent_get_output(cl->bev);
+	if (evbuffer_get_length(out) + len > CONTROL_MAX_OUTPUT) {
+		log_warnx("client pid %d does not read its replies; "
+		    "dropping it", (int)cl->pid);
+		control_client_kill(cl);
+		free(buf);
+		return;
+	}
+	evbuffer_add(out, buf, len);
+	free(buf);
+}
+
+void
+control_error(struct client *cl, json_int_t id, const char *code,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	control_send(cl, proto_reply_error(id, code, "%s", msg));
+	free(msg);
+}
+
+static void
+control_dispatch(struct client *cl, const char *line, size_t len)
+{
+	const struct cmd_entry	*ce;
+	struct proto_request	 req;
+	struct daemon		*d = cl->control->d;
+	const char		*code;
+	char			 err[256];
+	json_t			*m;
+
+	if (proto_decode_request(line, len, &m, &req, &code, err,
+	    sizeof err) == -1) {
+		control_error(cl, req.id, code, "%s", err);
+		json_decref(m);
+		return;
+	}
+	if ((ce = cmd_find(req.cmd)) == NULL) {
+		control_error(cl, req.id, PROTO_E_UNKNOWN_COMMAND,
+		    "unknown command '%.64s'", req.cmd);
+	} else if (ce->mutating && !cl->privileged) {
+		control_error(cl, req.id, PROTO_E_PERMISSION,
+		    "permission denied: uid %u may only read status (%s needs "
+		    "root, tendd's user or the socket group)",
+		    (unsigned)cl->uid, ce->name);
+	} else if (ce->mutating && d->shutting_down) {
+		control_error(cl, req.id, PROTO_E_SHUTTING_DOWN,
+		    "tendd is shutting down");
+	} else
+		ce->fn(cl, req.id, req.args);
+	json_decref(m);
+}
+
+static void
+control_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client	*cl = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	char		*line;
+	size_t		 len;
+
+	while (!(cl->flags & (CLIENT_CLOSING | CLIENT_DEAD))) {
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+		if (line == NULL)
+			break;
+		control_dispatch(cl, line, len);
+		free(line);
+	}
+	if (!(cl->flags & (CLIENT_CLOSING | CLIENT_DEAD)) &&
+	    evbuffer_get_length(in) >= PROTO_MAX_MSG) {
+		control_error(cl, 0, PROTO_E_TOO_LARGE, "message longer than "
+		    "%d bytes; closing the connection", PROTO_MAX_MSG);
+		cl->flags |= CLIENT_CLOSING;
+	}
+	if (cl->flags & CLIENT_CLOSING) {
+		bufferevent_disable(bev, EV_READ);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			control_client_kill(cl);
+	}
+}
+
+static void
+control_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client	*cl = arg;
+
+	if (cl->flags & CLIENT_CLOSING)
+		control_client_kill(cl);
+}
+
+static void
+control_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client	*cl = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		control_client_kill(cl);
+}
+
+/* Mark a client dead; it is freed from the loop, outside any callback of
+   its own, and nothing is sent to it any more. */
+static void
+control_client_kill(struct client *cl)
+{
+	if (cl->flags & CLIENT_DEAD)
+		return;
+	cl->flags |= CLIENT_DEAD;
+	bufferevent_disable(cl->bev, EV_READ | EV_WRITE);
+	event_active(cl->control->ev_dead, 0, 0);
+}
+
+static void
+control_dead_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*c = arg;
+	struct client	*cl, *next;
+
+	for (cl = TAILQ_FIRST(&c->clients); cl != NULL; cl = next) {
+		next = TAILQ_NEXT(cl, entry);
+		if (cl->flags & CLIENT_DEAD)
+			control_client_free(cl);
+	}
+}
+
+static void
+control_client_free(struct client *cl)
+{
+	cmd_client_gone(cl);
+	TAILQ_REMOVE(&cl->control->clients, cl, entry);
+	bufferevent_free(cl->bev);
+	free(cl);
+}
+
+static void
+control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct control	*c = arg;
+	struct client	*cl;
+	struct ucred	 uc;
+	socklen_t	 len = sizeof uc;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
+		log_warn("SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	cl = xcalloc(1, sizeof *cl);
+	cl->control = c;
+	cl->pid = uc.pid;
+	cl->uid = uc.uid;
+	cl->gid = uc.gid;
+	cl->privileged = control_peer_privileged(c, fd, &uc);
+	TAILQ_INIT(&cl->waiters);
+	cl->bev = bufferevent_socket_new(c->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (cl->bev == NULL) {
+		log_warnx("cannot set up client pid %d", (int)uc.pid);
+		close(fd);
+		free(cl);
+		return;
+	}
+	/* Stop reading once a whole frame's worth is pending. */
+	bufferevent_setwatermark(cl->bev, EV_READ, 0, PROTO_MAX_MSG + 1);
+	bufferevent_setcb(cl->bev, control_read_cb, control_write_cb,
+	    control_event_cb, cl);
+	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&c->clients, cl, entry);
+	log_debug("client pid %d uid %u connected%s", (int)uc.pid,
+	    (unsigned)uc.uid, cl->privileged ? "" : " (read-only)");
+}
+
+static void
+control_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*c = arg;
+
+	evconnlistener_enable(c->listener);
+}
+
+static void
+control_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct control	*c = arg;
+	struct timeval	 tv = { 1, 0 };
+	int		 e = EVUTIL_SOCKET_ERROR();
+
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		log_warnx("accept: %s: pausing the control socket for 1s",
+		    strerror(e));
+		evconnlistener_disable(c->listener);
+		evtimer_add(c->ev_resume, &tv);
+		return;
+	}
+	log_warnx("accept: %s", strerror(e));
+}
+
+struct control *
+control_new(struct daemon *d, const char *path, mode_t mode,
+    const char *group, gid_t gid, char *err, size_t errlen)
+{
+	struct control	*c;
+	int		 fd;
+
+	if ((fd = control_bind(path, mode, err, errlen)) == -1)
+		return NULL;
+	c = xcalloc(1, sizeof *c);
+	c->d = d;
+	c->path = xstrdup(path);
+	TAILQ_INIT(&c->clients);
+	if (group != NULL)
+		control_set_mode(c, mode, group, gid);
+	c->listener = evconnlistener_new(d->base, control_accept_cb, c,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (c->listener == NULL) {
+		snprintf(err, errlen, "cannot listen on %s", path);
+		unlink(path);
+		close(fd);
+		free(c->path);
+		free(c);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(c->listener, control_accept_error_cb);
+	c->ev_resume = evtimer_new(d->base, control_resume_cb, c);
+	c->ev_dead = event_new(d->base, -1, 0, control_dead_cb, c);
+	log_info("listening on %s", path);
+	return c;
+}
+
+void
+control_free(struct control *c)
+{
+	struct client	*cl;
+
+	if (c == NULL)
+		return;
+	while ((cl = TAILQ_FIRST(&c->clients)) != NULL)
+		control_client_free(cl);
+	evconnlistener_free(c->listener);
+	event_free(c->ev_resume);
+	event_free(c->ev_dead);
+	if (unlink(c->path) == -1 && errno != ENOENT)
+		log_warn("unlink %s", c->path);
+	free(c->path);
+	free(c);
+}

@@ -1,0 +1,54 @@
+/*
+ * control.h: the control socket. Accepts clients, checks their credentials,
+ * splits their input into frames (bounded by PROTO_MAX_MSG), decodes
+ * requests and dispatches them through the command table in cmd.c.
+ *
+ * Ownership: the control owns its clients; a client owns its waiters
+ * (cmd.c) and cancels them when it goes away. A client is never freed
+ * inside a command handler: handlers mark it and control frees it after
+ * dispatch.
+ */
+#ifndef TEND_CONTROL_H
+#define TEND_CONTROL_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct daemon;
+struct waiter;
+struct bufferevent;
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	struct control		*control;
+	struct bufferevent	*bev;
+	pid_t			 pid;
+	uid_t			 uid;
+	gid_t			 gid;
+	bool			 privileged;
+	int			 flags;
+#define CLIENT_CLOSING	0x1	/* close once the output is flushed */
+#define CLIENT_DEAD	0x2	/* gone; freed from the loop */
+	TAILQ_HEAD(, waiter)	 waiters;
+};
+
+struct control	*control_new(struct daemon *, const char *path, mode_t,
+		    const char *group, gid_t, char *err, size_t errlen);
+/* Close every client and the socket, and unlink it. */
+void		 control_free(struct control *);
+/* Apply a new mode and group to the socket file. */
+void		 control_set_mode(struct control *, mode_t, const char *group,
+		    gid_t);
+struct daemon	*control_daemon(const struct control *);
+
+/* Queue a message to a client (steals the reference). */
+void		 control_send(struct client *, json_t *);
+/* Send an error reply. */
+void		 control_error(struct client *, json_int_t id, const char *code,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

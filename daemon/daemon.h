@@ -1,0 +1,91 @@
+/*
+ * daemon.h: tendd's one context: the event loop, the configuration in
+ * force, the programs and their instances, the process table and the
+ * control socket. Only main.c creates it; every module reaches the daemon
+ * through the pointer it is given.
+ */
+#ifndef TEND_DAEMON_H
+#define TEND_DAEMON_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "launch.h"
+#include "svc.h"
+
+struct event_base;
+struct event;
+struct control;
+struct proctab;
+
+/* A configured program: its instances, and the conf entry in force. */
+struct program {
+	TAILQ_ENTRY(program)		 entry;
+	struct daemon			*d;
+	struct conf			*conf;	/* reference held for cp */
+	const struct conf_program	*cp;
+	struct svc			**svcs;	/* by instance index */
+	unsigned			 nsvcs;
+	struct svc			**retiring; /* scaled down/removed,
+						       stopping, then freed */
+	unsigned			 nretiring;
+	bool				 removed;
+	bool				 seen;	/* reload bookkeeping */
+};
+TAILQ_HEAD(program_list, program);
+
+struct daemon {
+	struct event_base	*base;
+	struct conf		*conf;
+	char			*config_path;
+	char			*socket_path;	/* the one in use */
+	bool			 socket_override; /* -s given */
+	struct program_list	 programs;
+	struct proctab		*procs;
+	struct control		*control;
+	struct launch_stdio	 stdio;
+
+	struct event		*ev_chld;
+	struct event		*ev_term;
+	struct event		*ev_int;
+	struct event		*ev_hup;
+	struct event		*ev_gc;		/* deferred cleanups */
+	struct event		*ev_shutdown;	/* shutdown_timeout */
+
+	bool			 shutting_down;
+	int			 shutdown_stage;
+	int			 exit_code;
+};
+
+struct daemon	*daemon_new(struct event_base *, struct conf *,
+		    const char *config_path, const char *socket_override);
+/* Listen on the control socket; on failure a message in err. */
+int		 daemon_listen(struct daemon *, char *err, size_t errlen);
+/* Install signal handlers and start the autostart programs. */
+void		 daemon_run(struct daemon *);
+void		 daemon_free(struct daemon *);
+
+/* Reload the config file. On success *result is the change list; on an
+   invalid config returns -1 with *errors an array of strings. */
+int		 daemon_reload(struct daemon *, json_t **result,
+		    json_t **errors);
+/* Stop everything and leave the loop when all is down. A second call
+   kills what is left at once. */
+void		 daemon_shutdown(struct daemon *);
+
+/*
+ * Select instances by patterns (see util_match). Fills a new array (caller
+ * frees) of the instances, in config order, without duplicates. With
+ * include_retiring, instances being removed are listed too. Returns 0, or
+ * -1 with the patterns that matched nothing in *unmatched (a new array).
+ */
+int		 daemon_select(struct daemon *, json_t *patterns,
+		    bool include_retiring, struct svc ***, size_t *,
+		    json_t **unmatched);
+
+#endif

@@ -1,0 +1,375 @@
+/* launch.c: build argv and environment, then posix_spawn or fork+exec. */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "env.h"
+#include "launch.h"
+#include "util.h"
+
+#define SPAWN_DEFAULT_PATH \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SPAWN_ENVFILE_MAX (1024 * 1024)
+
+extern char **environ;
+
+/* Where a forked child failed, reported back with the errno. */
+enum spawn_stage {
+	STAGE_EXEC,
+	STAGE_SETSID,
+	STAGE_CHDIR,
+	STAGE_GROUPS,
+	STAGE_GID,
+	STAGE_UID,
+	STAGE_STDIO,
+};
+
+static const char *const spawn_stage_names[] = {
+	[STAGE_EXEC] = "exec",
+	[STAGE_SETSID] = "setsid",
+	[STAGE_CHDIR] = "chdir",
+	[STAGE_GROUPS] = "setgroups",
+	[STAGE_GID] = "setgid",
+	[STAGE_UID] = "setuid",
+	[STAGE_STDIO] = "stdio",
+};
+
+char *
+launch_find_path(const char *cmd, const char *path)
+{
+	const char	*p, *colon;
+	char		*full;
+	size_t		 dlen;
+	int		 saw_eacces = 0;
+
+	if (strchr(cmd, '/') != NULL)
+		return xstrdup(cmd);
+	if (path == NULL)
+		path = SPAWN_DEFAULT_PATH;
+	for (p = path;; p = colon + 1) {
+		colon = strchr(p, ':');
+		dlen = colon != NULL ? (size_t)(colon - p) : strlen(p);
+		if (dlen == 0)
+			xasprintf(&full, "%s", cmd);
+		else
+			xasprintf(&full, "%.*s/%s", (int)dlen, p, cmd);
+		if (access(full, X_OK) == 0)
+			return full;
+		if (errno == EACCES)
+			saw_eacces = 1;
+		free(full);
+		if (colon == NULL)
+			break;
+	}
+	errno = saw_eacces ? EACCES : ENOENT;
+	return NULL;
+}
+
+static int
+spawn_read_envfile(struct env *env, const char *spec, char *err,
+    size_t errlen)
+{
+	const char	*path = spec;
+	char		*buf;
+	ssize_t		 n;
+	size_t		 len = 0;
+	unsigned	 badline;
+	int		 fd, optional = 0, rc;
+
+	if (*path == '-') {
+		optional = 1;
+		path++;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (optional && errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "environment_file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	buf = xmalloc(SPAWN_ENVFILE_MAX);
+	while (len < SPAWN_ENVFILE_MAX) {
+		n = read(fd, buf + len, SPAWN_ENVFILE_MAX - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	rc = n == -1 ? -1 : 0;
+	if (rc == -1)
+		snprintf(err, errlen, "environment_file %s: %s", path,
+		    strerror(errno));
+	else if (len == SPAWN_ENVFILE_MAX) {
+		snprintf(err, errlen, "environment_file %s: larger than %d "
+		    "bytes", path, SPAWN_ENVFILE_MAX);
+		rc = -1;
+	} else if (env_parse_file(env, buf, len, &badline) == -1) {
+		snprintf(err, errlen, "environment_file %s:%u: not KEY=value",
+		    path, badline);
+		rc = -1;
+	}
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static int
+spawn_build_env(const struct conf_program *cp, unsigned index,
+    struct env *env, char *err, size_t errlen)
+{
+	char	 num[16], *v;
+	size_t	 i;
+
+	env_init(env);
+	if (!cp->clear_environment)
+		env_import(env, environ);
+	if (cp->user != NULL) {
+		env_set(env, "USER", cp->user);
+		env_set(env, "LOGNAME", cp->user);
+		if (cp->home != NULL)
+			env_set(env, "HOME", cp->home);
+		if (cp->login_shell != NULL)
+			env_set(env, "SHELL", cp->login_shell);
+	}
+	for (i = 0; i < cp->nenv_files; i++) {
+		if (spawn_read_envfile(env, cp->env_files[i], err, errlen) ==
+		    -1)
+			return -1;
+	}
+	for (i = 0; i < cp->nenv; i++) {
+		v = util_subst(cp->env[i].value, cp->name, index);
+		env_set(env, cp->env[i].key, v);
+		free(v);
+	}
+	snprintf(num, sizeof num, "%u", index);
+	env_set(env, "TEND_PROGRAM", cp->name);
+	env_set(env, "TEND_INSTANCE", num);
+	return 0;
+}
+
+static bool
+spawn_errno_permanent(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case EACCES:
+	case ENOEXEC:
+	case ENOTDIR:
+	case ELOOP:
+	case ENAMETOOLONG:
+	case EPERM:
+	case EISDIR:
+	case EINVAL:
+	case E2BIG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static pid_t
+spawn_posix(const struct conf_program *cp, const char *path, char **argv,
+    char **envp, const struct launch_stdio *io, int *errp)
+{
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	sigset_t			 all, none;
+	mode_t				 old = 0;
+	pid_t				 pid;
+	int				 rc;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawn_file_actions_init(&fa);
+	if (io->in != -1)
+		posix_spawn_file_actions_adddup2(&fa, io->in, 0);
+	if (io->out != -1)
+		posix_spawn_file_actions_adddup2(&fa, io->out, 1);
+	if (io->err != -1)
+		posix_spawn_file_actions_adddup2(&fa, io->err, 2);
+	if (cp->directory != NULL)
+		posix_spawn_file_actions_addchdir_np(&fa, cp->directory);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+
+	/* tendd is single-threaded: the child inherits this umask. */
+	if (cp->has_umask)
+		old = umask(cp->umask);
+	rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
+	if (cp->has_umask)
+		umask(old);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		*errp = rc;
+		return -1;
+	}
+	return pid;
+}
+
+/* The child side of spawn_fork: async-signal-safe calls only. */
+static void __attribute__((noreturn))
+spawn_child(const struct conf_program *cp, const char *path, char **argv,
+    char **envp, const struct launch_stdio *io, int errfd)
+{
+	struct sigaction	 sa;
+	sigset_t		 none;
+	int			 sig, msg[2];
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	msg[0] = STAGE_SETSID;
+	if (setsid() == -1)
+		goto fail;
+	msg[0] = STAGE_STDIO;
+	if ((io->in != -1 && dup2(io->in, 0) == -1) ||
+	    (io->out != -1 && dup2(io->out, 1) == -1) ||
+	    (io->err != -1 && dup2(io->err, 2) == -1))
+		goto fail;
+	if (cp->user != NULL) {
+		msg[0] = STAGE_GROUPS;
+		if (setgroups(cp->ngroups, cp->groups) == -1)
+			goto fail;
+	} else if (cp->group != NULL) {
+		msg[0] = STAGE_GROUPS;
+		if (setgroups(1, &cp->gid) == -1)
+			goto fail;
+	}
+	msg[0] = STAGE_GID;
+	if ((cp->user != NULL || cp->group != NULL) && setgid(cp->gid) == -1)
+		goto fail;
+	msg[0] = STAGE_UID;
+	if (cp->user != NULL && setuid(cp->uid) == -1)
+		goto fail;
+	/* As the program's user, so permissions are checked as its. */
+	msg[0] = STAGE_CHDIR;
+	if (cp->directory != NULL && chdir(cp->directory) == -1)
+		goto fail;
+	if (cp->has_umask)
+		umask(cp->umask);
+	/* Everything but stdio and the error pipe is already CLOEXEC; make
+	   sure of it for anything inherited without the flag. */
+	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	msg[0] = STAGE_EXEC;
+	execve(path, argv, envp);
+fail:
+	msg[1] = errno;
+	(void)!write(errfd, msg, sizeof msg);
+	_exit(127);
+}
+
+static pid_t
+spawn_fork(const struct conf_program *cp, const char *path, char **argv,
+    char **envp, const struct launch_stdio *io, int *errp, int *stagep)
+{
+	sigset_t	 all, old;
+	int		 p[2], msg[2];
+	ssize_t		 n;
+	pid_t		 pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		*errp = errno;
+		*stagep = -1;
+		return -1;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		spawn_child(cp, path, argv, envp, io, p[1]);
+	}
+	*errp = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
+	if (pid == -1) {
+		close(p[0]);
+		*stagep = -1;
+		return -1;
+	}
+	/* Returns at once on exec (CLOEXEC) or with the failure. */
+	do {
+		n = read(p[0], msg, sizeof msg);
+	} while (n == -1 && errno == EINTR);
+	close(p[0]);
+	if (n == (ssize_t)sizeof msg) {
+		/* The child is gone (exit 127); the reaper collects it. */
+		*stagep = msg[0];
+		*errp = msg[1];
+		return -1;
+	}
+	return pid;
+}
+
+pid_t
+launch_instance(const struct conf_program *cp, unsigned index,
+    const struct launch_stdio *io, char *err, size_t errlen, bool *permanent)
+{
+	struct env	 env;
+	char		**argv, *path = NULL;
+	size_t		 i;
+	pid_t		 pid = -1;
+	int		 e = 0, stage = STAGE_EXEC;
+
+	*permanent = false;
+	if (spawn_build_env(cp, index, &env, err, errlen) == -1) {
+		*permanent = true;
+		env_free(&env);
+		return -1;
+	}
+	argv = xcalloc(cp->argc + 1, sizeof *argv);
+	for (i = 0; i < cp->argc; i++)
+		argv[i] = util_subst(cp->argv[i], cp->name, index);
+
+	if ((path = launch_find_path(argv[0], env_get(&env, "PATH"))) == NULL) {
+		e = errno;
+		snprintf(err, errlen, "exec %s: %s", argv[0],
+		    e == ENOENT ? "command not found" : strerror(e));
+		*permanent = true;
+		goto out;
+	}
+	if ((cp->user != NULL || cp->group != NULL) && geteuid() == 0)
+		pid = spawn_fork(cp, path, argv, env.v, io, &e, &stage);
+	else
+		pid = spawn_posix(cp, path, argv, env.v, io, &e);
+	if (pid == -1) {
+		if (stage == -1)
+			snprintf(err, errlen, "fork: %s", strerror(e));
+		else if (stage == STAGE_EXEC)
+			snprintf(err, errlen, "exec %s: %s", path,
+			    strerror(e));
+		else
+			snprintf(err, errlen, "%s: %s",
+			    spawn_stage_names[stage], strerror(e));
+		*permanent = stage != -1 && spawn_errno_permanent(e);
+	}
+out:
+	for (i = 0; i < cp->argc; i++)
+		free(argv[i]);
+	free(argv);
+	free(path);
+	env_free(&env);
+	return pid;
+}

@@ -1,0 +1,119 @@
+/* log.c: leveled logging to stderr (with a timestamp) or syslog. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "log.h"
+
+static int		 log_stderr = 1;
+static enum log_level	 log_max = LOG_LEVEL_INFO;
+
+static const char *const log_names[] = { "error", "warn", "info", "debug" };
+static const int log_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+void
+log_init(int to_stderr, enum log_level level)
+{
+	log_stderr = to_stderr;
+	log_max = level;
+}
+
+void
+log_set_syslog(void)
+{
+	log_stderr = 0;
+	openlog("tendd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+int
+log_parse_level(const char *s, enum log_level *level)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof log_names / sizeof log_names[0]; i++) {
+		if (strcmp(s, log_names[i]) == 0) {
+			*level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+log_enabled(enum log_level level)
+{
+	return level <= log_max;
+}
+
+static void
+log_vwrite(enum log_level level, const char *errstr, const char *fmt,
+    va_list ap)
+{
+	char		 msg[2048], when[32];
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	if (level > log_max)
+		return;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (!log_stderr) {
+		if (errstr != NULL)
+			syslog(log_prio[level], "%s: %s", msg, errstr);
+		else
+			syslog(log_prio[level], "%s", msg);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	if (errstr != NULL)
+		fprintf(stderr, "%s.%03ld tendd %s: %s: %s\n", when,
+		    ts.tv_nsec / 1000000, log_names[level], msg, errstr);
+	else
+		fprintf(stderr, "%s.%03ld tendd %s: %s\n", when,
+		    ts.tv_nsec / 1000000, log_names[level], msg);
+}
+
+#define LOG_FN(fn, level, witherr)					\
+void									\
+fn(const char *fmt, ...)						\
+{									\
+	va_list	 ap;							\
+	int	 saved = errno;						\
+									\
+	va_start(ap, fmt);						\
+	log_vwrite(level, witherr ? strerror(saved) : NULL, fmt, ap);	\
+	va_end(ap);							\
+	errno = saved;							\
+}
+
+LOG_FN(log_warn, LOG_LEVEL_WARN, 1)
+LOG_FN(log_warnx, LOG_LEVEL_WARN, 0)
+LOG_FN(log_info, LOG_LEVEL_INFO, 0)
+LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, strerror(saved), fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, NULL, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,283 @@
+/* main.c: tendd's options, daemonizing, pidfile, and the event loop. */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE	*f = status == 0 ? stdout : stderr;
+	char	*def = conf_default_config();
+
+	fprintf(f,
+"usage: tendd [-c FILE] [-s SOCKET] [-d [--pidfile FILE]] [--log-level L]\n"
+"       tendd [-c FILE] --check\n"
+"\n"
+"  -c, --config FILE   configuration file (default: %s)\n"
+"      --check         validate the configuration, print every error, exit\n"
+"  -s, --socket PATH   control socket (overrides the configuration)\n"
+"  -d, --daemonize     run in the background; returns once listening\n"
+"      --pidfile FILE  write tendd's pid to FILE (removed at exit)\n"
+"      --log-level L   error, warn, info (default) or debug\n"
+"  -V, --version       print the version\n"
+"  -h, --help          this help\n", def);
+	free(def);
+	exit(status);
+}
+
+static void
+print_errors(const struct conf_errors *errs)
+{
+	size_t	 i;
+	char	*msg;
+
+	for (i = 0; i < errs->n; i++) {
+		msg = conf_error_format(&errs->v[i]);
+		fprintf(stderr, "%s\n", msg);
+		free(msg);
+	}
+}
+
+/* Write the pidfile atomically: a temporary file renamed into place. */
+static int
+write_pidfile(const char *path)
+{
+	char	*tmp;
+	FILE	*f;
+	int	 fd, rc = -1;
+
+	xasprintf(&tmp, "%s.%d.tmp", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		free(tmp);
+		return -1;
+	}
+	if (fprintf(f, "%d\n", (int)getpid()) > 0 && fflush(f) == 0 &&
+	    fsync(fileno(f)) == 0)
+		rc = 0;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) == -1)
+		rc = -1;
+	if (rc == -1)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/*
+ * Fork into the background. The original process waits on a pipe and
+ * exits 0 only when the daemon reports it is listening; it prints the
+ * daemon's error and exits 1 otherwise. Returns the pipe's write end in
+ * the daemon.
+ */
+static int
+daemonize(void)
+{
+	char	 buf[1024];
+	ssize_t	 n;
+	size_t	 len = 0;
+	pid_t	 pid;
+	int	 p[2], status;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		while (len < sizeof buf - 1) {
+			n = read(p[0], buf + len, sizeof buf - 1 - len);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+		buf[len] = '\0';
+		waitpid(pid, &status, 0);
+		/* _exit: this process only reports; the daemon owns the
+		   rest, and nothing of ours needs flushing or freeing. */
+		if (len == 1 && buf[0] == '\0')
+			_exit(0);
+		if (len == 0)
+			fprintf(stderr, "tendd: the daemon exited before it "
+			    "was ready\n");
+		else
+			fprintf(stderr, "tendd: %s\n", buf);
+		_exit(1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	return p[1];
+}
+
+static void
+detach_stdio(void)
+{
+	int	 fd;
+
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("open /dev/null");
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "socket",	required_argument,	NULL, 's' },
+		{ "daemonize",	no_argument,		NULL, 'd' },
+		{ "check",	no_argument,		NULL, 'C' },
+		{ "pidfile",	required_argument,	NULL, 'p' },
+		{ "log-level",	required_argument,	NULL, 'l' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	struct conf_errors	 errs = { NULL, 0 };
+	struct event_base	*base;
+	struct daemon		*d;
+	struct conf		*conf;
+	enum log_level		 level = LOG_LEVEL_INFO;
+	const char		*socket = NULL, *pidfile = NULL;
+	char			*config = NULL, err[512];
+	int			 ch, check = 0, bg = 0, readyfd = -1, code;
+
+	while ((ch = getopt_long(argc, argv, "c:s:dVh", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			free(config);
+			config = xstrdup(optarg);
+			break;
+		case 's':
+			socket = optarg;
+			break;
+		case 'd':
+			bg = 1;
+			break;
+		case 'C':
+			check = 1;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 'l':
+			if (log_parse_level(optarg, &level) == -1) {
+				fprintf(stderr, "tendd: unknown log level "
+				    "'%s'\n", optarg);
+				usage(2);
+			}
+			break;
+		case 'V':
+			printf("tendd %s\n", TEND_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	if (config == NULL)
+		config = conf_default_config();
+	log_init(1, level);
+
+	if ((conf = conf_load(config, &errs)) == NULL) {
+		print_errors(&errs);
+		if (check)
+			fprintf(stderr, "%s: %zu error%s\n", config, errs.n,
+			    errs.n == 1 ? "" : "s");
+		conf_errors_clear(&errs);
+		free(config);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok (%zu program%s)\n", config, conf->nprograms,
+		    conf->nprograms == 1 ? "" : "s");
+		conf_unref(conf);
+		free(config);
+		return 0;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	if (bg)
+		readyfd = daemonize();
+	if ((base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	d = daemon_new(base, conf, config, socket);
+	if (daemon_listen(d, err, sizeof err) == -1) {
+		if (readyfd != -1)
+			(void)!write(readyfd, err, strlen(err));
+		else
+			fprintf(stderr, "tendd: %s\n", err);
+		daemon_free(d);
+		event_base_free(base);
+		free(config);
+		return 1;
+	}
+	if (pidfile != NULL && write_pidfile(pidfile) == -1) {
+		snprintf(err, sizeof err, "cannot write pidfile %s: %s",
+		    pidfile, strerror(errno));
+		if (readyfd != -1)
+			(void)!write(readyfd, err, strlen(err));
+		else
+			fprintf(stderr, "tendd: %s\n", err);
+		daemon_free(d);
+		event_base_free(base);
+		free(config);
+		return 1;
+	}
+	if (readyfd != -1) {
+		log_set_syslog();
+		detach_stdio();
+		(void)!write(readyfd, "", 1);
+		close(readyfd);
+	}
+	log_info("tendd %s started (pid %d, %zu programs)", TEND_VERSION,
+	    (int)getpid(), conf->nprograms);
+	daemon_run(d);
+	event_base_dispatch(base);
+
+	code = d->exit_code;
+	log_info("exiting");
+	if (pidfile != NULL)
+		unlink(pidfile);
+	daemon_free(d);
+	event_base_free(base);
+	libevent_global_shutdown();
+	free(config);
+	return code;
+}

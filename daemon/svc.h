@@ -1,0 +1,107 @@
+/*
+ * svc.h: one instance of a program and its state machine.
+ *
+ * Every state change goes through svc.c; the actions[state][event] grid
+ * there is the whole behaviour. Side effects (spawning, signalling, timers,
+ * the clock, and telling the daemon about a change) go through svc_ops so
+ * unit tests can drive the machine with fakes.
+ *
+ * Ownership: the daemon owns svcs (svc_new/svc_free). cp is borrowed from
+ * a conf the owning program keeps a reference on; the daemon swaps it on
+ * reload.
+ */
+#ifndef TEND_SVC_H
+#define TEND_SVC_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+enum svc_state {
+	SVC_STOPPED,
+	SVC_STARTING,
+	SVC_RUNNING,
+	SVC_BACKOFF,
+	SVC_STOPPING,
+	SVC_EXITED,
+	SVC_FAILED,
+	SVC_NSTATES
+};
+
+enum svc_event {
+	SVC_EV_START,		/* operator (or autostart) wants it up */
+	SVC_EV_STOP,		/* operator wants it down */
+	SVC_EV_RESTART,		/* stop if running, then start */
+	SVC_EV_EXITED,		/* main process reaped; arg is wait status */
+	SVC_EV_READY,		/* the program said it is ready */
+	SVC_EV_TIMER,		/* the instance's one timer fired */
+	SVC_EV_RESET,		/* clear failures */
+	SVC_NEVENTS
+};
+
+struct svc;
+
+struct svc_ops {
+	/*
+	 * Start a process. Returns its pid, or -1 with a message in err and
+	 * *permanent set when trying again cannot help (no such file, not
+	 * executable, bad user).
+	 */
+	pid_t		(*spawn)(struct svc *, char *err, size_t errlen,
+			    bool *permanent);
+	/* Send sig to pid, or to its process group when group is set. */
+	int		(*kill)(struct svc *, pid_t, int sig, bool group);
+	/* The instance's single timer: arm (relative usec) or cancel. */
+	void		(*timer_set)(struct svc *, uint64_t);
+	void		(*timer_cancel)(struct svc *);
+	uint64_t	(*now)(void);
+	/* Called after every state change (not for the initial state). */
+	void		(*changed)(struct svc *, enum svc_state old);
+};
+
+struct svc_exit {
+	bool		 valid;
+	int		 status;	/* raw wait status */
+	uint64_t	 wall;		/* when it was reaped (usec, epoch) */
+};
+
+struct svc {
+	const struct svc_ops		*ops;
+	const struct conf_program	*cp;
+	void				*owner;	/* the daemon's program */
+	void				*timer;	/* ops' timer handle */
+	unsigned			 index;
+	char				*name;	/* "web" or "web:2" */
+
+	enum svc_state			 state;
+	bool				 want_up;
+	pid_t				 pid;	/* 0: none */
+	uint64_t			 started;	/* mono usec of spawn */
+	uint64_t			 since;		/* mono of last change */
+	unsigned			 restarts;	/* automatic ones */
+	unsigned			 fails;		/* failed starts in a row */
+	unsigned			 spawns;	/* spawn attempts */
+	uint64_t			 delay;		/* next backoff delay */
+	struct svc_exit			 last_exit;
+	char				*error;		/* why failed/backoff */
+
+	void				*waits;	/* the daemon's waiters */
+};
+
+struct svc	*svc_new(const struct svc_ops *, const struct conf_program *,
+		    void *owner, unsigned index, const char *name);
+void		 svc_free(struct svc *);
+void		 svc_rename(struct svc *, const char *);
+
+void		 svc_event(struct svc *, enum svc_event, int arg);
+
+const char	*svc_state_name(enum svc_state);
+/* Has no process and will not start one by itself. */
+bool		 svc_is_down(const struct svc *);
+/* Did the last exit count as a success for this program? */
+bool		 svc_exit_success(const struct conf_program *, int status);
+
+#endif

@@ -1,0 +1,579 @@
+/* test_svc.c: every state/event pair of the instance state machine, the
+ * backoff sequence and start_limit, driven through fake ops. */
+#include <sys/wait.h>
+
+#include <signal.h>
+
+#include "svc.h"
+#include "t.h"
+
+static uint64_t	 fake_clock;
+static pid_t	 next_pid = 100;
+static int	 spawn_fail;	/* 0 ok, 1 transient, 2 permanent */
+static int	 last_sig, nkills;
+static bool	 last_group;
+static pid_t	 last_kill_pid;
+static bool	 timer_armed;
+static uint64_t	 timer_usec;
+static int	 nchanges;
+
+static pid_t
+fake_spawn(struct svc *s, char *err, size_t len, bool *permanent)
+{
+	if (spawn_fail) {
+		snprintf(err, len, "exec /nope: No such file or directory");
+		*permanent = spawn_fail == 2;
+		return -1;
+	}
+	return next_pid++;
+}
+
+static int
+fake_kill(struct svc *s, pid_t pid, int sig, bool group)
+{
+	last_kill_pid = pid;
+	last_sig = sig;
+	last_group = group;
+	nkills++;
+	return 0;
+}
+
+static void
+fake_timer_set(struct svc *s, uint64_t usec)
+{
+	timer_armed = true;
+	timer_usec = usec;
+}
+
+static void
+fake_timer_cancel(struct svc *s)
+{
+	timer_armed = false;
+}
+
+static uint64_t
+fake_now(void)
+{
+	return fake_clock;
+}
+
+static void
+fake_changed(struct svc *s, enum svc_state old)
+{
+	nchanges++;
+}
+
+static const struct svc_ops fake_ops = {
+	fake_spawn, fake_kill, fake_timer_set, fake_timer_cancel, fake_now,
+	fake_changed,
+};
+
+static int success_codes[] = { 0 };
+
+static struct conf_program
+base_cp(void)
+{
+	struct conf_program	 cp;
+
+	memset(&cp, 0, sizeof cp);
+	cp.name = "web";
+	cp.instances = 1;
+	cp.autostart = true;
+	cp.restart = CONF_RESTART_ON_FAILURE;
+	cp.success_codes = success_codes;
+	cp.nsuccess_codes = 1;
+	cp.start_secs = 1000000;
+	cp.restart_delay = 100000;
+	cp.restart_delay_max = 30000000;
+	cp.start_limit = 5;
+	cp.stop_signal = SIGTERM;
+	cp.stop_timeout = 10000000;
+	cp.kill_group = true;
+	return cp;
+}
+
+static void
+reset_fakes(void)
+{
+	fake_clock = 1000;
+	next_pid = 100;
+	spawn_fail = 0;
+	nkills = 0;
+	last_sig = 0;
+	timer_armed = false;
+	nchanges = 0;
+}
+
+#define EXIT_CODE(n)	((n) << 8)
+#define EXIT_SIG(n)	(n)
+
+static struct svc *
+new_svc(const struct conf_program *cp)
+{
+	reset_fakes();
+	return svc_new(&fake_ops, cp, NULL, 0, "web");
+}
+
+/* Bring an instance to the given state by real transitions. */
+static struct svc *
+svc_in(const struct conf_program *cp, enum svc_state st)
+{
+	struct svc	*s = new_svc(cp);
+
+	switch (st) {
+	case SVC_STOPPED:
+		break;
+	case SVC_STARTING:
+		svc_event(s, SVC_EV_START, 0);
+		break;
+	case SVC_RUNNING:
+		svc_event(s, SVC_EV_START, 0);
+		svc_event(s, SVC_EV_TIMER, 0);
+		break;
+	case SVC_BACKOFF:
+		svc_event(s, SVC_EV_START, 0);
+		svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
+		break;
+	case SVC_STOPPING:
+		svc_event(s, SVC_EV_START, 0);
+		svc_event(s, SVC_EV_TIMER, 0);
+		svc_event(s, SVC_EV_STOP, 0);
+		break;
+	case SVC_EXITED:
+		svc_event(s, SVC_EV_START, 0);
+		svc_event(s, SVC_EV_TIMER, 0);
+		svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+		break;
+	case SVC_FAILED:
+		spawn_fail = 2;
+		svc_event(s, SVC_EV_START, 0);
+		spawn_fail = 0;
+		break;
+	default:
+		break;
+	}
+	T_INTEQ(s->state, st);
+	return s;
+}
+
+T_CASE(start_reaches_running_after_start_secs)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = new_svc(&cp);
+
+	T_INTEQ(s->state, SVC_STOPPED);
+	svc_event(s, SVC_EV_START, 0);
+	T_INTEQ(s->state, SVC_STARTING);
+	T_INTEQ(s->pid, 100);
+	T_CHECK(timer_armed);
+	T_INTEQ(timer_usec, cp.start_secs);
+	T_CHECK(s->want_up);
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(s->state, SVC_RUNNING);
+	T_CHECK(!timer_armed);
+	svc_free(s);
+}
+
+T_CASE(start_secs_zero_is_running_at_once)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+
+	cp.start_secs = 0;
+	s = new_svc(&cp);
+	svc_event(s, SVC_EV_START, 0);
+	T_INTEQ(s->state, SVC_RUNNING);
+	T_CHECK(!timer_armed);
+	svc_free(s);
+}
+
+T_CASE(ready_event_ends_starting)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_STARTING);
+
+	svc_event(s, SVC_EV_READY, 0);
+	T_INTEQ(s->state, SVC_RUNNING);
+	svc_free(s);
+}
+
+T_CASE(backoff_doubles_to_cap_then_fails)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+	uint64_t		 expect[] = { 100000, 200000, 400000, 800000,
+				    1000000 };
+	unsigned		 i;
+
+	cp.restart_delay_max = 1000000;
+	cp.start_limit = 5;
+	s = new_svc(&cp);
+	svc_event(s, SVC_EV_START, 0);
+	for (i = 0; i < 5; i++) {
+		svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
+		T_INTEQ(s->state, SVC_BACKOFF);
+		T_INTEQ(timer_usec, expect[i]);
+		T_INTEQ(s->fails, i + 1);
+		svc_event(s, SVC_EV_TIMER, 0);
+		T_INTEQ(s->state, SVC_STARTING);
+	}
+	/* The sixth failed start in a row is more than start_limit. */
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
+	T_INTEQ(s->state, SVC_FAILED);
+	T_CHECK(!timer_armed);
+	T_CHECK(s->error != NULL);
+	T_INTEQ(s->restarts, 5);
+	T_INTEQ(s->spawns, 6);
+	svc_free(s);
+}
+
+T_CASE(backoff_resets_after_successful_start)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = new_svc(&cp);
+
+	svc_event(s, SVC_EV_START, 0);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
+	svc_event(s, SVC_EV_TIMER, 0);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
+	T_INTEQ(timer_usec, 200000);
+	svc_event(s, SVC_EV_TIMER, 0);
+	svc_event(s, SVC_EV_TIMER, 0);		/* start_secs elapsed */
+	T_INTEQ(s->state, SVC_RUNNING);
+	T_INTEQ(s->fails, 0);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
+	T_INTEQ(s->state, SVC_BACKOFF);
+	T_INTEQ(timer_usec, 100000);
+	svc_free(s);
+}
+
+T_CASE(restart_delay_zero_respawns_at_once)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+
+	cp.restart_delay = 0;
+	s = svc_in(&cp, SVC_RUNNING);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
+	T_INTEQ(s->state, SVC_STARTING);
+	T_INTEQ(s->restarts, 1);
+	T_INTEQ(s->pid, 101);
+	svc_free(s);
+}
+
+T_CASE(policy_on_failure)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_RUNNING);
+
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	T_INTEQ(s->state, SVC_EXITED);
+	T_CHECK(s->last_exit.valid);
+	svc_free(s);
+	s = svc_in(&cp, SVC_RUNNING);
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGSEGV));
+	T_INTEQ(s->state, SVC_BACKOFF);
+	svc_free(s);
+}
+
+T_CASE(policy_success_exit_codes)
+{
+	struct conf_program	 cp = base_cp();
+	int			 codes[] = { 0, 3 };
+	struct svc		*s;
+
+	cp.success_codes = codes;
+	cp.nsuccess_codes = 2;
+	s = svc_in(&cp, SVC_RUNNING);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(3));
+	T_INTEQ(s->state, SVC_EXITED);
+	svc_free(s);
+}
+
+T_CASE(policy_always_and_never)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+
+	cp.restart = CONF_RESTART_ALWAYS;
+	s = svc_in(&cp, SVC_RUNNING);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	T_INTEQ(s->state, SVC_BACKOFF);
+	svc_free(s);
+	cp.restart = CONF_RESTART_NEVER;
+	s = svc_in(&cp, SVC_RUNNING);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
+	T_INTEQ(s->state, SVC_EXITED);
+	svc_free(s);
+	/* A quick clean exit with restart=never is exited, not a failure. */
+	s = svc_in(&cp, SVC_STARTING);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	T_INTEQ(s->state, SVC_EXITED);
+	T_INTEQ(s->fails, 0);
+	svc_free(s);
+}
+
+T_CASE(stop_escalates_to_kill)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_RUNNING);
+	pid_t			 pid = s->pid;
+
+	cp.stop_signal = SIGINT;
+	svc_event(s, SVC_EV_STOP, 0);
+	T_INTEQ(s->state, SVC_STOPPING);
+	T_INTEQ(last_sig, SIGINT);
+	T_INTEQ(last_kill_pid, pid);
+	T_CHECK(last_group);
+	T_INTEQ(timer_usec, cp.stop_timeout);
+	T_CHECK(!s->want_up);
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(s->state, SVC_STOPPING);
+	T_INTEQ(last_sig, SIGKILL);
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGKILL));
+	T_INTEQ(s->state, SVC_STOPPED);
+	T_INTEQ(s->pid, 0);
+	svc_free(s);
+}
+
+T_CASE(stop_without_group)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+
+	cp.kill_group = false;
+	s = svc_in(&cp, SVC_STARTING);
+	nkills = 0;
+	svc_event(s, SVC_EV_STOP, 0);
+	T_INTEQ(s->state, SVC_STOPPING);
+	T_CHECK(!last_group);
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGTERM));
+	T_INTEQ(s->state, SVC_STOPPED);
+	T_INTEQ(nkills, 1);	/* no group sweep without kill_group */
+	svc_free(s);
+}
+
+T_CASE(exit_while_stopping_sweeps_group)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_STOPPING);
+	pid_t			 pid = s->pid;
+
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGTERM));
+	T_INTEQ(last_sig, SIGKILL);
+	T_INTEQ(last_kill_pid, pid);
+	T_CHECK(last_group);
+	svc_free(s);
+}
+
+T_CASE(restart_running_stops_then_spawns)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_RUNNING);
+	pid_t			 pid = s->pid;
+
+	svc_event(s, SVC_EV_RESTART, 0);
+	T_INTEQ(s->state, SVC_STOPPING);
+	T_CHECK(s->want_up);
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGTERM));
+	T_INTEQ(s->state, SVC_STARTING);
+	T_CHECK(s->pid != pid);
+	T_INTEQ(s->restarts, 0);	/* operator restarts are not counted */
+	svc_free(s);
+}
+
+T_CASE(start_while_stopping_restarts_after_exit)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_STOPPING);
+
+	svc_event(s, SVC_EV_START, 0);
+	T_INTEQ(s->state, SVC_STOPPING);
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGTERM));
+	T_INTEQ(s->state, SVC_STARTING);
+	svc_free(s);
+}
+
+T_CASE(stop_in_backoff_exited_failed)
+{
+	struct conf_program	 cp = base_cp();
+	enum svc_state		 from[] = { SVC_BACKOFF, SVC_EXITED,
+				    SVC_FAILED, SVC_STOPPED };
+	struct svc		*s;
+	size_t			 i;
+
+	for (i = 0; i < sizeof from / sizeof from[0]; i++) {
+		s = svc_in(&cp, from[i]);
+		nkills = 0;
+		svc_event(s, SVC_EV_STOP, 0);
+		T_INTEQ(s->state, SVC_STOPPED);
+		T_CHECK(!timer_armed);
+		T_INTEQ(nkills, 0);
+		T_CHECK(!s->want_up);
+		svc_free(s);
+	}
+}
+
+T_CASE(permanent_spawn_failure_fails_at_once)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = new_svc(&cp);
+
+	spawn_fail = 2;
+	svc_event(s, SVC_EV_START, 0);
+	T_INTEQ(s->state, SVC_FAILED);
+	T_STREQ(s->error, "exec /nope: No such file or directory");
+	T_INTEQ(s->pid, 0);
+	svc_free(s);
+}
+
+T_CASE(transient_spawn_failure_backs_off)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = new_svc(&cp);
+
+	spawn_fail = 1;
+	svc_event(s, SVC_EV_START, 0);
+	T_INTEQ(s->state, SVC_BACKOFF);
+	T_CHECK(s->error != NULL);
+	spawn_fail = 0;
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(s->state, SVC_STARTING);
+	T_CHECK(s->error == NULL);
+	svc_free(s);
+}
+
+T_CASE(reset_failed_restarts_when_wanted)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_FAILED);
+
+	svc_event(s, SVC_EV_RESET, 0);
+	T_INTEQ(s->state, SVC_STARTING);
+	T_INTEQ(s->fails, 0);
+	T_CHECK(s->error == NULL);
+	svc_free(s);
+
+	s = svc_in(&cp, SVC_FAILED);
+	svc_event(s, SVC_EV_STOP, 0);
+	svc_event(s, SVC_EV_RESET, 0);
+	T_INTEQ(s->state, SVC_STOPPED);
+	svc_free(s);
+}
+
+T_CASE(start_from_failed_clears_failures)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_FAILED);
+
+	svc_event(s, SVC_EV_START, 0);
+	T_INTEQ(s->state, SVC_STARTING);
+	T_INTEQ(s->fails, 0);
+	svc_free(s);
+}
+
+T_CASE(failed_retry_timer)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+
+	cp.failed_retry = 60000000;
+	s = svc_in(&cp, SVC_FAILED);
+	T_CHECK(timer_armed);
+	T_INTEQ(timer_usec, cp.failed_retry);
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(s->state, SVC_STARTING);
+	svc_free(s);
+
+	cp.failed_retry = 0;
+	s = svc_in(&cp, SVC_FAILED);
+	T_CHECK(!timer_armed);
+	svc_free(s);
+}
+
+T_CASE(ignored_events_change_nothing)
+{
+	struct conf_program	 cp = base_cp();
+	struct {
+		enum svc_state	 st;
+		enum svc_event	 ev;
+	} cases[] = {
+		{ SVC_STOPPED, SVC_EV_READY }, { SVC_STOPPED, SVC_EV_TIMER },
+		{ SVC_STOPPED, SVC_EV_EXITED }, { SVC_STOPPED, SVC_EV_STOP },
+		{ SVC_STARTING, SVC_EV_START },
+		{ SVC_RUNNING, SVC_EV_START }, { SVC_RUNNING, SVC_EV_READY },
+		{ SVC_RUNNING, SVC_EV_TIMER }, { SVC_RUNNING, SVC_EV_RESET },
+		{ SVC_BACKOFF, SVC_EV_START }, { SVC_BACKOFF, SVC_EV_READY },
+		{ SVC_BACKOFF, SVC_EV_EXITED },
+		{ SVC_STOPPING, SVC_EV_STOP }, { SVC_STOPPING, SVC_EV_READY },
+		{ SVC_EXITED, SVC_EV_READY }, { SVC_EXITED, SVC_EV_TIMER },
+		{ SVC_EXITED, SVC_EV_EXITED }, { SVC_EXITED, SVC_EV_RESET },
+		{ SVC_FAILED, SVC_EV_READY }, { SVC_FAILED, SVC_EV_EXITED },
+	};
+	struct svc	*s;
+	size_t		 i;
+	pid_t		 pid;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		s = svc_in(&cp, cases[i].st);
+		pid = s->pid;
+		nchanges = 0;
+		svc_event(s, cases[i].ev, 0);
+		T_INTEQ(s->state, cases[i].st);
+		T_INTEQ(s->pid, pid);
+		T_INTEQ(nchanges, 0);
+		svc_free(s);
+	}
+}
+
+T_CASE(restart_from_rest_and_backoff)
+{
+	struct conf_program	 cp = base_cp();
+	enum svc_state		 from[] = { SVC_STOPPED, SVC_EXITED,
+				    SVC_FAILED, SVC_BACKOFF };
+	struct svc		*s;
+	size_t			 i;
+
+	for (i = 0; i < sizeof from / sizeof from[0]; i++) {
+		s = svc_in(&cp, from[i]);
+		svc_event(s, SVC_EV_RESTART, 0);
+		T_INTEQ(s->state, SVC_STARTING);
+		T_CHECK(s->want_up);
+		svc_free(s);
+	}
+}
+
+T_CASE(state_names)
+{
+	T_STREQ(svc_state_name(SVC_STOPPED), "stopped");
+	T_STREQ(svc_state_name(SVC_STARTING), "starting");
+	T_STREQ(svc_state_name(SVC_RUNNING), "running");
+	T_STREQ(svc_state_name(SVC_BACKOFF), "backoff");
+	T_STREQ(svc_state_name(SVC_STOPPING), "stopping");
+	T_STREQ(svc_state_name(SVC_EXITED), "exited");
+	T_STREQ(svc_state_name(SVC_FAILED), "failed");
+}
+
+T_MAIN(T_ENTRY(start_reaches_running_after_start_secs),
+    T_ENTRY(start_secs_zero_is_running_at_once),
+    T_ENTRY(ready_event_ends_starting),
+    T_ENTRY(backoff_doubles_to_cap_then_fails),
+    T_ENTRY(backoff_resets_after_successful_start),
+    T_ENTRY(restart_delay_zero_respawns_at_once),
+    T_ENTRY(policy_on_failure),
+    T_ENTRY(policy_success_exit_codes),
+    T_ENTRY(policy_always_and_never),
+    T_ENTRY(stop_escalates_to_kill),
+    T_ENTRY(stop_without_group),
+    T_ENTRY(exit_while_stopping_sweeps_group),
+    T_ENTRY(restart_running_stops_then_spawns),
+    T_ENTRY(start_while_stopping_restarts_after_exit),
+    T_ENTRY(stop_in_backoff_exited_failed),
+    T_ENTRY(permanent_spawn_failure_fails_at_once),
+    T_ENTRY(transient_spawn_failure_backs_off),
+    T_ENTRY(reset_failed_restarts_when_wanted),
+    T_ENTRY(start_from_failed_clears_failures),
+    T_ENTRY(failed_retry_timer),
+    T_ENTRY(ignored_events_change_nothing),
+    T_ENTRY(restart_from_rest_and_backoff),
+    T_ENTRY(state_names))
