@@ -1,0 +1,572 @@
+/* cmds.c: tendctl's command table, request builders and reply printers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "util.h"
+
+static int	cmds_build_status(struct ctl_inv *, char *, size_t);
+static int	cmds_build_start(struct ctl_inv *, char *, size_t);
+static int	cmds_build_signal(struct ctl_inv *, char *, size_t);
+static int	cmds_build_targets(struct ctl_inv *, char *, size_t);
+static int	cmds_build_wait(struct ctl_inv *, char *, size_t);
+static int	cmds_build_help(struct ctl_inv *, char *, size_t);
+static int	cmds_print_status(struct ctl_inv *, const json_t *);
+static int	cmds_print_results(struct ctl_inv *, const json_t *);
+static int	cmds_print_reload(struct ctl_inv *, const json_t *);
+static int	cmds_print_shutdown(struct ctl_inv *, const json_t *);
+static int	cmds_print_version(struct ctl_inv *, const json_t *);
+static int	cmds_print_help(struct ctl_inv *, const json_t *);
+static void	cmds_line_result(struct ctl_inv *, const json_t *);
+static void	cmds_line_wait(struct ctl_inv *, const json_t *);
+
+#define CMDS_WAIT_OPTS	(CTL_OPT_NO_WAIT|CTL_OPT_TIMEOUT)
+
+static const struct ctl_cmd cmds_table[] = {
+	{ "status", "[PATTERN...]",
+	  "show instances and their state (exit 3 unless all are running)",
+	  0, -1, 0, "status",
+	  cmds_build_status, cmds_print_status, NULL },
+	{ "start", "NAME...|all",
+	  "start programs and wait until they run (or end)",
+	  1, -1, CMDS_WAIT_OPTS, "start",
+	  cmds_build_start, cmds_print_results, cmds_line_result },
+	{ "stop", "NAME...|all",
+	  "stop programs and wait until no process is left",
+	  1, -1, CMDS_WAIT_OPTS, "stop",
+	  cmds_build_start, cmds_print_results, cmds_line_result },
+	{ "restart", "NAME...|all",
+	  "restart programs and wait until they run again (or end)",
+	  1, -1, CMDS_WAIT_OPTS, "restart",
+	  cmds_build_start, cmds_print_results, cmds_line_result },
+	{ "signal", "SIG NAME...|all",
+	  "send the signal SIG (HUP, SIGHUP or 1) to programs",
+	  2, -1, 0, "signal",
+	  cmds_build_signal, cmds_print_results, cmds_line_result },
+	{ "reset", "NAME...|all",
+	  "forget failures and backoff; start failed programs wanted up",
+	  1, -1, 0, "reset",
+	  cmds_build_targets, cmds_print_results, cmds_line_result },
+	{ "wait", "NAME...|all",
+	  "wait until programs have no process and none will restart",
+	  1, -1, CTL_OPT_TIMEOUT, "wait",
+	  cmds_build_wait, cmds_print_results, cmds_line_wait },
+	{ "reload", "",
+	  "re-read the configuration and apply what changed",
+	  0, 0, 0, "reload",
+	  NULL, cmds_print_reload, NULL },
+	{ "shutdown", "",
+	  "stop every program, then tendd",
+	  0, 0, 0, "shutdown",
+	  NULL, cmds_print_shutdown, NULL },
+	{ "version", "",
+	  "show the versions of tendctl and tendd",
+	  0, 0, 0, "version",
+	  NULL, cmds_print_version, NULL },
+	{ "help", "[COMMAND]",
+	  "show help for every command, or for one",
+	  0, 1, 0, NULL,
+	  cmds_build_help, cmds_print_help, NULL },
+};
+#define CMDS_N	(sizeof cmds_table / sizeof cmds_table[0])
+
+/* Error codes with their own exit code; every other one is FAILED. */
+static const struct {
+	const char	*code;
+	int		 exit;
+} cmds_exits[] = {
+	{ PROTO_E_BAD_ARGS, CTL_EXIT_USAGE },
+	{ PROTO_E_PERMISSION, CTL_EXIT_CONNECT },
+	{ PROTO_E_NO_SUCH_PROGRAM, CTL_EXIT_NO_PROGRAM },
+};
+
+/* Colours of the state names. */
+static const struct {
+	const char		*state;
+	enum output_colour	 colour;
+} cmds_colours[] = {
+	{ "running", OUTPUT_GREEN },
+	{ "starting", OUTPUT_YELLOW },
+	{ "backoff", OUTPUT_YELLOW },
+	{ "stopping", OUTPUT_YELLOW },
+	{ "failed", OUTPUT_RED },
+};
+
+const struct ctl_cmd *
+ctl_cmd_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < CMDS_N; i++) {
+		if (strcmp(cmds_table[i].name, name) == 0)
+			return &cmds_table[i];
+	}
+	return NULL;
+}
+
+const struct ctl_cmd *
+ctl_cmd_at(size_t i)
+{
+	return i < CMDS_N ? &cmds_table[i] : NULL;
+}
+
+const char *
+ctl_cmd_suggest(const char *name)
+{
+	const char	*best = NULL;
+	unsigned	 d, bestd = 3;	/* at most two edits */
+	size_t		 i;
+
+	if (strlen(name) > 64)
+		return NULL;
+	for (i = 0; i < CMDS_N; i++) {
+		d = util_edit_distance(name, cmds_table[i].name);
+		if (d < bestd && d < strlen(name)) {
+			best = cmds_table[i].name;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+int
+ctl_exit_code(const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < sizeof cmds_exits /
+	    sizeof cmds_exits[0]; i++) {
+		if (strcmp(cmds_exits[i].code, code) == 0)
+			return cmds_exits[i].exit;
+	}
+	return CTL_EXIT_FAILED;
+}
+
+/* An array of the arguments from first on, as JSON strings. */
+static json_t *
+cmds_strings(struct ctl_inv *inv, int first, char *err, size_t errlen)
+{
+	json_t	*a = json_array(), *s;
+	int	 i;
+
+	for (i = first; i < inv->argc; i++) {
+		if ((s = json_string(inv->argv[i])) == NULL) {
+			snprintf(err, errlen, "'%s' is not valid UTF-8",
+			    inv->argv[i]);
+			json_decref(a);
+			return NULL;
+		}
+		json_array_append_new(a, s);
+	}
+	return a;
+}
+
+static int
+cmds_build_targets(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	json_t	*targets;
+
+	if ((targets = cmds_strings(inv, 0, err, errlen)) == NULL)
+		return -1;
+	inv->args = json_pack("{s:o}", "targets", targets);
+	return 0;
+}
+
+static int
+cmds_build_status(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	json_t	*patterns;
+
+	/* No patterns means all: send no key rather than an empty list. */
+	inv->args = json_object();
+	if (inv->argc == 0)
+		return 0;
+	if ((patterns = cmds_strings(inv, 0, err, errlen)) == NULL)
+		return -1;
+	json_object_set_new(inv->args, "patterns", patterns);
+	return 0;
+}
+
+static int
+cmds_build_start(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	if (inv->has_timeout && inv->timeout == 0) {
+		snprintf(err, errlen, "%s: --timeout must be more than 0",
+		    inv->cmd->name);
+		return -1;
+	}
+	if (cmds_build_targets(inv, err, errlen) != 0)
+		return -1;
+	json_object_set_new(inv->args, "wait", json_boolean(inv->wait));
+	return 0;
+}
+
+static int
+cmds_build_signal(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	json_t	*targets;
+
+	if (util_parse_signal(inv->argv[0]) == -1) {
+		snprintf(err, errlen, "signal: unknown signal '%s'",
+		    inv->argv[0]);
+		return -1;
+	}
+	if ((targets = cmds_strings(inv, 1, err, errlen)) == NULL)
+		return -1;
+	/* As typed: tendd parses names and numbers the same way. */
+	inv->args = json_pack("{s:s,s:o}", "signal", inv->argv[0],
+	    "targets", targets);
+	return 0;
+}
+
+static int
+cmds_build_wait(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	json_t	*t;
+
+	if (cmds_build_targets(inv, err, errlen) != 0)
+		return -1;
+	if (!inv->has_timeout)
+		return 0;
+	if (inv->timeout % USEC_PER_SEC == 0)
+		t = json_integer((json_int_t)(inv->timeout / USEC_PER_SEC));
+	else
+		t = json_real((double)inv->timeout / (double)USEC_PER_SEC);
+	json_object_set_new(inv->args, "timeout", t);
+	/* tendd answers at the timeout; give it time to say so. */
+	inv->deadline = inv->timeout + CTL_WAIT_SLACK;
+	return 0;
+}
+
+static int
+cmds_build_help(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	if (inv->argc == 1 && ctl_cmd_find(inv->argv[0]) == NULL) {
+		snprintf(err, errlen, "help: unknown command '%s'",
+		    inv->argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmds_dump(struct ctl_inv *inv, const json_t *j)
+{
+	if (j == NULL)
+		fputs("null", inv->out);
+	else
+		json_dumpf(j, inv->out, JSON_INDENT(2)|JSON_ENCODE_ANY);
+	fputc('\n', inv->out);
+}
+
+static int
+cmds_malformed(struct ctl_inv *inv, const char *what)
+{
+	fprintf(inv->err, "tendctl: malformed reply from tendd: %s\n", what);
+	return CTL_EXIT_FAILED;
+}
+
+/* A string member, or def when missing or not a string. */
+static const char *
+cmds_str(const json_t *o, const char *key, const char *def)
+{
+	const json_t	*v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : def;
+}
+
+static enum output_colour
+cmds_colour(const char *state)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof cmds_colours / sizeof cmds_colours[0]; i++) {
+		if (strcmp(cmds_colours[i].state, state) == 0)
+			return cmds_colours[i].colour;
+	}
+	return OUTPUT_PLAIN;
+}
+
+/* The signal of a last_exit object: "TERM". */
+static const char *
+cmds_signal(const json_t *last_exit)
+{
+	const json_t	*sig = json_object_get(last_exit, "signal");
+	const char	*name = cmds_str(last_exit, "signal_name", NULL);
+
+	if (name != NULL)
+		return name;
+	if (json_is_integer(sig))
+		return util_signal_name((int)json_integer_value(sig));
+	return "?";
+}
+
+/* LAST EXIT column: "-", "0", "SIGKILL". */
+static void
+cmds_last_exit(const json_t *last_exit, char *buf, size_t len)
+{
+	const json_t	*code = json_object_get(last_exit, "code");
+
+	if (json_is_integer(code))
+		snprintf(buf, len, "%lld",
+		    (long long)json_integer_value(code));
+	else if (json_object_get(last_exit, "signal") != NULL)
+		snprintf(buf, len, "SIG%s", cmds_signal(last_exit));
+	else
+		snprintf(buf, len, "-");
+}
+
+static int
+cmds_print_status(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t		*instances, *inst, *pid, *v;
+	struct output_table	*t;
+	const char		*state, *error;
+	char			 up[32], last[64];
+	uint64_t		 usec;
+	size_t			 i;
+	int			 rc = CTL_EXIT_OK;
+
+	instances = json_object_get(result, "instances");
+	if (!json_is_array(instances))
+		return cmds_malformed(inv, "no \"instances\" array");
+	json_array_foreach(instances, i, inst) {
+		if (strcmp(cmds_str(inst, "state", "?"), "running") != 0)
+			rc = CTL_EXIT_NOT_RUNNING;
+	}
+	if (inv->json) {
+		cmds_dump(inv, instances);
+		return rc;
+	}
+
+	t = output_table_new();
+	output_table_column(t, "NAME", 0);
+	output_table_column(t, "STATE", 0);
+	output_table_column(t, "PID", OUTPUT_RIGHT);
+	output_table_column(t, "UPTIME", OUTPUT_RIGHT);
+	output_table_column(t, "RESTARTS", OUTPUT_RIGHT);
+	output_table_column(t, "LAST EXIT", 0);
+	output_table_column(t, "ERROR", OUTPUT_OPTIONAL);
+	json_array_foreach(instances, i, inst) {
+		state = cmds_str(inst, "state", "?");
+		error = cmds_str(inst, "error", "");
+		output_table_row(t);
+		output_table_cell(t, OUTPUT_PLAIN, "%s",
+		    cmds_str(inst, "name", "?"));
+		output_table_cell(t, cmds_colour(state), "%s", state);
+
+		pid = json_object_get(inst, "pid");
+		v = json_object_get(inst, "uptime");
+		if (json_is_integer(pid)) {
+			output_table_cell(t, OUTPUT_PLAIN, "%lld",
+			    (long long)json_integer_value(pid));
+			if (!json_is_number(v) || util_seconds_to_usec(
+			    json_number_value(v), &usec) != 0)
+				usec = 0;
+			util_format_duration(usec, up, sizeof up);
+			output_table_cell(t, OUTPUT_PLAIN, "%s", up);
+		} else {
+			output_table_cell(t, OUTPUT_PLAIN, "-");
+			output_table_cell(t, OUTPUT_PLAIN, "-");
+		}
+
+		v = json_object_get(inst, "restarts");
+		if (json_is_integer(v))
+			output_table_cell(t, OUTPUT_PLAIN, "%lld",
+			    (long long)json_integer_value(v));
+		else
+			output_table_cell(t, OUTPUT_PLAIN, "-");
+		cmds_last_exit(json_object_get(inst, "last_exit"), last,
+		    sizeof last);
+		output_table_cell(t, OUTPUT_PLAIN, "%s", last);
+		output_table_cell(t, OUTPUT_RED, "%s", error);
+	}
+	output_table_print(t, inv->out, inv->style);
+	output_table_free(t);
+	return rc;
+}
+
+/* "web:0: running", "web:0: failed: exec /x: No such file or directory". */
+static void
+cmds_line_result(struct ctl_inv *inv, const json_t *r)
+{
+	const char	*state = cmds_str(r, "state", "?");
+	const char	*error = cmds_str(r, "error", NULL);
+
+	fprintf(inv->out, "%s: ", cmds_str(r, "name", "?"));
+	output_colour(inv->out, inv->style, cmds_colour(state), state);
+	if (error != NULL)
+		fprintf(inv->out, ": %s", error);
+	else if (!json_is_true(json_object_get(r, "ok")) &&
+	    strcmp(state, "failed") != 0)
+		fputs(" (not ok)", inv->out);
+	fputc('\n', inv->out);
+}
+
+/* "web: exited (code 0)", "web: stopped (signal TERM)", "web: running". */
+static void
+cmds_line_wait(struct ctl_inv *inv, const json_t *r)
+{
+	const char	*state = cmds_str(r, "state", "?");
+	const json_t	*last_exit = json_object_get(r, "last_exit");
+	const json_t	*code = json_object_get(last_exit, "code");
+
+	fprintf(inv->out, "%s: ", cmds_str(r, "name", "?"));
+	output_colour(inv->out, inv->style, cmds_colour(state), state);
+	/* An exit only says something once no process is left. */
+	if (strcmp(state, "stopped") == 0 || strcmp(state, "exited") == 0 ||
+	    strcmp(state, "failed") == 0) {
+		if (json_is_integer(code))
+			fprintf(inv->out, " (code %lld)",
+			    (long long)json_integer_value(code));
+		else if (json_object_get(last_exit, "signal") != NULL)
+			fprintf(inv->out, " (signal %s)",
+			    cmds_signal(last_exit));
+	}
+	fputc('\n', inv->out);
+}
+
+static int
+cmds_print_results(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*results, *r;
+	size_t		 i;
+	int		 rc = CTL_EXIT_OK;
+
+	results = json_object_get(result, "results");
+	if (!json_is_array(results))
+		return cmds_malformed(inv, "no \"results\" array");
+	json_array_foreach(results, i, r) {
+		if (!json_is_true(json_object_get(r, "ok")))
+			rc = CTL_EXIT_FAILED;
+	}
+	if (inv->json) {
+		cmds_dump(inv, result);
+		return rc;
+	}
+	json_array_foreach(results, i, r)
+		inv->cmd->line(inv, r);
+	return rc;
+}
+
+/* "web: restarted (command, environment)", "db: added", "no changes". */
+static int
+cmds_print_reload(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*changes, *notes, *c, *keys, *k;
+	size_t		 i, j;
+
+	changes = json_object_get(result, "changes");
+	notes = json_object_get(result, "notes");
+	if (!json_is_array(changes))
+		return cmds_malformed(inv, "no \"changes\" array");
+	if (inv->json) {
+		cmds_dump(inv, result);
+		return CTL_EXIT_OK;
+	}
+	if (json_array_size(changes) == 0)
+		fprintf(inv->out, "no changes\n");
+	json_array_foreach(changes, i, c) {
+		fprintf(inv->out, "%s: %s", cmds_str(c, "program", "?"),
+		    cmds_str(c, "action", "?"));
+		keys = json_object_get(c, "keys");
+		if (json_array_size(keys) != 0) {
+			json_array_foreach(keys, j, k) {
+				fprintf(inv->out, "%s%s", j == 0 ? " (" : ", ",
+				    json_is_string(k) ?
+				    json_string_value(k) : "?");
+			}
+			fputc(')', inv->out);
+		}
+		fputc('\n', inv->out);
+	}
+	json_array_foreach(notes, i, c) {
+		if (json_is_string(c))
+			fprintf(inv->out, "note: %s\n", json_string_value(c));
+	}
+	return CTL_EXIT_OK;
+}
+
+static int
+cmds_print_shutdown(struct ctl_inv *inv, const json_t *result)
+{
+	if (inv->json)
+		cmds_dump(inv, result);
+	else
+		fprintf(inv->out, "tendd is shutting down\n");
+	return CTL_EXIT_OK;
+}
+
+/* "tendctl 0.1.0" and "tendd 0.1.0 (protocol 1, pid 1234)". */
+static int
+cmds_print_version(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*proto = json_object_get(result, "protocol");
+	const json_t	*pid = json_object_get(result, "pid");
+
+	if (inv->json) {
+		cmds_dump(inv, result);
+		return CTL_EXIT_OK;
+	}
+	fprintf(inv->out, "tendctl %s\n", TEND_VERSION);
+	fprintf(inv->out, "tendd %s (protocol %lld, pid %lld)\n",
+	    cmds_str(result, "version", "?"),
+	    json_is_integer(proto) ? (long long)json_integer_value(proto) : 0,
+	    json_is_integer(pid) ? (long long)json_integer_value(pid) : 0);
+	return CTL_EXIT_OK;
+}
+
+static int
+cmds_print_help(struct ctl_inv *inv, const json_t *result)
+{
+	const struct ctl_cmd	*cmd;
+
+	if (inv->argc == 0) {
+		ctl_usage(inv->out);
+		return CTL_EXIT_OK;
+	}
+	cmd = ctl_cmd_find(inv->argv[0]);
+	ctl_cmd_usage(inv->out, cmd, "usage: tendctl ");
+	fprintf(inv->out, "%s\n", cmd->help);
+	return CTL_EXIT_OK;
+}
+
+/*
+ * An error reply: its message (and config errors) on stderr, any
+ * per-instance results it carries on stdout; the whole error object
+ * instead with --json.
+ */
+static int
+cmds_error(struct ctl_inv *inv, const struct proto_reply *rep)
+{
+	const json_t	*results, *errors, *e;
+	size_t		 i;
+
+	if (inv->json) {
+		cmds_dump(inv, rep->error);
+		return ctl_exit_code(rep->code);
+	}
+	results = json_object_get(rep->error, "results");
+	if (json_is_array(results) && inv->cmd->line != NULL) {
+		json_array_foreach(results, i, e)
+			inv->cmd->line(inv, e);
+	}
+	fflush(inv->out);
+	fprintf(inv->err, "tendctl: %s\n", rep->message);
+	errors = json_object_get(rep->error, "errors");
+	json_array_foreach(errors, i, e) {
+		if (json_is_string(e))
+			fprintf(inv->err, "%s\n", json_string_value(e));
+	}
+	return ctl_exit_code(rep->code);
+}
+
+int
+ctl_reply(struct ctl_inv *inv, const struct proto_reply *rep)
+{
+	if (!rep->ok)
+		return cmds_error(inv, rep);
+	return inv->cmd->print(inv, rep->result);
+}

@@ -1,0 +1,144 @@
+/*
+ * ctl.h: tendctl's pieces that need no socket: the command table, command
+ * line parsing into a request, reply printing, and the table renderer.
+ * main.c adds the socket; everything here is unit-tested.
+ */
+#ifndef TEND_CTL_H
+#define TEND_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "proto.h"
+#include "util.h"
+
+/* Exit codes: a public interface, documented by ctl_usage(). */
+#define CTL_EXIT_OK		0	/* success */
+#define CTL_EXIT_FAILED		1	/* the operation failed */
+#define CTL_EXIT_USAGE		2	/* bad command line or arguments */
+#define CTL_EXIT_NOT_RUNNING	3	/* status: not every one is running */
+#define CTL_EXIT_NO_PROGRAM	4	/* a name or pattern matched nothing */
+#define CTL_EXIT_CONNECT	5	/* cannot connect, permission denied */
+
+/* The one request id tendctl uses: one request per connection. */
+#define CTL_REQUEST_ID		1
+
+/* Per-command options a table row allows (ctl_cmd.opts). */
+#define CTL_OPT_NO_WAIT		0x1	/* --no-wait */
+#define CTL_OPT_TIMEOUT		0x2	/* --timeout S */
+
+/* Client-side slack over the timeout sent with wait. */
+#define CTL_WAIT_SLACK		(5 * USEC_PER_SEC)
+
+struct ctl_inv;
+
+/* One row per command; usage, checks and dispatch all come from it. */
+struct ctl_cmd {
+	const char	*name;
+	const char	*args;		/* positional part of the usage */
+	const char	*help;		/* one line */
+	int		 min_args;
+	int		 max_args;	/* -1: no limit */
+	int		 opts;		/* CTL_OPT_* */
+	const char	*proto_cmd;	/* NULL: runs locally, no tendd */
+	/* Fill inv->args; 0, or -1 with a message in err. */
+	int		(*build)(struct ctl_inv *, char *, size_t);
+	/* Print an ok result (NULL for local commands); the exit code. */
+	int		(*print)(struct ctl_inv *, const json_t *);
+	/* Print one per-instance result; also used for error "results". */
+	void		(*line)(struct ctl_inv *, const json_t *);
+};
+
+/* The options before COMMAND. Strings borrow from argv. */
+struct ctl_global {
+	const char	*socket;	/* -s */
+	const char	*config;	/* -c */
+	bool		 json;
+	bool		 help;
+	bool		 version;
+};
+
+/* One parsed command: what to send and how to print the answer. */
+struct ctl_inv {
+	const struct ctl_cmd *cmd;
+	int		 argc;		/* positional arguments, borrowed */
+	char		**argv;
+	bool		 json;		/* --json */
+	bool		 help;		/* COMMAND --help */
+	bool		 wait;		/* false with --no-wait */
+	bool		 has_timeout;
+	uint64_t	 timeout;	/* --timeout, usec */
+	bool		 has_deadline;
+	uint64_t	 deadline;	/* client-side wait for a reply, usec */
+	json_t		*args;		/* request args, owned */
+
+	FILE		*out;		/* where results and errors go */
+	FILE		*err;
+	bool		 style;		/* colours and bold: a terminal */
+};
+
+/* parse.c */
+/*
+ * Parse the options before COMMAND. Returns 0 and the index of COMMAND in
+ * *cmdind (== argc when there is none), or CTL_EXIT_USAGE with a message.
+ */
+int		 ctl_parse_global(int, char **, struct ctl_global *, int *,
+		    char *, size_t);
+void		 ctl_inv_init(struct ctl_inv *, FILE *out, FILE *err);
+void		 ctl_inv_clear(struct ctl_inv *);
+/*
+ * Parse "COMMAND [OPTIONS] [ARGS]" (argv[0] is COMMAND; argv is permuted
+ * by getopt). Returns 0, or CTL_EXIT_USAGE with a message in err; on
+ * success inv->cmd is set, and inv->args too unless inv->help.
+ */
+int		 ctl_parse(struct ctl_inv *, int, char **, char *, size_t);
+/* The request to send for a parsed command; the caller frees it. */
+json_t		*ctl_request(const struct ctl_inv *);
+/* The whole help; one command's usage line, after prefix. */
+void		 ctl_usage(FILE *);
+void		 ctl_cmd_usage(FILE *, const struct ctl_cmd *, const char *);
+
+/* cmds.c */
+const struct ctl_cmd *ctl_cmd_find(const char *);
+/* The closest command name to a typo, or NULL. */
+const char	*ctl_cmd_suggest(const char *);
+/* Rows in table order; NULL past the end. */
+const struct ctl_cmd *ctl_cmd_at(size_t);
+/* Exit code for an error reply code (NULL: a client-side failure). */
+int		 ctl_exit_code(const char *);
+/* Print a reply to a request from inv; returns the exit code. */
+int		 ctl_reply(struct ctl_inv *, const struct proto_reply *);
+
+/* output.c: aligned tables and colours. */
+enum output_colour {
+	OUTPUT_PLAIN,
+	OUTPUT_BOLD,
+	OUTPUT_GREEN,
+	OUTPUT_YELLOW,
+	OUTPUT_RED,
+};
+
+#define OUTPUT_RIGHT	0x1	/* right-align the column */
+#define OUTPUT_OPTIONAL	0x2	/* omit the column when all cells are empty */
+
+struct output_table;
+
+struct output_table *output_table_new(void);
+void		 output_table_free(struct output_table *);	/* NULL ok */
+/* Columns first, then rows; a row is filled cell by cell, left to right. */
+void		 output_table_column(struct output_table *, const char *,
+		    int);
+void		 output_table_row(struct output_table *);
+void		 output_table_cell(struct output_table *, enum output_colour,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+/* With style, a bold header and coloured cells; else plain text. */
+void		 output_table_print(const struct output_table *, FILE *,
+		    bool style);
+/* Write text, wrapped in the colour's escapes when style is set. */
+void		 output_colour(FILE *, bool style, enum output_colour,
+		    const char *);
+
+#endif

@@ -1,0 +1,393 @@
+/* main.c: tendctl: parse the command line, send one request, print. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conf.h"
+#include "ctl.h"
+#include "proto.h"
+#include "util.h"
+
+/* One connection to tendd, for one request. */
+struct main_conn {
+	const char		*path;
+	int			 fd;
+	struct proto_buf	 buf;
+	bool			 has_deadline;
+	uint64_t		 deadline;	/* monotonic, usec */
+	uint64_t		 timeout;	/* for the message */
+};
+
+/* The socket path: -s, else -c CONFIG, else $TEND_SOCKET, else default. */
+static int
+main_socket(const struct ctl_global *g, char **path)
+{
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*cf;
+	const char		*env;
+	char			*s;
+	size_t			 i;
+
+	*path = NULL;
+	if (g->socket != NULL) {
+		*path = xstrdup(g->socket);
+		return 0;
+	}
+	if (g->config != NULL) {
+		if ((cf = conf_load(g->config, &errs)) == NULL) {
+			for (i = 0; i < errs.n; i++) {
+				s = conf_error_format(&errs.v[i]);
+				fprintf(stderr, "%s\n", s);
+				free(s);
+			}
+			if (errs.n == 0)
+				fprintf(stderr, "tendctl: %s: cannot load the "
+				    "configuration\n", g->config);
+			conf_errors_clear(&errs);
+			return CTL_EXIT_USAGE;
+		}
+		conf_errors_clear(&errs);
+		if (cf->socket != NULL)
+			*path = xstrdup(cf->socket);
+		conf_unref(cf);
+		if (*path != NULL)
+			return 0;
+	}
+	if ((env = getenv("TEND_SOCKET")) != NULL && *env != '\0')
+		*path = xstrdup(env);
+	else
+		*path = conf_default_socket();
+	return 0;
+}
+
+/* Milliseconds left for poll(), -1 without a deadline, 0 when past. */
+static int
+main_remaining(const struct main_conn *c)
+{
+	uint64_t	 now, ms;
+
+	if (!c->has_deadline)
+		return -1;
+	if ((now = util_now_mono()) >= c->deadline)
+		return 0;
+	ms = (c->deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC;
+	return ms > 86400000 ? 86400000 : (int)ms;
+}
+
+/* Wait for events on the socket; 1 ready, 0 deadline passed, -1 error. */
+static int
+main_poll(struct main_conn *c, short events)
+{
+	struct pollfd	 pfd;
+	int		 n;
+
+	for (;;) {
+		pfd.fd = c->fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, main_remaining(c));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(stderr, "tendctl: poll: %s\n", strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			if (main_remaining(c) != 0)
+				continue;
+			return 0;
+		}
+		return 1;
+	}
+}
+
+static int
+main_timed_out(const struct main_conn *c)
+{
+	fprintf(stderr, "tendctl: timed out after %gs waiting for tendd\n",
+	    (double)c->timeout / (double)USEC_PER_SEC);
+	return CTL_EXIT_FAILED;
+}
+
+static int
+main_connect_failed(const struct main_conn *c, int error)
+{
+	const char	*hint = "";
+
+	if (error == ENOENT || error == ECONNREFUSED)
+		hint = " (is tendd running?)";
+	else if (error == EACCES || error == EPERM)
+		hint = " (check the socket's permissions and socket_group)";
+	fprintf(stderr, "tendctl: cannot connect to tendd at %s: %s%s\n",
+	    c->path, strerror(error), hint);
+	return CTL_EXIT_CONNECT;
+}
+
+/* A blocking connect, then non-blocking I/O bounded by the deadline. */
+static int
+main_connect(struct main_conn *c)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	int			 error, flags;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(c->path) >= sizeof sun.sun_path)
+		return main_connect_failed(c, ENAMETOOLONG);
+	memcpy(sun.sun_path, c->path, strlen(c->path));
+
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)) == -1)
+		return main_connect_failed(c, errno);
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (errno != EINTR)
+			return main_connect_failed(c, errno);
+		/* Interrupted: the connect goes on; wait for its result. */
+		switch (main_poll(c, POLLOUT)) {
+		case 0:
+			return main_timed_out(c);
+		case -1:
+			return CTL_EXIT_CONNECT;
+		}
+		len = sizeof error;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len) ==
+		    -1)
+			error = errno;
+		if (error != 0)
+			return main_connect_failed(c, error);
+	}
+	if ((flags = fcntl(c->fd, F_GETFL)) == -1 ||
+	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		fprintf(stderr, "tendctl: fcntl: %s\n", strerror(errno));
+		return CTL_EXIT_FAILED;
+	}
+	return 0;
+}
+
+static int
+main_closed(void)
+{
+	fprintf(stderr, "tendctl: tendd closed the connection\n");
+	return CTL_EXIT_FAILED;
+}
+
+static int
+main_send(struct main_conn *c, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			switch (main_poll(c, POLLOUT)) {
+			case 0:
+				return main_timed_out(c);
+			case -1:
+				return CTL_EXIT_FAILED;
+			}
+			continue;
+		}
+		if (n == -1 && (errno == EPIPE || errno == ECONNRESET))
+			return main_closed();
+		if (n == -1) {
+			fprintf(stderr, "tendctl: write to tendd: %s\n",
+			    strerror(errno));
+			return CTL_EXIT_FAILED;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Read until the reply to our request; events and other ids are skipped.
+ * An error reply with id 0 is ours too: tendd could not read our id.
+ */
+static int
+main_recv(struct main_conn *c, json_t **msg, struct proto_reply *rep)
+{
+	char		 data[65536], err[256], *line;
+	size_t		 len;
+	ssize_t		 n;
+	int		 r;
+
+	for (;;) {
+		while ((r = proto_buf_line(&c->buf, &line, &len)) == 1) {
+			if (proto_decode_reply(line, len, msg, rep, err,
+			    sizeof err) != 0) {
+				json_decref(*msg);
+				*msg = NULL;
+				fprintf(stderr, "tendctl: bad reply from "
+				    "tendd: %s\n", err);
+				return CTL_EXIT_FAILED;
+			}
+			if (!rep->is_event && (rep->id == CTL_REQUEST_ID ||
+			    (rep->id == 0 && !rep->ok)))
+				return 0;
+			json_decref(*msg);
+			*msg = NULL;
+		}
+		if (r == -1) {
+			fprintf(stderr, "tendctl: reply from tendd longer than "
+			    "%d bytes\n", PROTO_MAX_MSG);
+			return CTL_EXIT_FAILED;
+		}
+
+		n = read(c->fd, data, sizeof data);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			switch (main_poll(c, POLLIN)) {
+			case 0:
+				return main_timed_out(c);
+			case -1:
+				return CTL_EXIT_FAILED;
+			}
+			continue;
+		}
+		if (n == 0 || (n == -1 && errno == ECONNRESET))
+			return main_closed();
+		if (n == -1) {
+			fprintf(stderr, "tendctl: read from tendd: %s\n",
+			    strerror(errno));
+			return CTL_EXIT_FAILED;
+		}
+		proto_buf_push(&c->buf, data, (size_t)n);
+	}
+}
+
+static int
+main_transact(struct ctl_inv *inv, const char *path)
+{
+	struct main_conn	 c;
+	struct proto_reply	 rep;
+	json_t			*req, *msg = NULL;
+	char			*frame;
+	size_t			 len;
+	int			 rc;
+
+	memset(&c, 0, sizeof c);
+	c.path = path;
+	c.fd = -1;
+	proto_buf_init(&c.buf);
+	if (inv->has_deadline) {
+		c.has_deadline = true;
+		c.timeout = inv->deadline;
+		c.deadline = util_now_mono() + inv->deadline;
+	}
+
+	req = ctl_request(inv);
+	frame = proto_encode(req, &len);
+	json_decref(req);
+	if (frame == NULL) {
+		fprintf(stderr, "tendctl: request longer than %d bytes\n",
+		    PROTO_MAX_MSG);
+		return CTL_EXIT_USAGE;
+	}
+	if ((rc = main_connect(&c)) == 0 &&
+	    (rc = main_send(&c, frame, len)) == 0 &&
+	    (rc = main_recv(&c, &msg, &rep)) == 0)
+		rc = ctl_reply(inv, &rep);
+
+	json_decref(msg);
+	free(frame);
+	proto_buf_free(&c.buf);
+	if (c.fd != -1)
+		close(c.fd);
+	return rc;
+}
+
+/* Colours and bold only for a terminal that wants them. */
+static bool
+main_style(void)
+{
+	const char	*s;
+
+	if (!isatty(STDOUT_FILENO))
+		return false;
+	if ((s = getenv("NO_COLOR")) != NULL && *s != '\0')
+		return false;
+	if ((s = getenv("TERM")) != NULL && strcmp(s, "dumb") == 0)
+		return false;
+	return true;
+}
+
+static int
+main_usage_error(const struct ctl_inv *inv, const char *msg)
+{
+	fprintf(stderr, "tendctl: %s\n", msg);
+	if (inv != NULL && inv->cmd != NULL) {
+		ctl_cmd_usage(stderr, inv->cmd, "usage: tendctl ");
+		return CTL_EXIT_USAGE;
+	}
+	fprintf(stderr, "usage: tendctl [-s SOCKET | -c CONFIG] [--json] "
+	    "COMMAND [ARGS]\nrun 'tendctl help' for the commands\n");
+	return CTL_EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl_global	 g;
+	struct ctl_inv		 inv;
+	char			 err[512], *path = NULL;
+	int			 ind, rc;
+
+	signal(SIGPIPE, SIG_IGN);
+
+	if (ctl_parse_global(argc, argv, &g, &ind, err, sizeof err) != 0)
+		return main_usage_error(NULL, err);
+	if (g.help) {
+		ctl_usage(stdout);
+		return CTL_EXIT_OK;
+	}
+	if (g.version) {
+		printf("tendctl %s\n", TEND_VERSION);
+		return CTL_EXIT_OK;
+	}
+	if (ind >= argc) {
+		fprintf(stderr, "tendctl: no command given\n");
+		ctl_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+
+	ctl_inv_init(&inv, stdout, stderr);
+	inv.json = g.json;
+	inv.style = main_style();
+	if (ctl_parse(&inv, argc - ind, argv + ind, err, sizeof err) != 0) {
+		rc = main_usage_error(&inv, err);
+		goto out;
+	}
+	if (inv.help) {
+		ctl_cmd_usage(stdout, inv.cmd, "usage: tendctl ");
+		printf("%s\n", inv.cmd->help);
+		rc = CTL_EXIT_OK;
+	} else if (inv.cmd->proto_cmd == NULL)
+		rc = inv.cmd->print(&inv, NULL);
+	else if ((rc = main_socket(&g, &path)) == 0)
+		rc = main_transact(&inv, path);
+
+out:
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "tendctl: stdout: %s\n",
+			    strerror(errno));
+		if (rc == CTL_EXIT_OK)
+			rc = CTL_EXIT_FAILED;
+	}
+	free(path);
+	ctl_inv_clear(&inv);
+	return rc;
+}

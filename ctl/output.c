@@ -1,0 +1,195 @@
+/* output.c: tendctl's aligned tables, with colour only on a terminal. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "util.h"
+
+#define OUTPUT_GAP	2	/* spaces between columns */
+
+struct output_cell {
+	char			*text;
+	enum output_colour	 colour;
+};
+
+struct output_column {
+	char			*name;
+	int			 flags;		/* OUTPUT_* */
+	size_t			 width;		/* widest cell or the name */
+	int			 used;		/* a row has a non-empty cell */
+};
+
+struct output_table {
+	struct output_column	*cols;
+	size_t			 ncols;
+	struct output_cell	*cells;		/* nrows * ncols */
+	size_t			 nrows;
+	size_t			 ncell;		/* cells set in the last row */
+};
+
+static const char *const output_escapes[] = {
+	[OUTPUT_PLAIN] = "",
+	[OUTPUT_BOLD] = "\033[1m",
+	[OUTPUT_GREEN] = "\033[32m",
+	[OUTPUT_YELLOW] = "\033[33m",
+	[OUTPUT_RED] = "\033[31m",
+};
+#define OUTPUT_RESET	"\033[0m"
+
+struct output_table *
+output_table_new(void)
+{
+	return xcalloc(1, sizeof(struct output_table));
+}
+
+void
+output_table_free(struct output_table *t)
+{
+	size_t	 i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->ncols; i++)
+		free(t->cols[i].name);
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i].text);
+	free(t->cols);
+	free(t->cells);
+	free(t);
+}
+
+void
+output_table_column(struct output_table *t, const char *name, int flags)
+{
+	struct output_column	*c;
+
+	if (t->nrows != 0)
+		abort();	/* columns must come before rows */
+	t->cols = xreallocarray(t->cols, t->ncols + 1, sizeof *t->cols);
+	c = &t->cols[t->ncols++];
+	c->name = xstrdup(name);
+	c->flags = flags;
+	c->width = strlen(name);
+	c->used = 0;
+}
+
+void
+output_table_row(struct output_table *t)
+{
+	size_t	 i, first;
+
+	t->cells = xreallocarray(t->cells, (t->nrows + 1) * t->ncols,
+	    sizeof *t->cells);
+	first = t->nrows * t->ncols;
+	for (i = 0; i < t->ncols; i++) {
+		t->cells[first + i].text = NULL;
+		t->cells[first + i].colour = OUTPUT_PLAIN;
+	}
+	t->nrows++;
+	t->ncell = 0;
+}
+
+void
+output_table_cell(struct output_table *t, enum output_colour colour,
+    const char *fmt, ...)
+{
+	struct output_cell	*cell;
+	struct output_column	*c;
+	va_list			 ap;
+	size_t			 len;
+
+	if (t->nrows == 0 || t->ncell >= t->ncols)
+		abort();	/* more cells than columns */
+	cell = &t->cells[(t->nrows - 1) * t->ncols + t->ncell];
+	c = &t->cols[t->ncell++];
+	va_start(ap, fmt);
+	xvasprintf(&cell->text, fmt, ap);
+	va_end(ap);
+	cell->colour = colour;
+	if ((len = strlen(cell->text)) > c->width)
+		c->width = len;
+	if (len != 0)
+		c->used = 1;
+}
+
+void
+output_colour(FILE *f, bool style, enum output_colour colour,
+    const char *text)
+{
+	if (!style || colour == OUTPUT_PLAIN) {
+		fputs(text, f);
+		return;
+	}
+	fprintf(f, "%s%s%s", output_escapes[colour], text, OUTPUT_RESET);
+}
+
+static int
+output_visible(const struct output_column *c)
+{
+	return !(c->flags & OUTPUT_OPTIONAL) || c->used;
+}
+
+/* The text of column i on a line: a header name or a cell. */
+static const char *
+output_text(const struct output_cell *cells, const char *const *names,
+    size_t i)
+{
+	if (names != NULL)
+		return names[i];
+	return cells[i].text != NULL ? cells[i].text : "";
+}
+
+/*
+ * One line. Widths come from the plain text, so escapes never shift the
+ * columns; the line ends at its last non-empty cell (no trailing blanks).
+ */
+static void
+output_line(const struct output_table *t, FILE *f, bool style,
+    const struct output_cell *cells, const char *const *names)
+{
+	const struct output_column	*c;
+	const char			*text;
+	size_t				 i, end = 0, len, pad;
+	int				 first = 1;
+
+	for (i = 0; i < t->ncols; i++) {
+		if (output_visible(&t->cols[i]) &&
+		    *output_text(cells, names, i) != '\0')
+			end = i + 1;
+	}
+	for (i = 0; i < end; i++) {
+		c = &t->cols[i];
+		if (!output_visible(c))
+			continue;
+		text = output_text(cells, names, i);
+		if (!first)
+			fprintf(f, "%*s", OUTPUT_GAP, "");
+		first = 0;
+		len = strlen(text);
+		pad = c->width - len;
+		if ((c->flags & OUTPUT_RIGHT) && pad > 0)
+			fprintf(f, "%*s", (int)pad, "");
+		output_colour(f, style, names != NULL ? OUTPUT_BOLD :
+		    cells[i].colour, text);
+		if (!(c->flags & OUTPUT_RIGHT) && i + 1 != end && pad > 0)
+			fprintf(f, "%*s", (int)pad, "");
+	}
+	fputc('\n', f);
+}
+
+void
+output_table_print(const struct output_table *t, FILE *f, bool style)
+{
+	const char	**names;
+	size_t		  i;
+
+	names = xreallocarray(NULL, t->ncols, sizeof *names);
+	for (i = 0; i < t->ncols; i++)
+		names[i] = t->cols[i].name;
+	output_line(t, f, style, NULL, names);
+	free(names);
+	for (i = 0; i < t->nrows; i++)
+		output_line(t, f, style, &t->cells[i * t->ncols], NULL);
+}
