@@ -1,0 +1,55 @@
+"""tendd --daemonize with --pidfile."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (TENDD, Tend, check, eq, main, pid_alive, prog,  # noqa
+                     wait_for)
+
+
+def test_daemonize_with_pidfile():
+    with Tend(prog("a", ["sleep", "600"], start_secs=0)) as t:
+        pidfile = os.path.join(t.dir, "tendd.pid")
+        r = subprocess.run([TENDD, "-c", t.config, "-d", "--pidfile",
+                            pidfile], capture_output=True, text=True,
+                           timeout=60, env=t.env())
+        eq(r.returncode, 0, r.stderr)
+        # The parent returned only once the socket listens.
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(t.sock)
+        s.close()
+        pid = int(open(pidfile).read().strip())
+        check(pid_alive(pid))
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+        fields = st[st.rindex(")") + 2:].split()
+        eq(int(fields[3]) == pid, False, "the daemon is a session leader "
+           "(it must have double-forked)")
+        eq(os.readlink("/proc/%d/cwd" % pid), "/")
+        eq(os.readlink("/proc/%d/fd/0" % pid), "/dev/null")
+        eq(os.readlink("/proc/%d/fd/1" % pid), "/dev/null")
+        t.wait_state("a", "running")
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: not pid_alive(pid), what="the daemon to exit")
+        check(not os.path.exists(pidfile), "pidfile left behind")
+        check(not os.path.exists(t.sock), "socket left behind")
+        leftovers = [f for f in os.listdir(t.dir) if ".tmp" in f]
+        eq(leftovers, [])
+
+
+def test_daemonize_failure_is_reported():
+    with Tend(prog("a", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        r = subprocess.run([TENDD, "-c", t.config, "-d"],
+                           capture_output=True, text=True, timeout=60,
+                           env=t.env())
+        eq(r.returncode, 1)
+        check("another tendd is running" in r.stderr, r.stderr)
+        t.stop()
+
+
+if __name__ == "__main__":
+    main(globals())

@@ -1,0 +1,244 @@
+"""The control socket: malformed and oversized requests, permissions,
+clients that vanish, stale and live sockets."""
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (TENDCTL, TENDD, Tend, check, eq, main, need_root,  # noqa
+                     prog, read_line, wait_for)
+
+S = ["sleep", "600"]
+
+
+def test_malformed_requests_get_errors():
+    with Tend(prog("a", S, start_secs=0)) as t:
+        t.start()
+        cases = [
+            ("this is not json\n", "bad_request"),
+            ("[1,2,3]\n", "bad_request"),
+            ('{"v":1,"id":5}\n', "bad_request"),
+            ('{"v":99,"id":6,"cmd":"status"}\n', "version"),
+            ('{"v":1,"id":7,"cmd":"frobnicate"}\n', "unknown_command"),
+            ('{"v":1,"id":8,"cmd":"stop","args":{"targets":"a"}}\n',
+             "bad_args"),
+            ('{"v":1,"id":9,"cmd":"stop","args":{"targets":[]}}\n',
+             "bad_args"),
+            ('{"v":1,"id":10,"cmd":"signal","args":{"signal":"NOPE",'
+             '"targets":["a"]}}\n', "bad_args"),
+            ('{"v":1,"id":11,"cmd":"wait","args":{"targets":["a"],'
+             '"timeout":-1}}\n', "bad_args"),
+        ]
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(20)
+        s.connect(t.sock)
+        buf = b""
+        for raw, code in cases:
+            s.sendall(raw.encode())
+            while b"\n" not in buf:
+                d = s.recv(65536)
+                check(d, "connection closed after %r" % raw)
+                buf += d
+            line, buf = buf.split(b"\n", 1)
+            r = json.loads(line)
+            eq(r["ok"], False, raw)
+            eq(r["error"]["code"], code, raw)
+            check(r["error"]["message"], "empty message")
+        # The same connection still works.
+        s.sendall(b'{"v":1,"id":42,"cmd":"status"}\n')
+        r = json.loads(read_line(s))
+        eq(r["id"], 42)
+        eq(r["ok"], True)
+        s.close()
+        eq(t.status()["a"]["state"], "running")
+        t.stop()
+
+
+def test_oversized_request_is_refused_without_harm():
+    with Tend(prog("a", S, start_secs=0)) as t:
+        t.start()
+        t.wait_state("a", "running")
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(20)
+        s.connect(t.sock)
+        chunk = b"x" * 65536
+        sent = 0
+        try:
+            while sent < 4 * 1024 * 1024:
+                s.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            pass
+        data = b""
+        try:
+            while b"\n" not in data:
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+        except (ConnectionResetError, socket.timeout):
+            pass
+        s.close()
+        check(data, "no error reply to an oversized request")
+        r = json.loads(data.split(b"\n")[0])
+        eq(r["error"]["code"], "too_large")
+        # tendd is fine and serves others.
+        eq(t.status()["a"]["state"], "running")
+        t.stop()
+
+
+def test_client_disconnecting_mid_command():
+    with Tend(prog("slow", "trap '' TERM; sleep 600", stop_timeout="1s",
+                   start_secs=0)) as t:
+        t.start()
+        t.wait_state("slow", "running")
+        for _ in range(5):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(t.sock)
+            s.sendall(b'{"v":1,"id":1,"cmd":"wait","args":'
+                      b'{"targets":["slow"]}}\n')
+            s.sendall(b'{"v":1,"id":2,"cmd":"status"}')  # half a frame
+            s.close()
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(t.sock)
+        s.sendall(b'{"v":1,"id":1,"cmd":"stop","args":{"targets":["slow"]}}\n')
+        s.close()  # gone before the stop completes
+        t.wait_state("slow", "stopped")
+        t.ctl("start", "slow", check=0)
+        t.stop()
+
+
+def test_pipelined_requests():
+    with Tend(prog("a", S, start_secs=0)) as t:
+        t.start()
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(20)
+        s.connect(t.sock)
+        s.sendall(b"".join(b'{"v":1,"id":%d,"cmd":"version"}\n' % i
+                           for i in range(1, 51)))
+        ids = []
+        buf = b""
+        while len(ids) < 50:
+            d = s.recv(65536)
+            check(d, "closed early")
+            buf += d
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                ids.append(json.loads(line)["id"])
+        eq(ids, list(range(1, 51)))
+        s.close()
+        t.stop()
+
+
+def unprivileged_ctl(t):
+    """A copy of tendctl that the unprivileged user can execute."""
+    path = os.path.join(t.dir, "tendctl")
+    shutil.copy(TENDCTL, path)
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_unprivileged_client_is_read_only():
+    need_root()
+    with Tend(prog("a", S, start_secs=0),
+              supervisor='socket_mode = "0666";') as t:
+        t.start()
+        t.wait_state("a", "running")
+        ctl = unprivileged_ctl(t)
+        r = t.ctl("status", user="nobody", binary=ctl)
+        eq(r.returncode, 0, r.stderr)
+        check("a" in r.stdout)
+        for args in (["stop", "a"], ["restart", "a"], ["reload"],
+                     ["signal", "HUP", "a"], ["shutdown"], ["reset", "a"]):
+            r = t.ctl(*args, user="nobody", binary=ctl)
+            eq(r.returncode, 5, "%s: %s %s" % (args, r.stdout, r.stderr))
+            check("permission denied" in r.stderr, r.stderr)
+        eq(t.status()["a"]["state"], "running")
+        t.stop()
+
+
+def test_socket_group_grants_control():
+    need_root()
+    with Tend(prog("a", S, start_secs=0),
+              supervisor='socket_mode = "0660"; socket_group = "nogroup";'
+              ) as t:
+        t.start()
+        t.wait_state("a", "running")
+        st = os.stat(t.sock)
+        eq(stat.S_IMODE(st.st_mode), 0o660)
+        import grp
+        eq(st.st_gid, grp.getgrnam("nogroup").gr_gid)
+        ctl = unprivileged_ctl(t)
+        # nobody with nogroup as a supplementary group may stop.
+        import pwd
+        pw = pwd.getpwnam("nobody")
+        cmd = ["setpriv", "--reuid=%d" % pw.pw_uid, "--regid=%d" % pw.pw_gid,
+               "--groups=%d" % grp.getgrnam("nogroup").gr_gid, ctl, "-s",
+               t.sock, "stop", "a"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        eq(r.returncode, 0, r.stderr)
+        eq(t.status()["a"]["state"], "stopped")
+        t.stop()
+
+
+def test_socket_mode_default_0600():
+    with Tend(prog("a", S)) as t:
+        t.start()
+        eq(stat.S_IMODE(os.stat(t.sock).st_mode), 0o600)
+        t.stop()
+
+
+def test_stale_socket_replaced_live_socket_refused():
+    with Tend(prog("a", S, start_secs=0)) as t:
+        # A stale socket: bound, then its owner went away.
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(t.sock)
+        s.close()
+        check(os.path.exists(t.sock))
+        t.start()
+        t.wait_state("a", "running")
+        # A second tendd on the same socket is refused and starts nothing.
+        r = subprocess.run([TENDD, "-c", t.config], capture_output=True,
+                           text=True, timeout=30, env=t.env())
+        eq(r.returncode, 1)
+        check("another tendd is running" in r.stderr, r.stderr)
+        eq(len(t.status()), 1)
+        t.stop()
+
+
+def test_path_that_is_not_a_socket():
+    with Tend(prog("a", S)) as t:
+        open(t.sock, "w").close()
+        r = subprocess.run([TENDD, "-c", t.config], capture_output=True,
+                           text=True, timeout=30)
+        eq(r.returncode, 1)
+        check("not a socket" in r.stderr, r.stderr)
+
+
+def test_socket_option_overrides_config():
+    with Tend(prog("a", S)) as t:
+        other = os.path.join(t.dir, "other.sock")
+        p = subprocess.Popen([TENDD, "-c", t.config, "-s", other],
+                             stderr=subprocess.DEVNULL, env=t.env())
+        try:
+            wait_for(lambda: os.path.exists(other), what="the -s socket")
+            r = subprocess.run([TENDCTL, "-s", other, "status"],
+                               capture_output=True, text=True, timeout=30)
+            check(r.returncode in (0, 3), r.stderr)
+            r = subprocess.run([TENDCTL, "status"], capture_output=True,
+                               text=True, timeout=30,
+                               env=dict(os.environ, TEND_SOCKET=other))
+            check(r.returncode in (0, 3), r.stderr)
+            check(not os.path.exists(t.sock))
+        finally:
+            p.terminate()
+            eq(p.wait(timeout=30), 0)
+
+
+if __name__ == "__main__":
+    main(globals())

@@ -1,0 +1,176 @@
+"""What a started program gets: environment, {instance}, directory, umask,
+user, session, signals, file descriptors."""
+import os
+import pwd
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (Tend, check, eq, main, need_root, prog, progs,  # noqa
+                     wait_for)
+
+PROBE = ('env > "$OUT.env"; pwd > "$OUT.cwd"; umask > "$OUT.umask"; '
+         'id -u > "$OUT.uid"; id -g > "$OUT.gid"; id -G > "$OUT.groups"; '
+         'ls /proc/$$/fd > "$OUT.fds"; '
+         'grep -E "^Sig(Blk|Ign)" /proc/$$/status > "$OUT.sig"; '
+         'cat /proc/$$/stat > "$OUT.stat"; readlink /proc/$$/fd/0 > "$OUT.in";'
+         ' echo $$ > "$OUT.pid"; touch "$OUT.done"; exec sleep 600')
+
+
+def probe(t, name):
+    base = os.path.join(t.dir, name)
+    wait_for(lambda: os.path.exists(base + ".done"), what=name + " probe")
+
+    def read(ext):
+        with open(base + "." + ext) as f:
+            return f.read()
+    env = dict(l.split("=", 1) for l in read("env").splitlines() if "=" in l)
+    return read, env
+
+
+def test_environment_and_instances():
+    with Tend("") as t:
+        t.write_config(prog(
+            "web", ["/bin/sh", "-c", PROBE],
+            instances=3, start_secs=0,
+            environment={"OUT": os.path.join(t.dir, "web{instance}"),
+                         "PORT": "80{instance}", "WHO": "{name}"}))
+        os.environ["TEND_INHERITED"] = "yes"
+        try:
+            t.start()
+        finally:
+            del os.environ["TEND_INHERITED"]
+        for i in range(3):
+            read, env = probe(t, "web%d" % i)
+            eq(env["TEND_PROGRAM"], "web")
+            eq(env["TEND_INSTANCE"], str(i))
+            eq(env["PORT"], "80%d" % i)
+            eq(env["WHO"], "web")
+            eq(env.get("TEND_INHERITED"), "yes")
+        st = t.status()
+        eq(sorted(st), ["web:0", "web:1", "web:2"])
+        eq([st["web:%d" % i]["instance"] for i in range(3)], [0, 1, 2])
+        t.stop()
+
+
+def test_instance_in_command():
+    with Tend("") as t:
+        t.write_config(prog(
+            "w", ["/bin/sh", "-c", 'echo {instance} > "$D/arg{instance}";'
+                  ' exec sleep 600'], instances=2, start_secs=0,
+            environment={"D": t.dir}))
+        t.start()
+        for i in range(2):
+            path = os.path.join(t.dir, "arg%d" % i)
+            wait_for(lambda: os.path.exists(path) and
+                     open(path).read().strip() == str(i),
+                     what="instance %d argv" % i)
+        t.stop()
+
+
+def test_clear_environment_and_files():
+    with Tend("") as t:
+        envfile = os.path.join(t.dir, "app.env")
+        with open(envfile, "w") as f:
+            f.write("# settings\nFROM_FILE=one\nexport QUOTED=\"a b\"\n"
+                    "PORT=1\n")
+        t.write_config(prog(
+            "clean", ["/bin/sh", "-c", PROBE], start_secs=0,
+            clear_environment=True,
+            environment_file=["app.env", "-missing.env"],
+            environment={"OUT": os.path.join(t.dir, "clean"),
+                         "PORT": "2"}))
+        t.start()
+        read, env = probe(t, "clean")
+        eq(env["FROM_FILE"], "one")
+        eq(env["QUOTED"], "a b")
+        eq(env["PORT"], "2")  # environment wins over the file
+        check("TEND_TEST_TAG" not in env, "environment was not cleared")
+        eq(env["TEND_PROGRAM"], "clean")
+        t.stop()
+
+
+def test_bad_environment_file_is_an_error():
+    with Tend("") as t:
+        with open(os.path.join(t.dir, "bad.env"), "w") as f:
+            f.write("GOOD=1\nthis is not an assignment\n")
+        t.write_config(progs(
+            prog("nofile", ["sleep", "600"], environment_file="absent.env"),
+            prog("badfile", ["sleep", "600"], environment_file="bad.env")))
+        t.start()
+        st = t.wait_state("nofile", "failed")
+        check("absent.env" in st["error"], st["error"])
+        st = t.wait_state("badfile", "failed")
+        check("bad.env:2" in st["error"], st["error"])
+        t.stop()
+
+
+def test_directory_umask_session_signals_fds():
+    with Tend("") as t:
+        work = os.path.join(t.dir, "work")
+        os.mkdir(work)
+        t.write_config(prog(
+            "p", ["/bin/sh", "-c", PROBE], start_secs=0, directory="work",
+            umask="027", environment={"OUT": os.path.join(t.dir, "p")}))
+        t.start()
+        read, env = probe(t, "p")
+        eq(read("cwd").strip(), work)
+        eq(read("umask").strip(), "0027")
+        pid = int(read("pid"))
+        fields = read("stat")
+        fields = fields[fields.rindex(")") + 2:].split()
+        eq(int(fields[2]), pid, "not a process group leader")
+        eq(int(fields[3]), pid, "not a session leader")
+        sig = dict(l.split(":") for l in read("sig").splitlines())
+        # Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): libc
+        # does not let a program change them, and glibc resets them itself.
+        glibc = (1 << 31) | (1 << 32)
+        eq(int(sig["SigBlk"].strip(), 16) & ~glibc, 0, "signals blocked")
+        eq(int(sig["SigIgn"].strip(), 16) & ~glibc, 0, "signals ignored")
+        # Once the shell has exec'd sleep (and sleep has finished its own
+        # start-up, which opens and closes locale files), the program holds
+        # only stdio: nothing of tendd's leaked. A leaked fd never goes.
+        wait_for(lambda: open("/proc/%d/cmdline" % pid).read().startswith(
+            "sleep") and sorted(os.listdir("/proc/%d/fd" % pid)) ==
+            ["0", "1", "2"], what="the program to hold only fds 0, 1, 2")
+        eq(read("in").strip(), "/dev/null")
+        t.stop()
+
+
+def test_user_and_group():
+    need_root()
+    nobody = pwd.getpwnam("nobody")
+    with Tend("") as t:
+        outdir = os.path.join(t.dir, "out")
+        os.mkdir(outdir)
+        os.chmod(outdir, 0o777)
+        out = os.path.join(outdir, "u")
+        t.write_config(prog("u", ["/bin/sh", "-c", PROBE], start_secs=0,
+                            user="nobody", group="nogroup",
+                            environment={"OUT": out}))
+        t.start()
+        read, env = probe(t, "out/u")
+        eq(int(read("uid")), nobody.pw_uid)
+        import grp
+        eq(int(read("gid")), grp.getgrnam("nogroup").gr_gid)
+        eq(env["USER"], "nobody")
+        eq(env["HOME"], nobody.pw_dir)
+        t.stop()
+
+
+def test_user_setup_failure_is_reported():
+    need_root()
+    with Tend("") as t:
+        # nobody cannot enter a 0700 root directory.
+        private = os.path.join(t.dir, "private")
+        os.mkdir(private, 0o700)
+        t.write_config(prog("u", ["sleep", "600"], user="nobody",
+                            directory="private"))
+        t.start()
+        st = t.wait_state("u", "failed", "backoff")
+        check(st["error"] and ("chdir" in st["error"] or
+                               "Permission" in st["error"]), st["error"])
+        t.stop()
+
+
+if __name__ == "__main__":
+    main(globals())
