@@ -1,0 +1,1506 @@
+/* conf.c: load tend's libconfig files, check them against key tables, and
+ * build the immutable, fully resolved struct conf. */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "conf.h"
+#include "util.h"
+
+#define CONF_MAX_FILE		(4 * 1024 * 1024)
+#define CONF_MAX_INSTANCES	10000
+#define CONF_MAX_GROUPS		65536
+
+#define nitems(a)	(sizeof (a) / sizeof (a)[0])
+
+/* Loader state for one file. Errors are collected; the walk never stops. */
+struct conf_ctx {
+	struct conf_errors	*errs;
+	struct conf		*conf;
+	const char		*file;	/* the file's name in errors */
+	const char		*dir;	/* its directory, absolute */
+	char			 what[96]; /* "program 'web'" or "" */
+};
+
+enum conf_kind {
+	CONF_BOOL,
+	CONF_UINT,
+	CONF_DURATION,
+	CONF_MODE,
+	CONF_PATH,
+	CONF_ID,		/* user or group name, or number */
+	CONF_FN,
+};
+
+/* One row per key: generic kinds store at off, CONF_FN calls fn. */
+struct conf_key {
+	const char	*name;
+	enum conf_kind	 kind;
+	size_t		 off;
+	size_t		 size;		/* compared by conf_program_diff */
+	long long	 min, max;	/* CONF_UINT */
+	void		(*fn)(struct conf_ctx *, const config_setting_t *,
+			    void *);
+	int		 diff;		/* CONF_DIFF_* of a program key */
+	bool		(*eq)(const struct conf_program *,
+			    const struct conf_program *);
+};
+
+/* Errors. */
+
+static void __attribute__((format(printf, 5, 0)))
+conf_add(struct conf_errors *errs, const char *file, unsigned line,
+    const char *prefix, const char *fmt, va_list ap)
+{
+	struct conf_error	*e;
+	char			*msg;
+
+	errs->v = xreallocarray(errs->v, errs->n + 1, sizeof *errs->v);
+	e = &errs->v[errs->n++];
+	e->file = file != NULL ? xstrdup(file) : NULL;
+	e->line = line;
+	xvasprintf(&msg, fmt, ap);
+	if (prefix != NULL && *prefix != '\0') {
+		xasprintf(&e->msg, "%s: %s", prefix, msg);
+		free(msg);
+	} else
+		e->msg = msg;
+}
+
+static void __attribute__((format(printf, 4, 5)))
+conf_error_at(struct conf_ctx *ctx, const char *file, unsigned line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_add(ctx->errs, file, line, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* A setting from a libconfig @include names its own file. */
+static const char *
+conf_sfile(const struct conf_ctx *ctx, const config_setting_t *s)
+{
+	if (s != NULL && config_setting_source_file(s) != NULL)
+		return config_setting_source_file(s);
+	return ctx->file;
+}
+
+/* An error at setting s (NULL: the file), prefixed by the program. */
+static void __attribute__((format(printf, 3, 4)))
+conf_err(struct conf_ctx *ctx, const config_setting_t *s, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_add(ctx->errs, conf_sfile(ctx, s),
+	    s != NULL ? config_setting_source_line(s) : 0, ctx->what, fmt, ap);
+	va_end(ap);
+}
+
+void
+conf_errors_clear(struct conf_errors *errs)
+{
+	size_t	 i;
+
+	if (errs == NULL)
+		return;
+	for (i = 0; i < errs->n; i++) {
+		free(errs->v[i].file);
+		free(errs->v[i].msg);
+	}
+	free(errs->v);
+	errs->v = NULL;
+	errs->n = 0;
+}
+
+char *
+conf_error_format(const struct conf_error *e)
+{
+	char	*s;
+
+	if (e->file != NULL && e->line != 0)
+		xasprintf(&s, "%s:%u: %s", e->file, e->line, e->msg);
+	else if (e->file != NULL)
+		xasprintf(&s, "%s: %s", e->file, e->msg);
+	else if (e->line != 0)
+		xasprintf(&s, "line %u: %s", e->line, e->msg);
+	else
+		s = xstrdup(e->msg);
+	return s;
+}
+
+/* Paths. */
+
+static char *
+conf_join(const char *dir, const char *rel)
+{
+	char	*s;
+	size_t	 len = strlen(dir);
+
+	if (*rel == '\0' || strcmp(rel, ".") == 0)
+		return xstrdup(dir);
+	if (len > 0 && dir[len - 1] == '/')
+		xasprintf(&s, "%s%s", dir, rel);
+	else
+		xasprintf(&s, "%s/%s", dir, rel);
+	return s;
+}
+
+/* The directory of an absolute file path. */
+static char *
+conf_dirname(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL || slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* Make path absolute against dir, dropping a leading "./" and trailing /. */
+static char *
+conf_absolute(const char *dir, const char *path)
+{
+	char	*s;
+	size_t	 len;
+
+	while (path[0] == '.' && path[1] == '/') {
+		path += 2;
+		while (*path == '/')
+			path++;
+	}
+	s = *path == '/' ? xstrdup(path) : conf_join(dir, path);
+	for (len = strlen(s); len > 1 && s[len - 1] == '/'; len--)
+		s[len - 1] = '\0';
+	return s;
+}
+
+/* Relative paths are taken from the directory of the file holding s. */
+static char *
+conf_setting_path(const struct conf_ctx *ctx, const config_setting_t *s,
+    const char *path)
+{
+	const char	*f = config_setting_source_file(s);
+	char		*abs, *dir, *out;
+
+	if (f == NULL)
+		return conf_absolute(ctx->dir, path);
+	/* libconfig finds a relative @include file in ctx->dir. */
+	abs = conf_absolute(ctx->dir, f);
+	dir = conf_dirname(abs);
+	out = conf_absolute(dir, path);
+	free(dir);
+	free(abs);
+	return out;
+}
+
+/* NULL (errno set) if the working directory is gone. */
+static char *
+conf_cwd_absolute(const char *path)
+{
+	char	*cwd, *s;
+
+	if (path[0] == '/')
+		return conf_absolute("/", path);
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	s = conf_absolute(cwd, path);
+	free(cwd);
+	return s;
+}
+
+/* Typed getters: each reports its own error and returns -1. */
+
+static const char *
+conf_type_name(const config_setting_t *s)
+{
+	/* Indexed by CONFIG_TYPE_*. */
+	static const char *const names[] = { "nothing", "a group",
+	    "an integer", "an integer", "a float", "a string", "a boolean",
+	    "an array", "a list" };
+	unsigned	 t = (unsigned)config_setting_type(s);
+
+	return t < nitems(names) ? names[t] : "nothing";
+}
+
+static bool
+conf_is_int(const config_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64;
+}
+
+static bool
+conf_is_list(const config_setting_t *s)
+{
+	return config_setting_is_array(s) || config_setting_is_list(s);
+}
+
+static int
+conf_get_string(struct conf_ctx *ctx, const config_setting_t *s,
+    const char **out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "%s must be a string (got %s)",
+		    config_setting_name(s), conf_type_name(s));
+		return -1;
+	}
+	if (*(*out = config_setting_get_string(s)) == '\0') {
+		conf_err(ctx, s, "%s must not be empty",
+		    config_setting_name(s));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_get_int(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *name, long long min, long long max, long long *out)
+{
+	long long	 v;
+
+	if (!conf_is_int(s)) {
+		conf_err(ctx, s, "%s must be an integer (got %s)", name,
+		    conf_type_name(s));
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v >= min && v <= max) {
+		*out = v;
+		return 0;
+	}
+	if (max == INT_MAX)
+		conf_err(ctx, s, "%s must be at least %lld (got %lld)", name,
+		    min, v);
+	else
+		conf_err(ctx, s, "%s must be between %lld and %lld (got %lld)",
+		    name, min, max, v);
+	return -1;
+}
+
+static int
+conf_get_duration(struct conf_ctx *ctx, const config_setting_t *s,
+    uint64_t *out)
+{
+	const char	*name = config_setting_name(s), *v;
+	double		 secs;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		if (util_parse_duration(v = config_setting_get_string(s),
+		    out) == 0)
+			return 0;
+		conf_err(ctx, s, "%s must be a duration such as \"10s\", "
+		    "\"250ms\" or \"1m30s\" (got \"%s\")", name, v);
+		return -1;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		secs = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		secs = config_setting_get_float(s);
+		break;
+	default:
+		conf_err(ctx, s, "%s must be a duration: a number of seconds "
+		    "or a string such as \"10s\" (got %s)", name,
+		    conf_type_name(s));
+		return -1;
+	}
+	if (secs < 0) {
+		conf_err(ctx, s, "%s must not be negative (got %g)", name,
+		    secs);
+		return -1;
+	}
+	if (util_seconds_to_usec(secs, out) != 0) {
+		conf_err(ctx, s, "%s is out of range (got %g)", name, secs);
+		return -1;
+	}
+	return 0;
+}
+
+/* Octal strings only: libconfig would read 022 as decimal 22. */
+static int
+conf_get_mode(struct conf_ctx *ctx, const config_setting_t *s,
+    mode_t *out)
+{
+	const char	*name = config_setting_name(s), *v, *p;
+	unsigned long	 m = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "%s must be an octal string such as \"0640\""
+		    " (got %s)", name, conf_type_name(s));
+		return -1;
+	}
+	v = config_setting_get_string(s);
+	for (p = v; *p >= '0' && *p <= '7' && m <= 0777; p++)
+		m = m * 8 + (unsigned long)(*p - '0');
+	if (*v == '\0' || *p != '\0' || m > 0777) {
+		conf_err(ctx, s, "%s must be an octal string from \"0\" to "
+		    "\"0777\" (got \"%s\")", name, v);
+		return -1;
+	}
+	*out = (mode_t)m;
+	return 0;
+}
+
+/* A user or group: a name, or a number as a string or an integer. */
+static int
+conf_get_id(struct conf_ctx *ctx, const config_setting_t *s, char **out)
+{
+	const char	*v;
+	long long	 n;
+
+	if (conf_is_int(s)) {
+		if (conf_get_int(ctx, s, config_setting_name(s), 0,
+		    (long long)UINT_MAX - 1, &n) != 0)
+			return -1;
+		xasprintf(out, "%lld", n);
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "%s must be a name or a number (got %s)",
+		    config_setting_name(s), conf_type_name(s));
+		return -1;
+	}
+	if (conf_get_string(ctx, s, &v) != 0)
+		return -1;
+	*out = xstrdup(v);
+	return 0;
+}
+
+/* Users and groups. */
+
+/* Is s all digits (then a uid or gid, stored in *id)? */
+static bool
+conf_numeric_id(const char *s, unsigned *id)
+{
+	unsigned long long	 n;
+	char			*end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (*end != '\0')
+		return false;
+	*id = errno != 0 || n >= UINT_MAX ? UINT_MAX : (unsigned)n;
+	return true;
+}
+
+static struct passwd *
+conf_getpw(const char *v)
+{
+	unsigned	 id;
+
+	if (!conf_numeric_id(v, &id))
+		return getpwnam(v);
+	return id == UINT_MAX ? NULL : getpwuid((uid_t)id);
+}
+
+static struct group *
+conf_getgr(const char *v)
+{
+	unsigned	 id;
+
+	if (!conf_numeric_id(v, &id))
+		return getgrnam(v);
+	return id == UINT_MAX ? NULL : getgrgid((gid_t)id);
+}
+
+/* Without root, tendd can only use its own groups (setgid, chown). */
+static bool
+conf_own_gid(gid_t gid)
+{
+	gid_t	*list;
+	int	 n, i;
+	bool	 found = false;
+
+	if (geteuid() == 0 || gid == getegid())
+		return true;
+	if ((n = getgroups(0, NULL)) <= 0)
+		return false;
+	list = xreallocarray(NULL, (size_t)n, sizeof *list);
+	n = getgroups(n, list);
+	for (i = 0; i < n && !found; i++)
+		found = list[i] == gid;
+	free(list);
+	return found;
+}
+
+/* Resolve *name (from s); on failure report it and free *name. */
+static void
+conf_resolve_group(struct conf_ctx *ctx, const config_setting_t *s,
+    char **name, gid_t *gid)
+{
+	struct group	*gr;
+	const char	*key = config_setting_name(s);
+
+	if ((gr = conf_getgr(*name)) == NULL)
+		conf_err(ctx, s, "%s \"%s\" does not exist", key, *name);
+	else if (!conf_own_gid(gr->gr_gid))
+		conf_err(ctx, s, "%s: tendd runs as uid %u and is not a member"
+		    " of group \"%s\"", key, (unsigned)geteuid(), *name);
+	else {
+		*gid = gr->gr_gid;
+		free(*name);
+		*name = xstrdup(gr->gr_name);
+		return;
+	}
+	free(*name);
+	*name = NULL;
+}
+
+/* Resolve user and group once both are read: the gid depends on both. */
+static void
+conf_program_ids(struct conf_ctx *ctx, struct conf_program *p,
+    const config_setting_t *s)
+{
+	const config_setting_t	*us = config_setting_get_member(s, "user");
+	struct passwd		*pw = NULL;
+	int			 n;
+
+	p->uid = geteuid();
+	p->gid = getegid();
+	if (p->user != NULL && (pw = conf_getpw(p->user)) == NULL)
+		conf_err(ctx, us, "user \"%s\" does not exist", p->user);
+	else if (pw != NULL && geteuid() != 0 && pw->pw_uid != geteuid())
+		conf_err(ctx, us, "user: tendd runs as uid %u and cannot "
+		    "switch to user \"%s\"", (unsigned)geteuid(), p->user);
+	else if (pw != NULL) {
+		free(p->user);
+		p->user = xstrdup(pw->pw_name);
+		p->uid = pw->pw_uid;
+		p->gid = pw->pw_gid;
+		p->home = xstrdup(pw->pw_dir);
+		p->login_shell = xstrdup(pw->pw_shell);
+	}
+	if (p->user != NULL && p->home == NULL) {
+		free(p->user);
+		p->user = NULL;
+	}
+	if (p->group != NULL)
+		conf_resolve_group(ctx, config_setting_get_member(s, "group"),
+		    &p->group, &p->gid);
+	if (p->user == NULL)
+		return;
+
+	/* As initgroups(user, gid) would set them. */
+	n = 32;
+	p->groups = xreallocarray(NULL, (size_t)n, sizeof *p->groups);
+	if (getgrouplist(p->user, p->gid, p->groups, &n) == -1) {
+		/* n now holds the number needed. */
+		if (n > 0 && n <= CONF_MAX_GROUPS) {
+			p->groups = xreallocarray(p->groups, (size_t)n,
+			    sizeof *p->groups);
+			if (getgrouplist(p->user, p->gid, p->groups, &n) == -1)
+				n = 0;
+		} else
+			n = 0;
+	}
+	p->ngroups = (size_t)n;
+}
+
+/* Key handlers. */
+
+static void
+conf_socket_group(struct conf_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct conf	*conf = obj;
+
+	if (conf_get_id(ctx, s, &conf->socket_group) == 0)
+		conf_resolve_group(ctx, s, &conf->socket_group,
+		    &conf->socket_gid);
+}
+
+static void
+conf_p_command(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+	config_setting_t	*e;
+	const char		*v;
+	int			 i, n;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		if (conf_get_string(ctx, s, &v) != 0)
+			return;
+		p->argv = xcalloc(4, sizeof *p->argv);
+		p->argv[0] = xstrdup("/bin/sh");
+		p->argv[1] = xstrdup("-c");
+		p->argv[2] = xstrdup(v);
+		p->argc = 3;
+		p->shell = true;
+		return;
+	}
+	if (!conf_is_list(s)) {
+		conf_err(ctx, s, "command must be a list of strings or a string"
+		    " (got %s)", conf_type_name(s));
+		return;
+	}
+	if ((n = config_setting_length(s)) == 0) {
+		conf_err(ctx, s, "command must not be an empty list");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			conf_err(ctx, e, "command[%d] must be a string "
+			    "(got %s)", i, conf_type_name(e));
+			return;
+		}
+	}
+	if (*config_setting_get_string_elem(s, 0) == '\0') {
+		conf_err(ctx, s, "command[0] must not be empty");
+		return;
+	}
+	p->argv = xcalloc((size_t)n + 1, sizeof *p->argv);
+	for (i = 0; i < n; i++)
+		p->argv[i] = xstrdup(config_setting_get_string_elem(s, i));
+	p->argc = (size_t)n;
+}
+
+static bool
+conf_valid_env_name(const char *s)
+{
+	return (isalpha((unsigned char)*s) || *s == '_') && s[strspn(s,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")]
+	    == '\0';
+}
+
+static void
+conf_p_env(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+	config_setting_t	*e;
+	const char		*key;
+	int			 i, n = config_setting_length(s);
+
+	if (!config_setting_is_group(s)) {
+		conf_err(ctx, s, "environment must be a group such as "
+		    "{ KEY = \"value\"; } (got %s)", conf_type_name(s));
+		return;
+	}
+	p->env = xcalloc((size_t)n, sizeof *p->env);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		key = config_setting_name(e);
+		if (!conf_valid_env_name(key))
+			conf_err(ctx, e, "environment: invalid variable name "
+			    "'%s'", key);
+		else if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			conf_err(ctx, e, "environment: %s must be a string "
+			    "(got %s)", key, conf_type_name(e));
+		else {
+			p->env[p->nenv].key = xstrdup(key);
+			p->env[p->nenv++].value =
+			    xstrdup(config_setting_get_string(e));
+		}
+	}
+}
+
+static void
+conf_p_env_files(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+	const config_setting_t	*e = s;
+	const char		*v;
+	char			*abs;
+	bool			 list = conf_is_list(s);
+	int			 i, n = list ? config_setting_length(s) : 1;
+
+	if (!list && config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "environment_file must be a string or a list "
+		    "of strings (got %s)", conf_type_name(s));
+		return;
+	}
+	p->env_files = xcalloc((size_t)n, sizeof *p->env_files);
+	for (i = 0; i < n; i++) {
+		if (list)
+			e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			conf_err(ctx, e, "environment_file[%d] must be a string"
+			    " (got %s)", i, conf_type_name(e));
+			continue;
+		}
+		v = config_setting_get_string(e);
+		if (v[*v == '-'] == '\0') {
+			conf_err(ctx, e, "environment_file must not be empty");
+			continue;
+		}
+		/* A leading '-' (optional file, as systemd) is kept. */
+		abs = conf_setting_path(ctx, e, v + (*v == '-'));
+		if (*v == '-') {
+			xasprintf(&p->env_files[p->nenv_files], "-%s", abs);
+			free(abs);
+		} else
+			p->env_files[p->nenv_files] = abs;
+		p->nenv_files++;
+	}
+}
+
+static void
+conf_p_umask(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+
+	if (conf_get_mode(ctx, s, &p->umask) == 0)
+		p->has_umask = true;
+}
+
+static const struct {
+	const char		*name;
+	enum conf_restart	 value;
+} conf_restart_names[] = {
+	{ "always", CONF_RESTART_ALWAYS },
+	{ "on-failure", CONF_RESTART_ON_FAILURE },
+	{ "never", CONF_RESTART_NEVER },
+};
+
+static void
+conf_p_restart(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+	const char		*v;
+	size_t			 i;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "restart must be one of \"always\", "
+		    "\"on-failure\", \"never\" (got %s)", conf_type_name(s));
+		return;
+	}
+	v = config_setting_get_string(s);
+	for (i = 0; i < nitems(conf_restart_names); i++) {
+		if (strcmp(v, conf_restart_names[i].name) == 0) {
+			p->restart = conf_restart_names[i].value;
+			return;
+		}
+	}
+	conf_err(ctx, s, "restart must be one of \"always\", \"on-failure\", "
+	    "\"never\" (got \"%s\")", v);
+}
+
+static void
+conf_p_codes(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+	const config_setting_t	*e = s;
+	long long		 v;
+	bool			 list = conf_is_list(s);
+	int			 i, n = list ? config_setting_length(s) : 1;
+
+	if (!list && !conf_is_int(s)) {
+		conf_err(ctx, s, "success_exit_codes must be a list of "
+		    "integers (got %s)", conf_type_name(s));
+		return;
+	}
+	if (n == 0) {
+		conf_err(ctx, s, "success_exit_codes must not be empty");
+		return;
+	}
+	p->success_codes = xcalloc((size_t)n, sizeof *p->success_codes);
+	for (i = 0; i < n; i++) {
+		if (list)
+			e = config_setting_get_elem(s, (unsigned)i);
+		if (conf_get_int(ctx, e, "success_exit_codes", 0, 255, &v) == 0)
+			p->success_codes[p->nsuccess_codes++] = (int)v;
+	}
+}
+
+static void
+conf_p_signal(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+	char			 buf[32];
+	const char		*v = buf;
+
+	if (conf_is_int(s))
+		snprintf(buf, sizeof buf, "%lld", config_setting_get_int64(s));
+	else if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		v = config_setting_get_string(s);
+	else {
+		conf_err(ctx, s, "stop_signal must be a signal name or number "
+		    "(got %s)", conf_type_name(s));
+		return;
+	}
+	if ((p->stop_signal = util_parse_signal(v)) == -1) {
+		conf_err(ctx, s, "stop_signal must be a signal name or number "
+		    "such as \"TERM\" or 15 (got \"%s\")", v);
+		p->stop_signal = SIGTERM;
+	}
+}
+
+/* Equality of the keys that are not plain scalars, for reload. */
+
+static bool
+conf_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+conf_strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t	 i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (!conf_streq(a[i], b[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool
+conf_eq_command(const struct conf_program *a, const struct conf_program *b)
+{
+	return a->shell == b->shell &&
+	    conf_strv_eq(a->argv, a->argc, b->argv, b->argc);
+}
+
+static bool
+conf_eq_env(const struct conf_program *a, const struct conf_program *b)
+{
+	size_t	 i;
+
+	if (a->nenv != b->nenv)
+		return false;
+	for (i = 0; i < a->nenv; i++) {
+		if (!conf_streq(a->env[i].key, b->env[i].key) ||
+		    !conf_streq(a->env[i].value, b->env[i].value))
+			return false;
+	}
+	return true;
+}
+
+static bool
+conf_eq_env_files(const struct conf_program *a, const struct conf_program *b)
+{
+	return conf_strv_eq(a->env_files, a->nenv_files, b->env_files,
+	    b->nenv_files);
+}
+
+/* The passwd entry may change between loads: compare what it gave. */
+static bool
+conf_eq_user(const struct conf_program *a, const struct conf_program *b)
+{
+	return conf_streq(a->user, b->user) && a->uid == b->uid &&
+	    conf_streq(a->home, b->home) &&
+	    conf_streq(a->login_shell, b->login_shell) &&
+	    a->ngroups == b->ngroups && (a->ngroups == 0 ||
+	    memcmp(a->groups, b->groups, a->ngroups * sizeof *a->groups) == 0);
+}
+
+static bool
+conf_eq_group(const struct conf_program *a, const struct conf_program *b)
+{
+	return conf_streq(a->group, b->group) && a->gid == b->gid;
+}
+
+static bool
+conf_eq_umask(const struct conf_program *a, const struct conf_program *b)
+{
+	return a->has_umask == b->has_umask &&
+	    (!a->has_umask || a->umask == b->umask);
+}
+
+static bool
+conf_eq_codes(const struct conf_program *a, const struct conf_program *b)
+{
+	return a->nsuccess_codes == b->nsuccess_codes &&
+	    memcmp(a->success_codes, b->success_codes,
+	    a->nsuccess_codes * sizeof *a->success_codes) == 0;
+}
+
+/* Key tables. */
+
+#define F(t, f)		offsetof(struct t, f), sizeof ((struct t *)0)->f
+#define SV(n, k, f)	{ n, k, F(conf, f), 0, 0, NULL, 0, NULL }
+#define PG(n, k, f, d)	{ n, k, F(conf_program, f), 0, 0, NULL, d, NULL }
+#define PGN(n, f, max, d) { n, CONF_UINT, F(conf_program, f), 1, max, NULL, \
+			    d, NULL }
+#define PGF(n, fn, d, eq) { n, CONF_FN, 0, 0, 0, 0, fn, d, eq }
+
+static const struct conf_key conf_supervisor_keys[] = {
+	SV("socket", CONF_PATH, socket),
+	SV("socket_mode", CONF_MODE, socket_mode),
+	{ "socket_group", CONF_FN, 0, 0, 0, 0, conf_socket_group, 0, NULL },
+	SV("state_dir", CONF_PATH, state_dir),
+	SV("log_dir", CONF_PATH, log_dir),
+	SV("include_dir", CONF_PATH, include_dir),
+	SV("subreaper", CONF_BOOL, subreaper),
+	SV("shutdown_timeout", CONF_DURATION, shutdown_timeout),
+};
+
+/* In the order conf_program_diff() reports them. */
+static const struct conf_key conf_program_keys[] = {
+	/* Read first, as messages need it. */
+	{ "name", CONF_FN, 0, 0, 0, 0, NULL, 0, NULL },
+	PGF("command", conf_p_command, CONF_DIFF_RESTART, conf_eq_command),
+	PGF("environment", conf_p_env, CONF_DIFF_RESTART, conf_eq_env),
+	PGF("environment_file", conf_p_env_files, CONF_DIFF_RESTART,
+	    conf_eq_env_files),
+	PG("clear_environment", CONF_BOOL, clear_environment,
+	    CONF_DIFF_RESTART),
+	PG("directory", CONF_PATH, directory, CONF_DIFF_RESTART),
+	{ "user", CONF_ID, F(conf_program, user), 0, 0, NULL,
+	  CONF_DIFF_RESTART, conf_eq_user },
+	{ "group", CONF_ID, F(conf_program, group), 0, 0, NULL,
+	  CONF_DIFF_RESTART, conf_eq_group },
+	PGF("umask", conf_p_umask, CONF_DIFF_RESTART, conf_eq_umask),
+	PGN("instances", instances, CONF_MAX_INSTANCES, CONF_DIFF_INSTANCES),
+	PG("autostart", CONF_BOOL, autostart, CONF_DIFF_LIVE),
+	PG("daemon", CONF_BOOL, daemon, CONF_DIFF_LIVE),
+	{ "restart", CONF_FN, F(conf_program, restart), 0, 0, conf_p_restart,
+	  CONF_DIFF_LIVE, NULL },
+	PGF("success_exit_codes", conf_p_codes, CONF_DIFF_LIVE,
+	    conf_eq_codes),
+	PG("start_secs", CONF_DURATION, start_secs, CONF_DIFF_LIVE),
+	PG("restart_delay", CONF_DURATION, restart_delay, CONF_DIFF_LIVE),
+	PG("restart_delay_max", CONF_DURATION, restart_delay_max,
+	    CONF_DIFF_LIVE),
+	PGN("start_limit", start_limit, INT_MAX, CONF_DIFF_LIVE),
+	PG("failed_retry", CONF_DURATION, failed_retry, CONF_DIFF_LIVE),
+	{ "stop_signal", CONF_FN, F(conf_program, stop_signal), 0, 0,
+	  conf_p_signal, CONF_DIFF_LIVE, NULL },
+	PG("stop_timeout", CONF_DURATION, stop_timeout, CONF_DIFF_LIVE),
+	PG("kill_group", CONF_BOOL, kill_group, CONF_DIFF_LIVE),
+};
+
+#undef F
+#undef SV
+#undef PG
+#undef PGN
+#undef PGF
+
+/* The walk. */
+
+static void
+conf_unknown(struct conf_ctx *ctx, const config_setting_t *s,
+    const struct conf_key *keys, size_t n, const char *where)
+{
+	const char	*name = config_setting_name(s), *best = NULL;
+	unsigned	 d, bestd = 3;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if ((d = util_edit_distance(name, keys[i].name)) < bestd) {
+			bestd = d;
+			best = keys[i].name;
+		}
+	}
+	if (best != NULL)
+		conf_error_at(ctx, conf_sfile(ctx, s),
+		    config_setting_source_line(s),
+		    "unknown key '%s' %s (did you mean '%s'?)", name, where,
+		    best);
+	else
+		conf_error_at(ctx, conf_sfile(ctx, s),
+		    config_setting_source_line(s), "unknown key '%s' %s", name,
+		    where);
+}
+
+/* Check every member of a group against keys and store what it says. */
+static void
+conf_walk(struct conf_ctx *ctx, const config_setting_t *group,
+    const struct conf_key *keys, size_t nkeys, void *obj, const char *where)
+{
+	const struct conf_key	*k;
+	config_setting_t	*s;
+	const char		*str;
+	char			*dst;
+	long long		 v;
+	int			 i, n = config_setting_length(group);
+	size_t			 j;
+
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(group, (unsigned)i);
+		for (j = 0, k = NULL; j < nkeys && k == NULL; j++) {
+			if (strcmp(keys[j].name, config_setting_name(s)) == 0)
+				k = &keys[j];
+		}
+		if (k == NULL) {
+			conf_unknown(ctx, s, keys, nkeys, where);
+			continue;
+		}
+		dst = (char *)obj + k->off;
+		switch (k->kind) {
+		case CONF_BOOL:
+			if (config_setting_type(s) == CONFIG_TYPE_BOOL)
+				*(bool *)dst = config_setting_get_bool(s) != 0;
+			else
+				conf_err(ctx, s, "%s must be true or false "
+				    "(got %s)", k->name, conf_type_name(s));
+			break;
+		case CONF_UINT:
+			if (conf_get_int(ctx, s, k->name, k->min, k->max, &v) ==
+			    0)
+				*(unsigned *)dst = (unsigned)v;
+			break;
+		case CONF_DURATION:
+			conf_get_duration(ctx, s, (uint64_t *)dst);
+			break;
+		case CONF_MODE:
+			conf_get_mode(ctx, s, (mode_t *)dst);
+			break;
+		case CONF_PATH:
+			if (conf_get_string(ctx, s, &str) == 0)
+				*(char **)dst = conf_setting_path(ctx, s, str);
+			break;
+		case CONF_ID:
+			conf_get_id(ctx, s, (char **)dst);
+			break;
+		case CONF_FN:
+			if (k->fn != NULL)
+				k->fn(ctx, s, obj);
+			break;
+		}
+	}
+}
+
+static void
+conf_supervisor(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	if (!config_setting_is_group(s)) {
+		conf_err(ctx, s, "supervisor must be a group { ... } (got %s)",
+		    conf_type_name(s));
+		return;
+	}
+	conf_walk(ctx, s, conf_supervisor_keys, nitems(conf_supervisor_keys),
+	    obj, "in supervisor");
+}
+
+/* Programs. */
+
+static void
+conf_program_free(struct conf_program *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->argc; i++)
+		free(p->argv[i]);
+	for (i = 0; i < p->nenv; i++) {
+		free(p->env[i].key);
+		free(p->env[i].value);
+	}
+	for (i = 0; i < p->nenv_files; i++)
+		free(p->env_files[i]);
+	free(p->argv);
+	free(p->env);
+	free(p->env_files);
+	free(p->name);
+	free(p->file);
+	free(p->directory);
+	free(p->user);
+	free(p->group);
+	free(p->groups);
+	free(p->home);
+	free(p->login_shell);
+	free(p->success_codes);
+	free(p);
+}
+
+static struct conf_program *
+conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
+{
+	struct conf_program	*p;
+	const config_setting_t	*m;
+	const char		*name;
+	char			 where[128], a[32], b[32];
+
+	p = xcalloc(1, sizeof *p);
+	p->file = xstrdup(conf_sfile(ctx, s));
+	p->line = config_setting_source_line(s);
+	p->instances = 1;
+	p->autostart = true;
+	p->restart = CONF_RESTART_ON_FAILURE;
+	p->start_secs = USEC_PER_SEC;
+	p->restart_delay = 100 * USEC_PER_MSEC;
+	p->restart_delay_max = 30 * USEC_PER_SEC;
+	p->start_limit = 5;
+	p->stop_signal = SIGTERM;
+	p->stop_timeout = 10 * USEC_PER_SEC;
+	p->kill_group = true;
+
+	snprintf(ctx->what, sizeof ctx->what, "program #%d", idx + 1);
+	if ((m = config_setting_get_member(s, "name")) == NULL)
+		conf_err(ctx, s, "missing required key 'name'");
+	else if (config_setting_type(m) != CONFIG_TYPE_STRING)
+		conf_err(ctx, m, "name must be a string (got %s)",
+		    conf_type_name(m));
+	else if (!util_valid_name(name = config_setting_get_string(m)))
+		conf_err(ctx, m, "invalid name \"%s\" (1 to 64 letters, digits,"
+		    " '_', '.' or '-', not starting with '.' or '-', and not "
+		    "\"all\")", name);
+	else {
+		p->name = xstrdup(name);
+		snprintf(ctx->what, sizeof ctx->what, "program '%s'", name);
+	}
+	snprintf(where, sizeof where, "in %s", ctx->what);
+	conf_walk(ctx, s, conf_program_keys, nitems(conf_program_keys), p,
+	    where);
+
+	if (config_setting_get_member(s, "command") == NULL)
+		conf_err(ctx, s, "missing required key 'command'");
+	if (p->success_codes == NULL) {
+		p->success_codes = xcalloc(1, sizeof *p->success_codes);
+		p->nsuccess_codes = 1;
+	}
+	if (p->restart_delay_max < p->restart_delay) {
+		if ((m = config_setting_get_member(s,
+		    "restart_delay_max")) == NULL)
+			m = config_setting_get_member(s, "restart_delay");
+		util_format_duration(p->restart_delay_max, a, sizeof a);
+		util_format_duration(p->restart_delay, b, sizeof b);
+		conf_err(ctx, m, "restart_delay_max (%s) must not be less than "
+		    "restart_delay (%s)", a, b);
+	}
+	conf_program_ids(ctx, p, s);
+	ctx->what[0] = '\0';
+	return p;
+}
+
+static void
+conf_programs(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf		*conf = obj;
+	struct conf_program	*p, *q;
+	config_setting_t	*e;
+	int			 i, n = config_setting_length(s);
+	size_t			 j;
+
+	if (!config_setting_is_list(s) &&
+	    !(config_setting_is_array(s) && n == 0)) {
+		conf_err(ctx, s, "programs must be a list of groups, as in "
+		    "programs = ( { name = \"web\"; ... } ); (got %s)",
+		    conf_type_name(s));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (!config_setting_is_group(e)) {
+			conf_err(ctx, e, "programs: entry %d must be a group "
+			    "{ ... } (got %s)", i + 1, conf_type_name(e));
+			continue;
+		}
+		p = conf_program_load(ctx, e, i);
+		for (j = 0; p->name != NULL && j < conf->nprograms; j++) {
+			q = conf->programs[j];
+			if (q->name != NULL && strcmp(q->name, p->name) == 0) {
+				conf_error_at(ctx, p->file, p->line, "program "
+				    "'%s' is already defined at %s:%u",
+				    p->name, q->file, q->line);
+				break;
+			}
+		}
+		conf->programs = xreallocarray(conf->programs,
+		    conf->nprograms + 1, sizeof *conf->programs);
+		conf->programs[conf->nprograms++] = p;
+	}
+}
+
+static const struct conf_key conf_top_keys[] = {
+	{ "supervisor", CONF_FN, 0, 0, 0, 0, conf_supervisor, 0, NULL },
+	{ "programs", CONF_FN, 0, 0, 0, 0, conf_programs, 0, NULL },
+};
+
+/* An include_dir file may only add programs. */
+static const struct conf_key conf_include_keys[] = {
+	{ "programs", CONF_FN, 0, 0, 0, 0, conf_programs, 0, NULL },
+};
+
+/* Files. */
+
+/*
+ * libconfig 1.5 keeps integers without an L suffix in 32 bits and
+ * silently wraps bigger ones: find literals that do not fit before parsing.
+ */
+static void
+conf_check_ints(struct conf_ctx *ctx, const char *p)
+{
+	const char	*start;
+	unsigned	 line = 1;
+	long long	 v;
+	bool		 hex, l;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '\n')
+			line++;
+		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+			p += strcspn(p, "\n") - 1;
+		else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && (p[0] != '*' || p[1] != '/');
+			    p++)
+				line += *p == '\n';
+			if (*p++ == '\0')
+				break;
+		} else if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				line += *p == '\n';
+			}
+			if (*p == '\0')
+				break;
+		} else if (isalpha((unsigned char)*p) || *p == '*') {
+			while (isalnum((unsigned char)p[1]) || p[1] == '-' ||
+			    p[1] == '_' || p[1] == '*')
+				p++;
+		} else if (isdigit((unsigned char)*p) || (*p == '.' &&
+		    isdigit((unsigned char)p[1])) || ((*p == '-' ||
+		    *p == '+') && isdigit((unsigned char)p[1]))) {
+			start = p;
+			p += *p == '-' || *p == '+';
+			hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+			p += hex ? 2 + strspn(p + 2, "0123456789abcdefABCDEF") :
+			    strspn(p, "0123456789");
+			if (!hex && (*p == '.' || *p == 'e' || *p == 'E')) {
+				/* A float: skip it whole. */
+				p += strspn(p, ".0123456789eE");
+				if ((*p == '-' || *p == '+') &&
+				    (p[-1] == 'e' || p[-1] == 'E'))
+					p += 1 + strspn(p + 1, "0123456789");
+				p--;
+				continue;
+			}
+			if ((l = *p == 'L'))
+				p += p[1] == 'L';
+			errno = 0;
+			v = strtoll(start, NULL, hex ? 16 : 10);
+			if (errno == ERANGE || (!l && (v < INT_MIN ||
+			    v > INT_MAX)))
+				conf_error_at(ctx, ctx->file, line, "integer "
+				    "%.*s is out of range",
+				    (int)(p - start + l), start);
+			p -= !l;
+		}
+	}
+}
+
+/* Read a whole file, bounded. Returns NULL with errno set. */
+static char *
+conf_slurp(const char *path)
+{
+	FILE		*f;
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 size = 0;
+	int		 saved;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	if (fstat(fileno(f), &st) == -1)
+		goto fail;
+	errno = S_ISDIR(st.st_mode) ? EISDIR : EFBIG;
+	if (S_ISDIR(st.st_mode) || st.st_size > CONF_MAX_FILE)
+		goto fail;
+	/* Up to a NUL or the end: libconfig stops at a NUL anyway. */
+	if (getdelim(&buf, &size, '\0', f) == -1) {
+		if (ferror(f))
+			goto fail;
+		free(buf);
+		buf = xstrdup("");
+	}
+	fclose(f);
+	return buf;
+
+fail:
+	saved = errno;
+	free(buf);
+	fclose(f);
+	errno = saved;
+	return NULL;
+}
+
+static void	conf_includes(struct conf_ctx *, const config_setting_t *);
+
+/* Parse one file's text into ctx->conf. */
+static void
+conf_parse_text(struct conf_ctx *ctx, const char *text, bool main)
+{
+	config_t		 cfg;
+	const char		*file;
+	config_setting_t	*inc;
+
+	conf_check_ints(ctx, text);
+	config_init(&cfg);
+	config_set_options(&cfg, 0);
+	/* Keep libconfig's @include, relative to this file. */
+	config_set_include_dir(&cfg, ctx->dir);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		file = config_error_file(&cfg);
+		conf_error_at(ctx, file != NULL ? file : ctx->file,
+		    (unsigned)config_error_line(&cfg), "%s",
+		    config_error_text(&cfg));
+	} else if (main) {
+		conf_walk(ctx, config_root_setting(&cfg), conf_top_keys,
+		    nitems(conf_top_keys), ctx->conf, "at the top level");
+		if (ctx->conf->include_dir != NULL && (inc = config_lookup(&cfg,
+		    "supervisor.include_dir")) != NULL)
+			conf_includes(ctx, inc);
+	} else
+		conf_walk(ctx, config_root_setting(&cfg), conf_include_keys,
+		    nitems(conf_include_keys), ctx->conf,
+		    "in an include_dir file (only 'programs' is allowed)");
+	config_destroy(&cfg);
+}
+
+/* Read and parse a file (path absolute; name for errors). */
+static void
+conf_parse_file(struct conf_ctx *parent, const char *path, const char *name,
+    bool main)
+{
+	struct conf_ctx	 ctx;
+	char		*text, *dir;
+
+	if ((text = conf_slurp(path)) == NULL) {
+		conf_error_at(parent, name, 0, "cannot read: %s",
+		    strerror(errno));
+		return;
+	}
+	dir = conf_dirname(path);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.errs = parent->errs;
+	ctx.conf = parent->conf;
+	ctx.file = name;
+	ctx.dir = dir;
+	conf_parse_text(&ctx, text, main);
+	free(dir);
+	free(text);
+}
+
+static int
+conf_include_filter(const struct dirent *d)
+{
+	size_t	 len = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && len > 5 &&
+	    strcmp(d->d_name + len - 5, ".conf") == 0;
+}
+
+/* Byte order, not the locale's: the same order everywhere. */
+static int
+conf_include_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void
+conf_includes(struct conf_ctx *ctx, const config_setting_t *s)
+{
+	const char	*dir = ctx->conf->include_dir;
+	struct dirent	**ents;
+	struct stat	 st;
+	char		*path;
+	int		 i, n;
+
+	if ((n = scandir(dir, &ents, conf_include_filter,
+	    conf_include_cmp)) == -1) {
+		conf_err(ctx, s, "include_dir \"%s\": %s", dir,
+		    strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		path = conf_join(dir, ents[i]->d_name);
+		/* A directory named x.conf is not a config file. */
+		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
+			conf_parse_file(ctx, path, path, false);
+		free(path);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+static void
+conf_free(struct conf *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nprograms; i++)
+		conf_program_free(conf->programs[i]);
+	free(conf->programs);
+	free(conf->file);
+	free(conf->socket);
+	free(conf->socket_group);
+	free(conf->state_dir);
+	free(conf->log_dir);
+	free(conf->include_dir);
+	free(conf);
+}
+
+/*
+ * Parse the main file (text, or read from abspath if text is NULL) and
+ * fill in defaults. Errors name the file as name; relative paths are from
+ * dir. abspath NULL: getcwd failed.
+ */
+static struct conf *
+conf_parse(const char *text, const char *name, const char *abspath,
+    const char *dir, struct conf_errors *errs)
+{
+	struct conf_errors	 local = { NULL, 0 };
+	struct conf		*conf = NULL;
+	struct conf_ctx		 ctx;
+	struct sockaddr_un	 sun;
+
+	if (errs == NULL)
+		errs = &local;
+	conf_errors_clear(errs);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.errs = errs;
+	ctx.file = name;
+	if (abspath == NULL) {
+		conf_error_at(&ctx, name, 0, "cannot get the working "
+		    "directory: %s", strerror(errno));
+		goto out;
+	}
+	conf = ctx.conf = xcalloc(1, sizeof *conf);
+	conf->refs = 1;
+	conf->file = xstrdup(abspath);
+	conf->socket_mode = 0600;
+	conf->subreaper = true;
+	conf->shutdown_timeout = 60 * USEC_PER_SEC;
+
+	ctx.dir = dir;
+	if (text != NULL)
+		conf_parse_text(&ctx, text, true);
+	else
+		conf_parse_file(&ctx, abspath, name, true);
+
+	if (conf->socket == NULL)
+		conf->socket = conf_default_socket();
+	if (conf->state_dir == NULL)
+		conf->state_dir = conf_default_state_dir();
+	/* Unprivileged, logs follow the (maybe configured) state_dir. */
+	if (conf->log_dir == NULL && geteuid() == 0)
+		conf->log_dir = conf_default_log_dir();
+	else if (conf->log_dir == NULL)
+		conf->log_dir = conf_join(conf->state_dir, "log");
+	if (strlen(conf->socket) >= sizeof sun.sun_path)
+		conf_error_at(&ctx, name, 0, "socket path \"%s\" is too long "
+		    "(at most %zu bytes)", conf->socket,
+		    sizeof sun.sun_path - 1);
+
+	if (errs->n != 0) {
+		conf_free(conf);
+		conf = NULL;
+	}
+out:
+	conf_errors_clear(&local);
+	return conf;
+}
+
+struct conf *
+conf_load(const char *path, struct conf_errors *errs)
+{
+	struct conf	*conf;
+	char		*abspath, *dir = NULL;
+
+	if ((abspath = conf_cwd_absolute(path)) != NULL)
+		dir = conf_dirname(abspath);
+	conf = conf_parse(NULL, path, abspath, dir, errs);
+	free(abspath);
+	free(dir);
+	return conf;
+}
+
+struct conf *
+conf_read_string(const char *text, const char *name, const char *basedir,
+    struct conf_errors *errs)
+{
+	struct conf	*conf;
+	char		*dir, *abspath = NULL;
+
+	if (name == NULL)
+		name = "<string>";
+	if ((dir = conf_cwd_absolute(basedir != NULL ? basedir : ".")) != NULL)
+		abspath = conf_absolute(dir, name);
+	conf = conf_parse(text, name, abspath, dir, errs);
+	free(abspath);
+	free(dir);
+	return conf;
+}
+
+struct conf *
+conf_ref(struct conf *conf)
+{
+	conf->refs++;
+	return conf;
+}
+
+void
+conf_unref(struct conf *conf)
+{
+	if (conf != NULL && --conf->refs == 0)
+		conf_free(conf);
+}
+
+const struct conf_program *
+conf_find(const struct conf *conf, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nprograms; i++) {
+		if (strcmp(conf->programs[i]->name, name) == 0)
+			return conf->programs[i];
+	}
+	return NULL;
+}
+
+/* Reload. */
+
+static bool
+conf_key_eq(const struct conf_key *k, const struct conf_program *a,
+    const struct conf_program *b)
+{
+	const char	*pa = (const char *)a + k->off;
+	const char	*pb = (const char *)b + k->off;
+
+	if (k->eq != NULL)
+		return k->eq(a, b);
+	if (k->kind == CONF_PATH)
+		return conf_streq(*(char *const *)pa, *(char *const *)pb);
+	return memcmp(pa, pb, k->size) == 0;
+}
+
+int
+conf_program_diff(const struct conf_program *old,
+    const struct conf_program *new, const char **keys, size_t nkeys,
+    size_t *nchanged)
+{
+	const struct conf_key	*k;
+	size_t			 i, n = 0;
+	int			 flags = 0;
+
+	for (i = 0; i < nitems(conf_program_keys); i++) {
+		k = &conf_program_keys[i];
+		if (k->diff == 0 || conf_key_eq(k, old, new))
+			continue;
+		if (keys != NULL && n < nkeys)
+			keys[n] = k->name;
+		n++;
+		flags |= k->diff;
+	}
+	if (nchanged != NULL)
+		*nchanged = n;
+	return flags;
+}

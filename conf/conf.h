@@ -1,0 +1,149 @@
+/*
+ * conf.h: tend's configuration: load a libconfig file (plus include_dir),
+ * validate everything, and produce an immutable, fully resolved struct conf.
+ *
+ * Ownership: conf_load() and conf_read_string() return a conf with one
+ * reference; conf_unref() drops one and frees at zero. Everything reachable
+ * from a conf is owned by it and never changes after loading. All paths in
+ * a loaded conf are absolute (relative ones are taken from the directory of
+ * the file that holds them).
+ */
+#ifndef TEND_CONF_H
+#define TEND_CONF_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum conf_restart {
+	CONF_RESTART_ON_FAILURE,
+	CONF_RESTART_ALWAYS,
+	CONF_RESTART_NEVER,
+};
+
+struct conf_env {
+	char	*key;
+	char	*value;		/* may hold {name} and {instance} */
+};
+
+struct conf_program {
+	char		*name;
+	char		*file;		/* where the program is defined */
+	unsigned	 line;
+
+	/* What shapes the processes (a change means a restart on reload). */
+	char		**argv;		/* NULL-terminated; may hold {name},
+					   {instance}; a string command is
+					   {"/bin/sh", "-c", string, NULL} */
+	size_t		 argc;
+	bool		 shell;		/* command was given as a string */
+	struct conf_env	*env;		/* in file order */
+	size_t		 nenv;
+	char		**env_files;	/* absolute; a leading '-' kept: the
+					   file is optional (as systemd) */
+	size_t		 nenv_files;
+	bool		 clear_environment;
+	char		*directory;	/* absolute, or NULL: tendd's cwd */
+	char		*user;		/* NULL: tendd's own user */
+	uid_t		 uid;
+	char		*group;		/* NULL: the user's primary group */
+	gid_t		 gid;
+	gid_t		*groups;	/* supplementary groups of user */
+	size_t		 ngroups;
+	char		*home;		/* user's home and shell, from passwd */
+	char		*login_shell;
+	bool		 has_umask;
+	mode_t		 umask;
+	unsigned	 instances;	/* >= 1 */
+
+	/* What applies live. */
+	bool		 autostart;	/* default true */
+	bool		 daemon;	/* default false */
+	enum conf_restart restart;	/* default on-failure */
+	int		*success_codes;	/* default {0} */
+	size_t		 nsuccess_codes;
+	uint64_t	 start_secs;	/* usec, default 1s */
+	uint64_t	 restart_delay;	/* usec, default 100ms */
+	uint64_t	 restart_delay_max; /* usec, default 30s */
+	unsigned	 start_limit;	/* default 5, >= 1 */
+	uint64_t	 failed_retry;	/* usec, 0 = never (default) */
+	int		 stop_signal;	/* default SIGTERM */
+	uint64_t	 stop_timeout;	/* usec, default 10s */
+	bool		 kill_group;	/* default true */
+};
+
+struct conf {
+	int		  refs;
+	char		 *file;		/* absolute path of the main file */
+
+	char		 *socket;	/* absolute */
+	mode_t		  socket_mode;	/* default 0600 */
+	char		 *socket_group;	/* NULL: none */
+	gid_t		  socket_gid;
+	char		 *state_dir;
+	char		 *log_dir;
+	char		 *include_dir;	/* NULL: none */
+	bool		  subreaper;	/* default true */
+	uint64_t	  shutdown_timeout; /* usec, default 60s */
+
+	struct conf_program **programs;	/* main file first, then include_dir
+					   files in name order */
+	size_t		  nprograms;
+};
+
+struct conf_error {
+	char		*file;		/* NULL if not tied to a file */
+	unsigned	 line;		/* 0 if unknown */
+	char		*msg;
+};
+
+struct conf_errors {
+	struct conf_error *v;
+	size_t		 n;
+};
+
+/*
+ * Load and validate. On success returns a conf and leaves errs empty; on
+ * failure returns NULL with every error found in errs (not just the first).
+ */
+struct conf	*conf_load(const char *path, struct conf_errors *errs);
+/* The same from a string; name is used in errors, basedir for relative
+   paths and include_dir. */
+struct conf	*conf_read_string(const char *text, const char *name,
+		    const char *basedir, struct conf_errors *errs);
+struct conf	*conf_ref(struct conf *);
+void		 conf_unref(struct conf *);	/* NULL is a no-op */
+
+void		 conf_errors_clear(struct conf_errors *);
+/* "file:line: message" (or without the parts that are unknown). */
+char		*conf_error_format(const struct conf_error *);
+
+const struct conf_program *conf_find(const struct conf *, const char *);
+
+/*
+ * Default paths, from the effective uid and XDG variables (see README):
+ * root: /etc/tend/tend.conf, /run/tend/tend.sock, /var/lib/tend,
+ * /var/log/tend; others: $XDG_CONFIG_HOME/tend/tend.conf,
+ * $XDG_RUNTIME_DIR/tend/tend.sock, $XDG_STATE_HOME/tend, and its log/.
+ * Return malloc'd strings.
+ */
+char		*conf_default_config(void);
+char		*conf_default_socket(void);
+char		*conf_default_state_dir(void);
+char		*conf_default_log_dir(void);
+
+/*
+ * What changed between two versions of a program (same name), for reload.
+ * Returns a mask of CONF_DIFF_*; the names of changed keys are written to
+ * keys (up to nkeys) and their count to *nchanged.
+ */
+#define CONF_DIFF_RESTART	0x1	/* a key that shapes the processes */
+#define CONF_DIFF_INSTANCES	0x2	/* instances count only */
+#define CONF_DIFF_LIVE		0x4	/* keys applied without a restart */
+int		 conf_program_diff(const struct conf_program *old,
+		    const struct conf_program *new, const char **keys,
+		    size_t nkeys, size_t *nchanged);
+
+#endif

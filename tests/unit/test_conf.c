@@ -1,0 +1,1402 @@
+/* test_conf.c: the config loader, from strings and from temp files. */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "util.h"
+
+#include "t.h"
+
+#define SEC	USEC_PER_SEC
+#define nitems_(a)	(sizeof (a) / sizeof (a)[0])
+#define MSEC	USEC_PER_MSEC
+
+static struct conf_errors errs;
+
+static struct conf *
+load(const char *text)
+{
+	return conf_read_string(text, "tend.conf", "/etc/tend", &errs);
+}
+
+/* Is want one of the formatted errors? Print them all if not. */
+static bool
+has_error(const char *want)
+{
+	size_t	 i;
+	char	*s;
+	bool	 found = false;
+
+	for (i = 0; i < errs.n && !found; i++) {
+		s = conf_error_format(&errs.v[i]);
+		found = strcmp(s, want) == 0;
+		free(s);
+	}
+	if (!found) {
+		fprintf(stderr, "  wanted: %s\n  got %zu errors:\n", want,
+		    errs.n);
+		for (i = 0; i < errs.n; i++) {
+			s = conf_error_format(&errs.v[i]);
+			fprintf(stderr, "    %s\n", s);
+			free(s);
+		}
+	}
+	return found;
+}
+
+/* The load must fail with exactly one error, want. */
+#define T_ERR(text, want) do {						\
+	struct conf *t_c_ = load(text);					\
+	T_CHECK(t_c_ == NULL);						\
+	T_CHECK(has_error(want));					\
+	T_INTEQ(errs.n, 1);						\
+	conf_unref(t_c_);						\
+} while (0)
+
+/* One program "web" with extra keys on line 2. */
+#define WEB(keys)							\
+	"programs = ( { name = \"web\"; command = \"true\";\n"		\
+	keys "\n} );\n"
+
+static const struct conf_program *
+only(const struct conf *c)
+{
+	if (c == NULL || c->nprograms != 1)
+		return NULL;
+	return c->programs[0];
+}
+
+T_CASE(t_defaults)
+{
+	struct conf			*c;
+	const struct conf_program	*p;
+	char				*s;
+
+	c = load("programs = ( { name = \"web\"; command = [\"/bin/x\"]; } );");
+	T_CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	T_INTEQ(errs.n, 0);
+	T_INTEQ(c->refs, 1);
+	T_STREQ(c->file, "/etc/tend/tend.conf");
+	s = conf_default_socket();
+	T_STREQ(c->socket, s);
+	free(s);
+	s = conf_default_state_dir();
+	T_STREQ(c->state_dir, s);
+	free(s);
+	s = conf_default_log_dir();
+	T_STREQ(c->log_dir, s);
+	free(s);
+	T_INTEQ(c->socket_mode, 0600);
+	T_CHECK(c->socket_group == NULL);
+	T_CHECK(c->include_dir == NULL);
+	T_CHECK(c->subreaper);
+	T_INTEQ(c->shutdown_timeout, 60 * SEC);
+
+	T_CHECK((p = only(c)) != NULL);
+	if (p == NULL)
+		goto out;
+	T_STREQ(p->name, "web");
+	T_STREQ(p->file, "tend.conf");
+	T_INTEQ(p->line, 1);
+	T_INTEQ(p->argc, 1);
+	T_STREQ(p->argv[0], "/bin/x");
+	T_CHECK(p->argv[1] == NULL);
+	T_CHECK(!p->shell);
+	T_INTEQ(p->nenv, 0);
+	T_INTEQ(p->nenv_files, 0);
+	T_CHECK(!p->clear_environment);
+	T_CHECK(p->directory == NULL);
+	T_CHECK(p->user == NULL);
+	T_CHECK(p->group == NULL);
+	T_INTEQ(p->uid, geteuid());
+	T_INTEQ(p->gid, getegid());
+	T_INTEQ(p->ngroups, 0);
+	T_CHECK(p->home == NULL);
+	T_CHECK(!p->has_umask);
+	T_INTEQ(p->instances, 1);
+	T_CHECK(p->autostart);
+	T_CHECK(!p->daemon);
+	T_INTEQ(p->restart, CONF_RESTART_ON_FAILURE);
+	T_INTEQ(p->nsuccess_codes, 1);
+	T_INTEQ(p->success_codes[0], 0);
+	T_INTEQ(p->start_secs, 1 * SEC);
+	T_INTEQ(p->restart_delay, 100 * MSEC);
+	T_INTEQ(p->restart_delay_max, 30 * SEC);
+	T_INTEQ(p->start_limit, 5);
+	T_INTEQ(p->failed_retry, 0);
+	T_INTEQ(p->stop_signal, SIGTERM);
+	T_INTEQ(p->stop_timeout, 10 * SEC);
+	T_CHECK(p->kill_group);
+	T_CHECK(conf_find(c, "web") == p);
+	T_CHECK(conf_find(c, "nope") == NULL);
+out:
+	conf_unref(c);
+}
+
+T_CASE(t_root_defaults)
+{
+	char	*s;
+
+	if (geteuid() != 0)
+		return;
+	s = conf_default_config();
+	T_STREQ(s, "/etc/tend/tend.conf");
+	free(s);
+	s = conf_default_socket();
+	T_STREQ(s, "/run/tend/tend.sock");
+	free(s);
+	s = conf_default_state_dir();
+	T_STREQ(s, "/var/lib/tend");
+	free(s);
+	s = conf_default_log_dir();
+	T_STREQ(s, "/var/log/tend");
+	free(s);
+}
+
+T_CASE(t_empty)
+{
+	struct conf	*c;
+
+	c = load("");
+	T_CHECK(c != NULL);
+	T_INTEQ(errs.n, 0);
+	if (c != NULL)
+		T_INTEQ(c->nprograms, 0);
+	conf_unref(c);
+	c = load("# nothing\nprograms = ();\nsupervisor = {};\n");
+	T_CHECK(c != NULL);
+	conf_unref(c);
+}
+
+static const char full[] =
+    "supervisor = {\n"
+    "  socket = \"run/tend.sock\";\n"
+    "  socket_mode = \"0660\";\n"
+    "  socket_group = \"root\";\n"
+    "  state_dir = \"./state\";\n"
+    "  log_dir = \"/var/log/x\";\n"
+    "  subreaper = false;\n"
+    "  shutdown_timeout = \"2m\";\n"
+    "};\n"
+    "programs = (\n"
+    "  { name = \"web\";\n"
+    "    command = [\"/usr/bin/python3\", \"-m\", \"http.server\","
+    " \"80{instance}\"];\n"
+    "    environment = { PORT = \"80{instance}\"; MODE = \"prod\";"
+    " X_1 = \"\"; };\n"
+    "    environment_file = \"web.env\";\n"
+    "    clear_environment = true;\n"
+    "    directory = \"srv/web\";\n"
+    "    user = \"root\";\n"
+    "    group = \"root\";\n"
+    "    umask = \"027\";\n"
+    "    autostart = false; daemon = true;\n"
+    "    restart = \"always\";\n"
+    "    success_exit_codes = [0, 2];\n"
+    "    start_secs = \"250ms\";\n"
+    "    restart_delay = 0.5;\n"
+    "    restart_delay_max = \"1m30s\";\n"
+    "    start_limit = 7;\n"
+    "    failed_retry = \"5m\";\n"
+    "    stop_signal = \"INT\";\n"
+    "    stop_timeout = 3;\n"
+    "    kill_group = false;\n"
+    "    instances = 4;\n"
+    "  },\n"
+    "  { name = \"job\"; command = \"echo $HOME\"; restart = \"never\"; }\n"
+    ");\n";
+
+T_CASE(t_every_key)
+{
+	struct conf			*c;
+	const struct conf_program	*p;
+
+	if (geteuid() != 0)	/* user and group "root" */
+		return;
+	c = load(full);
+	T_CHECK(c != NULL);
+	if (c == NULL || c->nprograms != 2) {
+		T_CHECK(0);
+		conf_unref(c);
+		return;
+	}
+	T_STREQ(c->socket, "/etc/tend/run/tend.sock");
+	T_INTEQ(c->socket_mode, 0660);
+	T_STREQ(c->socket_group, "root");
+	T_INTEQ(c->socket_gid, 0);
+	T_STREQ(c->state_dir, "/etc/tend/state");
+	T_STREQ(c->log_dir, "/var/log/x");
+	T_CHECK(!c->subreaper);
+	T_INTEQ(c->shutdown_timeout, 120 * SEC);
+
+	p = c->programs[0];
+	T_STREQ(p->name, "web");
+	T_INTEQ(p->line, 11);
+	T_INTEQ(p->argc, 4);
+	T_STREQ(p->argv[0], "/usr/bin/python3");
+	T_STREQ(p->argv[3], "80{instance}");
+	T_CHECK(p->argv[4] == NULL);
+	T_CHECK(!p->shell);
+	T_INTEQ(p->nenv, 3);
+	T_STREQ(p->env[0].key, "PORT");
+	T_STREQ(p->env[0].value, "80{instance}");
+	T_STREQ(p->env[1].key, "MODE");
+	T_STREQ(p->env[1].value, "prod");
+	T_STREQ(p->env[2].key, "X_1");
+	T_STREQ(p->env[2].value, "");
+	T_INTEQ(p->nenv_files, 1);
+	T_STREQ(p->env_files[0], "/etc/tend/web.env");
+	T_CHECK(p->clear_environment);
+	T_STREQ(p->directory, "/etc/tend/srv/web");
+	T_STREQ(p->user, "root");
+	T_INTEQ(p->uid, 0);
+	T_STREQ(p->group, "root");
+	T_INTEQ(p->gid, 0);
+	T_STREQ(p->home, getpwuid(0)->pw_dir);
+	T_CHECK(p->login_shell != NULL);
+	T_CHECK(p->ngroups >= 1);
+	T_CHECK(p->has_umask);
+	T_INTEQ(p->umask, 027);
+	T_CHECK(!p->autostart);
+	T_CHECK(p->daemon);
+	T_INTEQ(p->restart, CONF_RESTART_ALWAYS);
+	T_INTEQ(p->nsuccess_codes, 2);
+	T_INTEQ(p->success_codes[1], 2);
+	T_INTEQ(p->start_secs, 250 * MSEC);
+	T_INTEQ(p->restart_delay, 500 * MSEC);
+	T_INTEQ(p->restart_delay_max, 90 * SEC);
+	T_INTEQ(p->start_limit, 7);
+	T_INTEQ(p->failed_retry, 300 * SEC);
+	T_INTEQ(p->stop_signal, SIGINT);
+	T_INTEQ(p->stop_timeout, 3 * SEC);
+	T_CHECK(!p->kill_group);
+	T_INTEQ(p->instances, 4);
+
+	p = c->programs[1];
+	T_STREQ(p->name, "job");
+	T_INTEQ(p->line, 33);
+	T_CHECK(p->shell);
+	T_INTEQ(p->argc, 3);
+	T_STREQ(p->argv[0], "/bin/sh");
+	T_STREQ(p->argv[1], "-c");
+	T_STREQ(p->argv[2], "echo $HOME");
+	T_CHECK(p->argv[3] == NULL);
+	T_INTEQ(p->restart, CONF_RESTART_NEVER);
+	T_CHECK(conf_find(c, "job") == p);
+	conf_unref(c);
+}
+
+T_CASE(t_command_forms)
+{
+	struct conf			*c;
+	const struct conf_program	*p;
+
+	/* A list "( )" works as well as an array "[ ]". */
+	c = load("programs = ( { name = \"a\"; command = (\"/bin/echo\","
+	    " \"hi there\"); } );");
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_INTEQ(p->argc, 2);
+		T_STREQ(p->argv[1], "hi there");
+		T_CHECK(!p->shell);
+	}
+	conf_unref(c);
+
+	T_ERR("programs = ( { name = \"a\";\n command = []; } );",
+	    "tend.conf:2: program 'a': command must not be an empty list");
+	T_ERR("programs = ( { name = \"a\";\n command = \"\"; } );",
+	    "tend.conf:2: program 'a': command must not be empty");
+	T_ERR("programs = ( { name = \"a\";\n command = (\"x\",\n 5); } );",
+	    "tend.conf:3: program 'a': command[1] must be a string "
+	    "(got an integer)");
+	T_ERR("programs = ( { name = \"a\";\n command = [\"\", \"x\"]; } );",
+	    "tend.conf:2: program 'a': command[0] must not be empty");
+	T_ERR("programs = ( { name = \"a\";\n command = 5; } );",
+	    "tend.conf:2: program 'a': command must be a list of strings or "
+	    "a string (got an integer)");
+}
+
+static uint64_t
+duration(const char *value, bool *ok)
+{
+	struct conf	*c;
+	char		 buf[256];
+	uint64_t	 v = 0;
+
+	snprintf(buf, sizeof buf, WEB("stop_timeout = %s;"), value);
+	c = load(buf);
+	*ok = c != NULL;
+	if (c != NULL)
+		v = c->programs[0]->stop_timeout;
+	conf_unref(c);
+	return v;
+}
+
+T_CASE(t_durations)
+{
+	static const struct {
+		const char	*in;
+		uint64_t	 usec;
+	} good[] = {
+		{ "0", 0 },
+		{ "10", 10 * SEC },
+		{ "0x10", 16 * SEC },
+		{ "1.5", 1500 * MSEC },
+		{ "0.1", 100 * MSEC },
+		{ "20L", 20 * SEC },
+		{ "\"250ms\"", 250 * MSEC },
+		{ "\"10s\"", 10 * SEC },
+		{ "\"5m\"", 300 * SEC },
+		{ "\"1m30s\"", 90 * SEC },
+		{ "\"2h\"", 7200 * SEC },
+		{ "\"1d\"", 86400 * SEC },
+		{ "\"1.5\"", 1500 * MSEC },
+		{ "\"100us\"", 100 },
+	};
+	static const char *bad[] = {
+		"\"abc\"", "\"-5s\"", "\"10x\"", "\"\"", "\"5 s\"",
+	};
+	size_t		 i;
+	bool		 ok;
+	uint64_t	 v;
+	char		 want[256];
+
+	for (i = 0; i < nitems_(good); i++) {
+		v = duration(good[i].in, &ok);
+		if (!ok || v != good[i].usec)
+			fprintf(stderr, "  duration %s\n", good[i].in);
+		T_CHECK(ok);
+		T_INTEQ(v, good[i].usec);
+	}
+	for (i = 0; i < nitems_(bad); i++) {
+		duration(bad[i], &ok);
+		T_CHECK(!ok);
+		snprintf(want, sizeof want, "tend.conf:2: program 'web': "
+		    "stop_timeout must be a duration such as \"10s\", "
+		    "\"250ms\" or \"1m30s\" (got %s)", bad[i]);
+		T_CHECK(has_error(want));
+	}
+	T_ERR(WEB("start_secs = -5;"), "tend.conf:2: program 'web': "
+	    "start_secs must not be negative (got -5)");
+	T_ERR(WEB("start_secs = -0.5;"), "tend.conf:2: program 'web': "
+	    "start_secs must not be negative (got -0.5)");
+	T_ERR(WEB("start_secs = 1e13;"), "tend.conf:2: program 'web': "
+	    "start_secs is out of range (got 1e+13)");
+	T_ERR(WEB("failed_retry = true;"), "tend.conf:2: program 'web': "
+	    "failed_retry must be a duration: a number of seconds or a string "
+	    "such as \"10s\" (got a boolean)");
+	T_ERR("supervisor = { shutdown_timeout = \"soon\"; };",
+	    "tend.conf:1: shutdown_timeout must be a duration such as "
+	    "\"10s\", \"250ms\" or \"1m30s\" (got \"soon\")");
+}
+
+T_CASE(t_signals)
+{
+	static const struct {
+		const char	*in;
+		int		 sig;
+	} good[] = {
+		{ "\"TERM\"", SIGTERM },
+		{ "\"SIGTERM\"", SIGTERM },
+		{ "\"term\"", SIGTERM },
+		{ "\"hup\"", SIGHUP },
+		{ "\"SIGQUIT\"", SIGQUIT },
+		{ "\"USR1\"", SIGUSR1 },
+		{ "9", SIGKILL },
+		{ "\"2\"", SIGINT },
+	};
+	struct conf	*c;
+	char		 buf[256];
+	size_t		 i;
+
+	for (i = 0; i < nitems_(good); i++) {
+		snprintf(buf, sizeof buf, WEB("stop_signal = %s;"), good[i].in);
+		c = load(buf);
+		T_CHECK(c != NULL);
+		if (c != NULL)
+			T_INTEQ(c->programs[0]->stop_signal, good[i].sig);
+		conf_unref(c);
+	}
+	T_ERR(WEB("stop_signal = \"FOO\";"), "tend.conf:2: program 'web': "
+	    "stop_signal must be a signal name or number such as \"TERM\" or "
+	    "15 (got \"FOO\")");
+	T_ERR(WEB("stop_signal = 0;"), "tend.conf:2: program 'web': "
+	    "stop_signal must be a signal name or number such as \"TERM\" or "
+	    "15 (got \"0\")");
+	T_ERR(WEB("stop_signal = 1.5;"), "tend.conf:2: program 'web': "
+	    "stop_signal must be a signal name or number (got a float)");
+}
+
+T_CASE(t_paths)
+{
+	struct conf			*c;
+	const struct conf_program	*p;
+
+	c = conf_read_string(
+	    "supervisor = { socket = \"./a/../s.sock\"; state_dir = \".\";"
+	    " log_dir = \"/abs/log\"; include_dir = \"./\"; };\n"
+	    "programs = ( { name = \"web\"; command = \"x\";"
+	    " directory = \"././srv\";"
+	    " environment_file = [\"a.env\", \"-./opt.env\", \"-/abs.env\","
+	    " \"/x/y.env\"]; } );\n",
+	    "x.conf", "/base/", &errs);
+	/* The include_dir /base/ does not exist: one error. */
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("x.conf:1: include_dir \"/base\": No such file or "
+	    "directory"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+
+	c = conf_read_string(
+	    "supervisor = { socket = \"./a/../s.sock\"; state_dir = \".\";"
+	    " log_dir = \"/abs/log\"; };\n"
+	    "programs = ( { name = \"web\"; command = \"x\";"
+	    " directory = \"././srv\";"
+	    " environment_file = [\"a.env\", \"-./opt.env\", \"-/abs.env\","
+	    " \"/x/y.env\"]; } );\n",
+	    "x.conf", "/base/", &errs);
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_STREQ(c->file, "/base/x.conf");
+		T_STREQ(c->socket, "/base/a/../s.sock");
+		T_STREQ(c->state_dir, "/base");
+		T_STREQ(c->log_dir, "/abs/log");
+		T_STREQ(p->directory, "/base/srv");
+		T_INTEQ(p->nenv_files, 4);
+		T_STREQ(p->env_files[0], "/base/a.env");
+		T_STREQ(p->env_files[1], "-/base/opt.env");
+		T_STREQ(p->env_files[2], "-/abs.env");
+		T_STREQ(p->env_files[3], "/x/y.env");
+	}
+	conf_unref(c);
+
+	/* A single string, and a basedir of "/". */
+	c = conf_read_string(WEB("environment_file = \"e\";"), "t.conf", "/",
+	    &errs);
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_STREQ(c->file, "/t.conf");
+		T_INTEQ(p->nenv_files, 1);
+		T_STREQ(p->env_files[0], "/e");
+	}
+	conf_unref(c);
+
+	/* Relative paths come from basedir, whatever the name says. */
+	c = conf_read_string("supervisor = { state_dir = \"s\"; };",
+	    "sub/x.conf", "/b", &errs);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_STREQ(c->file, "/b/sub/x.conf");
+		T_STREQ(c->state_dir, "/b/s");
+	}
+	conf_unref(c);
+
+	T_ERR(WEB("environment_file = \"-\";"), "tend.conf:2: program 'web': "
+	    "environment_file must not be empty");
+	T_ERR(WEB("environment_file = (\"a\",\n 1);"), "tend.conf:3: program "
+	    "'web': environment_file[1] must be a string (got an integer)");
+	T_ERR(WEB("directory = \"\";"), "tend.conf:2: program 'web': "
+	    "directory must not be empty");
+	T_ERR("supervisor = {\n state_dir = 5; };", "tend.conf:2: state_dir "
+	    "must be a string (got an integer)");
+	T_ERR("supervisor = {\n socket = \"/x/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"; };",
+	    "tend.conf: socket path \"/x/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" "
+	    "is too long (at most 107 bytes)");
+}
+
+T_CASE(t_instances)
+{
+	struct conf	*c;
+
+	c = load(WEB("instances = 10000;"));
+	T_CHECK(c != NULL);
+	if (c != NULL)
+		T_INTEQ(c->programs[0]->instances, 10000);
+	conf_unref(c);
+	T_ERR(WEB("instances = 0;"), "tend.conf:2: program 'web': instances "
+	    "must be between 1 and 10000 (got 0)");
+	T_ERR(WEB("instances = 10001;"), "tend.conf:2: program 'web': "
+	    "instances must be between 1 and 10000 (got 10001)");
+	T_ERR(WEB("instances = \"4\";"), "tend.conf:2: program 'web': "
+	    "instances must be an integer (got a string)");
+	T_ERR(WEB("instances = 2.0;"), "tend.conf:2: program 'web': "
+	    "instances must be an integer (got a float)");
+	T_ERR(WEB("start_limit = 0;"), "tend.conf:2: program 'web': "
+	    "start_limit must be at least 1 (got 0)");
+	T_ERR(WEB("start_limit = 5000000000L;"), "tend.conf:2: program 'web': "
+	    "start_limit must be at least 1 (got 5000000000)");
+}
+
+/* libconfig 1.5 would wrap these silently. */
+T_CASE(t_big_integers)
+{
+	T_ERR(WEB("instances = 4294967297;"),
+	    "tend.conf:2: integer 4294967297 is out of range");
+	T_ERR(WEB("stop_timeout = -3000000000;"),
+	    "tend.conf:2: integer -3000000000 is out of range");
+	T_ERR(WEB("start_limit = 0x100000001;"),
+	    "tend.conf:2: integer 0x100000001 is out of range");
+	/* libconfig clamps this one: a range error comes too. */
+	T_CHECK(load(WEB("start_limit = 99999999999999999999L;")) == NULL);
+	T_CHECK(has_error("tend.conf:2: integer 99999999999999999999L is out "
+	    "of range"));
+	/* Not integers: strings, comments, names, floats. */
+	T_CHECK(load(WEB("# 99999999999\n/* 99999999999 */ // 99999999999\n"
+	    "environment = { A1 = \"99999999999\"; };\n"
+	    "stop_timeout = 99999999999.0; start_secs = 1e10;"
+	    " restart_delay = .99999999999;"
+	    " restart_delay_max = 1e+99999999999; "
+	    "failed_retry = 3000000000L;")) == NULL);
+	/* Only the float's range error, nothing about integers. */
+	T_INTEQ(errs.n, 1);
+	T_CHECK(has_error("tend.conf:5: program 'web': restart_delay_max is "
+	    "out of range (got inf)"));
+}
+
+T_CASE(t_modes)
+{
+	struct conf	*c;
+
+	c = load("supervisor = { socket_mode = \"660\"; };\n"
+	    WEB("umask = \"0\";"));
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_INTEQ(c->socket_mode, 0660);
+		T_CHECK(c->programs[0]->has_umask);
+		T_INTEQ(c->programs[0]->umask, 0);
+	}
+	conf_unref(c);
+	T_ERR(WEB("umask = \"0999\";"), "tend.conf:2: program 'web': umask "
+	    "must be an octal string from \"0\" to \"0777\" (got \"0999\")");
+	T_ERR(WEB("umask = \"01777\";"), "tend.conf:2: program 'web': umask "
+	    "must be an octal string from \"0\" to \"0777\" (got \"01777\")");
+	T_ERR(WEB("umask = \"\";"), "tend.conf:2: program 'web': umask "
+	    "must be an octal string from \"0\" to \"0777\" (got \"\")");
+	T_ERR(WEB("umask = 022;"), "tend.conf:2: program 'web': umask "
+	    "must be an octal string such as \"0640\" (got an integer)");
+	T_ERR("supervisor = { socket_mode = \"-1\"; };", "tend.conf:1: "
+	    "socket_mode must be an octal string from \"0\" to \"0777\" "
+	    "(got \"-1\")");
+}
+
+T_CASE(t_restart_and_codes)
+{
+	struct conf	*c;
+
+	c = load(WEB("restart = \"on-failure\"; success_exit_codes = 3;"));
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_INTEQ(c->programs[0]->restart, CONF_RESTART_ON_FAILURE);
+		T_INTEQ(c->programs[0]->nsuccess_codes, 1);
+		T_INTEQ(c->programs[0]->success_codes[0], 3);
+	}
+	conf_unref(c);
+	c = load(WEB("success_exit_codes = (0, 1, 255);"));
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_INTEQ(c->programs[0]->nsuccess_codes, 3);
+		T_INTEQ(c->programs[0]->success_codes[2], 255);
+	}
+	conf_unref(c);
+	T_ERR(WEB("restart = \"sometimes\";"), "tend.conf:2: program 'web': "
+	    "restart must be one of \"always\", \"on-failure\", \"never\" "
+	    "(got \"sometimes\")");
+	T_ERR(WEB("restart = true;"), "tend.conf:2: program 'web': "
+	    "restart must be one of \"always\", \"on-failure\", \"never\" "
+	    "(got a boolean)");
+	T_ERR(WEB("success_exit_codes = [0, 256];"), "tend.conf:2: program "
+	    "'web': success_exit_codes must be between 0 and 255 (got 256)");
+	T_ERR(WEB("success_exit_codes = [];"), "tend.conf:2: program 'web': "
+	    "success_exit_codes must not be empty");
+	T_ERR(WEB("success_exit_codes = \"0\";"), "tend.conf:2: program "
+	    "'web': success_exit_codes must be a list of integers "
+	    "(got a string)");
+	T_ERR(WEB("restart_delay = 60;"), "tend.conf:2: program 'web': "
+	    "restart_delay_max (30s) must not be less than restart_delay "
+	    "(1m00s)");
+	T_ERR(WEB("restart_delay = 5;\nrestart_delay_max = \"2s\";"),
+	    "tend.conf:3: program 'web': restart_delay_max (2s) must not be "
+	    "less than restart_delay (5s)");
+}
+
+T_CASE(t_environment)
+{
+	T_ERR(WEB("environment = {\n A-B = \"x\"; };"), "tend.conf:3: "
+	    "program 'web': environment: invalid variable name 'A-B'");
+	/* libconfig puts a setting on the line of its name. */
+	T_ERR(WEB("environment = {\n PORT =\n 80; };"), "tend.conf:3: "
+	    "program 'web': environment: PORT must be a string "
+	    "(got an integer)");
+	T_ERR(WEB("environment = [\"A=b\"];"), "tend.conf:2: program 'web': "
+	    "environment must be a group such as { KEY = \"value\"; } "
+	    "(got an array)");
+}
+
+T_CASE(t_type_errors)
+{
+	T_ERR(WEB("autostart = \"yes\";"), "tend.conf:2: program 'web': "
+	    "autostart must be true or false (got a string)");
+	T_ERR(WEB("kill_group = 1;"), "tend.conf:2: program 'web': "
+	    "kill_group must be true or false (got an integer)");
+	T_ERR("supervisor = {\n\n subreaper = \"no\"; };", "tend.conf:3: "
+	    "subreaper must be true or false (got a string)");
+	T_ERR("supervisor = 5;", "tend.conf:1: supervisor must be a group "
+	    "{ ... } (got an integer)");
+	T_ERR("programs = { name = \"x\"; };", "tend.conf:1: programs must be "
+	    "a list of groups, as in programs = ( { name = \"web\"; ... } ); "
+	    "(got a group)");
+	T_ERR("programs = (\n \"web\" );", "tend.conf:2: programs: entry 1 "
+	    "must be a group { ... } (got a string)");
+	T_ERR(WEB("user = true;"), "tend.conf:2: program 'web': user must be "
+	    "a name or a number (got a boolean)");
+	T_ERR(WEB("group = -1;"), "tend.conf:2: program 'web': group must be "
+	    "between 0 and 4294967294 (got -1)");
+	T_ERR(WEB("clear_environment = \"true\";"), "tend.conf:2: program "
+	    "'web': clear_environment must be true or false (got a string)");
+}
+
+T_CASE(t_names)
+{
+	T_ERR("programs = (\n { command = \"x\"; } );", "tend.conf:2: "
+	    "program #1: missing required key 'name'");
+	T_ERR("programs = ( { name = \"a\"; command = \"x\"; },\n"
+	    " { name = \"b\"; } );", "tend.conf:2: program 'b': missing "
+	    "required key 'command'");
+	T_ERR("programs = ( {\n name = 5; command = \"x\"; } );",
+	    "tend.conf:2: program #1: name must be a string (got an integer)");
+	T_ERR("programs = ( { name = \"we b\"; command = \"x\"; } );",
+	    "tend.conf:1: program #1: invalid name \"we b\" (1 to 64 letters, "
+	    "digits, '_', '.' or '-', not starting with '.' or '-', and not "
+	    "\"all\")");
+	T_ERR("programs = ( { name = \"all\"; command = \"x\"; } );",
+	    "tend.conf:1: program #1: invalid name \"all\" (1 to 64 letters, "
+	    "digits, '_', '.' or '-', not starting with '.' or '-', and not "
+	    "\"all\")");
+	T_ERR("programs = ( { name = \"a\"; command = \"x\"; },\n"
+	    " { name = \".b\"; command = \"x\"; } );", "tend.conf:2: program "
+	    "#2: invalid name \".b\" (1 to 64 letters, digits, '_', '.' or "
+	    "'-', not starting with '.' or '-', and not \"all\")");
+}
+
+T_CASE(t_unknown_keys)
+{
+	T_ERR(WEB("restat = \"always\";"), "tend.conf:2: unknown key "
+	    "'restat' in program 'web' (did you mean 'restart'?)");
+	T_ERR(WEB("stop_timout = 5;"), "tend.conf:2: unknown key "
+	    "'stop_timout' in program 'web' (did you mean 'stop_timeout'?)");
+	T_ERR(WEB("frobnicate = 5;"), "tend.conf:2: unknown key "
+	    "'frobnicate' in program 'web'");
+	T_ERR("supervisor = {\n sockt = \"x\"; };", "tend.conf:2: unknown "
+	    "key 'sockt' in supervisor (did you mean 'socket'?)");
+	T_ERR("\nprogams = ();", "tend.conf:2: unknown key 'progams' at "
+	    "the top level (did you mean 'programs'?)");
+	T_ERR("program = {};", "tend.conf:1: unknown key 'program' at "
+	    "the top level (did you mean 'programs'?)");
+	T_ERR("settings = {};", "tend.conf:1: unknown key 'settings' at "
+	    "the top level");
+	/* Supervisor keys do not belong in a program. */
+	T_ERR(WEB("state_dir = \"x\";"), "tend.conf:2: unknown key "
+	    "'state_dir' in program 'web'");
+}
+
+T_CASE(t_many_errors)
+{
+	struct conf	*c;
+
+	c = load("supervisor = {\n"			/* 1 */
+	    "  socket_mode = \"888\";\n"		/* 2 */
+	    "  shutdown_timeout = -1;\n"		/* 3 */
+	    "};\n"					/* 4 */
+	    "programs = (\n"				/* 5 */
+	    "  { name = \"web\"; command = \"x\";\n"	/* 6 */
+	    "    restat = \"always\";\n"		/* 7 */
+	    "    instances = 0;\n"			/* 8 */
+	    "    user = \"no-such-user-tend\";\n"	/* 9 */
+	    "  },\n"					/* 10 */
+	    "  { name = \"db\";\n"			/* 11 */
+	    "    stop_signal = \"NOPE\";\n"		/* 12 */
+	    "  },\n"					/* 13 */
+	    "  { name = \"web\"; command = [\"y\"]; }\n"	/* 14 */
+	    ");\n");
+	T_CHECK(c == NULL);
+	T_INTEQ(errs.n, 8);
+	T_CHECK(has_error("tend.conf:2: socket_mode must be an octal string "
+	    "from \"0\" to \"0777\" (got \"888\")"));
+	T_CHECK(has_error("tend.conf:3: shutdown_timeout must not be negative "
+	    "(got -1)"));
+	T_CHECK(has_error("tend.conf:7: unknown key 'restat' in program 'web'"
+	    " (did you mean 'restart'?)"));
+	T_CHECK(has_error("tend.conf:8: program 'web': instances must be "
+	    "between 1 and 10000 (got 0)"));
+	T_CHECK(has_error("tend.conf:9: program 'web': user "
+	    "\"no-such-user-tend\" does not exist"));
+	T_CHECK(has_error("tend.conf:12: program 'db': stop_signal must be a "
+	    "signal name or number such as \"TERM\" or 15 (got \"NOPE\")"));
+	T_CHECK(has_error("tend.conf:11: program 'db': missing required key "
+	    "'command'"));
+	T_CHECK(has_error("tend.conf:14: program 'web' is already defined at "
+	    "tend.conf:6"));
+	/* In file order. */
+	if (errs.n == 8) {
+		T_INTEQ(errs.v[0].line, 2);
+		T_INTEQ(errs.v[7].line, 14);
+	}
+	conf_unref(c);
+}
+
+T_CASE(t_syntax_error)
+{
+	T_ERR("supervisor = {\n  socket = \"x\"\n  state_dir = ;\n};\n",
+	    "tend.conf:3: syntax error");
+	T_ERR("a = 1;\na = 2;\n", "tend.conf:2: duplicate setting name");
+	T_ERR("programs = ( { name = \"a\"; command = \"x\"; }\n",
+	    "tend.conf:2: syntax error");
+}
+
+T_CASE(t_users)
+{
+	struct conf			*c;
+	const struct conf_program	*p;
+	size_t				 i;
+	bool				 found = false;
+
+	T_ERR(WEB("user = \"no-such-user-tend\";"), "tend.conf:2: program "
+	    "'web': user \"no-such-user-tend\" does not exist");
+	T_ERR(WEB("group = \"no-such-group-tend\";"), "tend.conf:2: program "
+	    "'web': group \"no-such-group-tend\" does not exist");
+	T_ERR("supervisor = { socket_group = \"no-such-group-tend\"; };",
+	    "tend.conf:1: socket_group \"no-such-group-tend\" does not exist");
+	T_ERR(WEB("user = \"4294967293\";"), "tend.conf:2: program 'web': "
+	    "user \"4294967293\" does not exist");
+	if (geteuid() != 0)
+		return;
+
+	/* As root: any user, by name or number; groups from the user. */
+	c = load(WEB("user = \"0\";"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_STREQ(p->user, "root");
+		T_INTEQ(p->uid, 0);
+		T_INTEQ(p->gid, 0);
+		T_CHECK(p->group == NULL);
+		T_STREQ(p->home, getpwuid(0)->pw_dir);
+		T_STREQ(p->login_shell, getpwuid(0)->pw_shell);
+		for (i = 0; i < p->ngroups; i++)
+			found |= p->groups[i] == 0;
+		T_CHECK(found);
+	}
+	conf_unref(c);
+
+	c = load(WEB("user = \"nobody\"; group = 0;"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL && getpwnam("nobody") != NULL) {
+		T_STREQ(p->user, "nobody");
+		T_INTEQ(p->uid, getpwnam("nobody")->pw_uid);
+		T_STREQ(p->group, getgrgid(0)->gr_name);
+		T_INTEQ(p->gid, 0);
+	}
+	conf_unref(c);
+
+	/* A group alone keeps tendd's user. */
+	c = load(WEB("group = \"root\";"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_CHECK(p->user == NULL);
+		T_INTEQ(p->uid, 0);
+		T_STREQ(p->group, "root");
+		T_INTEQ(p->ngroups, 0);
+	}
+	conf_unref(c);
+}
+
+/* Run fn in a child that dropped root to nobody; fails if fn fails. */
+static void
+as_nobody(void (*fn)(void))
+{
+	struct passwd	*pw;
+	pid_t		 pid;
+	int		 status;
+
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL) {
+		printf("# skipped: needs root and a 'nobody' user\n");
+		return;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		T_CHECK(0);
+		return;
+	}
+	if (pid == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+		    setuid(pw->pw_uid) == -1)
+			_exit(100);
+		t_failed_checks = 0;
+		fn();
+		conf_errors_clear(&errs);
+		fflush(NULL);
+		/* _exit: the parent's LeakSanitizer report is the one. */
+		_exit(t_failed_checks == 0 ? 0 : 1);
+	}
+	T_CHECK(waitpid(pid, &status, 0) == pid);
+	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void
+unprivileged_checks(void)
+{
+	struct conf	*c;
+	char		 want[256], *s;
+	unsigned	 uid = (unsigned)geteuid();
+
+	snprintf(want, sizeof want, "tend.conf:2: program 'web': user: tendd "
+	    "runs as uid %u and cannot switch to user \"root\"", uid);
+	T_ERR(WEB("user = \"root\";"), want);
+	snprintf(want, sizeof want, "tend.conf:2: program 'web': group: tendd "
+	    "runs as uid %u and is not a member of group \"root\"", uid);
+	T_ERR(WEB("group = \"root\";"), want);
+	snprintf(want, sizeof want, "tend.conf:1: socket_group: tendd runs as "
+	    "uid %u and is not a member of group \"root\"", uid);
+	T_ERR("supervisor = { socket_group = \"root\"; };", want);
+	c = load(WEB("user = \"nobody\";"));
+	T_CHECK(c != NULL);
+	if (c != NULL)
+		T_INTEQ(c->programs[0]->uid, uid);
+	conf_unref(c);
+
+	/* Defaults from XDG, ignoring unset, empty or relative values. */
+	setenv("HOME", "/home/x", 1);
+	setenv("XDG_CONFIG_HOME", "/cfg", 1);
+	setenv("XDG_RUNTIME_DIR", "/run/user/9", 1);
+	setenv("XDG_STATE_HOME", "/st", 1);
+	s = conf_default_config();
+	T_STREQ(s, "/cfg/tend/tend.conf");
+	free(s);
+	s = conf_default_socket();
+	T_STREQ(s, "/run/user/9/tend/tend.sock");
+	free(s);
+	s = conf_default_state_dir();
+	T_STREQ(s, "/st/tend");
+	free(s);
+	s = conf_default_log_dir();
+	T_STREQ(s, "/st/tend/log");
+	free(s);
+	setenv("XDG_CONFIG_HOME", "rel", 1);
+	setenv("XDG_RUNTIME_DIR", "", 1);
+	unsetenv("XDG_STATE_HOME");
+	s = conf_default_config();
+	T_STREQ(s, "/home/x/.config/tend/tend.conf");
+	free(s);
+	s = conf_default_socket();
+	snprintf(want, sizeof want, "/tmp/tend-%u/tend.sock", uid);
+	T_STREQ(s, want);
+	free(s);
+	s = conf_default_state_dir();
+	T_STREQ(s, "/home/x/.local/state/tend");
+	free(s);
+	s = conf_default_log_dir();
+	T_STREQ(s, "/home/x/.local/state/tend/log");
+	free(s);
+
+	/* Unprivileged, log_dir follows a configured state_dir. */
+	c = load("supervisor = { state_dir = \"st\"; };");
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_STREQ(c->state_dir, "/etc/tend/st");
+		T_STREQ(c->log_dir, "/etc/tend/st/log");
+		T_STREQ(c->socket, want);
+	}
+	conf_unref(c);
+}
+
+T_CASE(t_unprivileged)
+{
+	as_nobody(unprivileged_checks);
+}
+
+T_CASE(t_socket_group)
+{
+	struct conf	*c;
+
+	if (geteuid() != 0)
+		return;
+	c = load("supervisor = { socket_group = \"0\"; };");
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_STREQ(c->socket_group, getgrgid(0)->gr_name);
+		T_INTEQ(c->socket_gid, 0);
+	}
+	conf_unref(c);
+}
+
+/* Temp dirs. */
+
+static char tmpdir[64];
+
+static void
+write_file(const char *rel, const char *text)
+{
+	char	 path[256];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
+	T_CHECK((f = fopen(path, "w")) != NULL);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_conf.XXXXXX");
+	T_CHECK(mkdtemp(tmpdir) != NULL);
+}
+
+static void
+remove_tmpdir(void)
+{
+	char	*cmd;
+
+	xasprintf(&cmd, "rm -rf '%s'", tmpdir);
+	T_CHECK(system(cmd) == 0);
+	free(cmd);
+}
+
+T_CASE(t_include_dir)
+{
+	struct conf	*c;
+	char		 base[512], path[256];
+
+	make_tmpdir();
+	snprintf(base, sizeof base, "%s/etc", tmpdir);
+	T_CHECK(mkdir(base, 0755) == 0);
+	write_file("etc/tend.conf",
+	    "supervisor = { include_dir = \"conf.d\"; };\n"
+	    "programs = ( { name = \"main\"; command = \"x\"; } );\n");
+	snprintf(path, sizeof path, "%s/etc/conf.d", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	write_file("etc/conf.d/b.conf",
+	    "programs = ( { name = \"b\"; command = \"x\";"
+	    " directory = \"srv\"; } );\n");
+	write_file("etc/conf.d/a.conf",
+	    "programs = ( { name = \"a1\"; command = \"x\"; },\n"
+	    "  { name = \"a2\"; command = \"x\"; } );\n");
+	write_file("etc/conf.d/B.conf", "programs = ();\n");
+	write_file("etc/conf.d/notes.txt", "not a config {{{\n");
+	write_file("etc/conf.d/.hidden.conf", "not a config {{{\n");
+	write_file("etc/conf.d/empty.conf", "");
+	snprintf(path, sizeof path, "%s/etc/conf.d/dir.conf", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+
+	snprintf(path, sizeof path, "%s/etc/tend.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	T_INTEQ(errs.n, 0);
+	if (c != NULL && c->nprograms == 4) {
+		snprintf(path, sizeof path, "%s/etc/conf.d", tmpdir);
+		T_STREQ(c->include_dir, path);
+		T_STREQ(c->programs[0]->name, "main");
+		T_STREQ(c->programs[1]->name, "a1");
+		T_STREQ(c->programs[2]->name, "a2");
+		T_STREQ(c->programs[3]->name, "b");
+		snprintf(path, sizeof path, "%s/etc/conf.d/a.conf", tmpdir);
+		T_STREQ(c->programs[2]->file, path);
+		T_INTEQ(c->programs[2]->line, 2);
+		snprintf(path, sizeof path, "%s/etc/conf.d/srv", tmpdir);
+		T_STREQ(c->programs[3]->directory, path);
+	} else
+		T_CHECK(0);
+	conf_unref(c);
+
+	/* Errors in an include file name it; duplicates name both files. */
+	write_file("etc/conf.d/c.conf",
+	    "supervisor = {};\n"
+	    "programs = ( { name = \"x\"; command = \"x\";\n"
+	    "  instances = -1; },\n"
+	    "  { name = \"main\"; command = \"y\"; } );\n");
+	snprintf(path, sizeof path, "%s/etc/tend.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_INTEQ(errs.n, 3);
+	snprintf(base, sizeof base, "%s/etc/conf.d/c.conf:1: unknown key "
+	    "'supervisor' in an include_dir file (only 'programs' is "
+	    "allowed)", tmpdir);
+	T_CHECK(has_error(base));
+	snprintf(base, sizeof base, "%s/etc/conf.d/c.conf:3: program 'x': "
+	    "instances must be between 1 and 10000 (got -1)", tmpdir);
+	T_CHECK(has_error(base));
+	snprintf(base, sizeof base, "%s/etc/conf.d/c.conf:4: program 'main' "
+	    "is already defined at %s/etc/tend.conf:2", tmpdir, tmpdir);
+	T_CHECK(has_error(base));
+	conf_unref(c);
+
+	/* A syntax error in an include file. */
+	write_file("etc/conf.d/c.conf", "programs = (\n{ name = }\n);\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	snprintf(base, sizeof base, "%s/etc/conf.d/c.conf:2: syntax error",
+	    tmpdir);
+	T_CHECK(has_error(base));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+
+	/* A missing include_dir. */
+	write_file("etc/tend.conf", "supervisor = {\n"
+	    "  include_dir = \"nope.d\"; };\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	snprintf(base, sizeof base, "%s:2: include_dir \"%s/etc/nope.d\": "
+	    "No such file or directory", path, tmpdir);
+	T_CHECK(has_error(base));
+	conf_unref(c);
+	remove_tmpdir();
+}
+
+T_CASE(t_conf_load)
+{
+	struct conf	*c;
+	char		 path[256], *cwd;
+
+	c = conf_load("/nonexistent/tend.conf", &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("/nonexistent/tend.conf: cannot read: No such file "
+	    "or directory"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+	c = conf_load("/tmp", &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("/tmp: cannot read: Is a directory"));
+	conf_unref(c);
+
+	/* A relative path: errors name it so, paths are absolute. */
+	make_tmpdir();
+	write_file("t.conf", "supervisor = { state_dir = \"st\"; };\n"
+	    "programs = ( { name = \"a\"; command = \"x\";\n"
+	    "  instances = \"2\"; } );\n");
+	cwd = getcwd(NULL, 0);
+	T_CHECK(chdir(tmpdir) == 0);
+	c = conf_load("./t.conf", &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("./t.conf:3: program 'a': instances must be an "
+	    "integer (got a string)"));
+	write_file("t.conf", "supervisor = { state_dir = \"st\"; };\n"
+	    "programs = ( { name = \"a\"; command = \"x\"; } );\n");
+	c = conf_load("t.conf", &errs);
+	T_CHECK(c != NULL);
+	T_INTEQ(errs.n, 0);
+	if (c != NULL) {
+		snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+		T_STREQ(c->file, path);
+		snprintf(path, sizeof path, "%s/st", tmpdir);
+		T_STREQ(c->state_dir, path);
+		T_STREQ(c->programs[0]->file, "t.conf");
+	}
+	conf_unref(c);
+
+	/* libconfig's @include works, relative to the including file. */
+	write_file("inc.cfg", "programs = ( { name = \"inc\";\n"
+	    " command = \"x\"; directory = \"d\"; } );\n");
+	write_file("t.conf", "@include \"inc.cfg\"\n");
+	c = conf_load("t.conf", &errs);
+	T_CHECK(c != NULL);
+	if (c != NULL && c->nprograms == 1) {
+		snprintf(path, sizeof path, "%s/d", tmpdir);
+		T_STREQ(c->programs[0]->directory, path);
+	}
+	conf_unref(c);
+	write_file("inc.cfg", "programs = ( { name = \"inc\";\n"
+	    " command = 5; } );\n");
+	c = conf_load("t.conf", &errs);
+	T_CHECK(c == NULL);
+	/* Named as the @include directive wrote it. */
+	T_CHECK(has_error("inc.cfg:2: program 'inc': command must be a list "
+	    "of strings or a string (got an integer)"));
+	conf_unref(c);
+
+	T_CHECK(chdir(cwd) == 0);
+	free(cwd);
+	remove_tmpdir();
+}
+
+T_CASE(t_refs_and_errors)
+{
+	struct conf		*c;
+	struct conf_error	 e = { NULL, 0, (char *)"msg" };
+	char			*s;
+
+	c = load("");
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_CHECK(conf_ref(c) == c);
+		T_INTEQ(c->refs, 2);
+		conf_unref(c);
+		T_INTEQ(c->refs, 1);
+	}
+	conf_unref(c);
+	conf_unref(NULL);
+
+	s = conf_error_format(&e);
+	T_STREQ(s, "msg");
+	free(s);
+	e.line = 3;
+	s = conf_error_format(&e);
+	T_STREQ(s, "line 3: msg");
+	free(s);
+	e.file = (char *)"f";
+	s = conf_error_format(&e);
+	T_STREQ(s, "f:3: msg");
+	free(s);
+	e.line = 0;
+	s = conf_error_format(&e);
+	T_STREQ(s, "f: msg");
+	free(s);
+
+	/* A reused errs is cleared; a NULL errs is allowed. */
+	T_CHECK(load("x = 1;") == NULL);
+	T_INTEQ(errs.n, 1);
+	c = load("");
+	T_INTEQ(errs.n, 0);
+	conf_unref(c);
+	T_CHECK(conf_read_string("x = 1;", NULL, NULL, NULL) == NULL);
+	conf_errors_clear(&errs);
+	conf_errors_clear(&errs);
+	T_CHECK(errs.v == NULL && errs.n == 0);
+}
+
+/* Load two one-program configs and diff them. */
+static int
+diff(const char *a, const char *b, const char **keys, size_t nkeys,
+    size_t *n)
+{
+	struct conf	*ca, *cb;
+	int		 r = -1;
+
+	ca = load(a);
+	cb = load(b);
+	T_CHECK(ca != NULL && cb != NULL);
+	if (ca != NULL && cb != NULL)
+		r = conf_program_diff(ca->programs[0], cb->programs[0], keys,
+		    nkeys, n);
+	conf_unref(ca);
+	conf_unref(cb);
+	return r;
+}
+
+T_CASE(t_diff)
+{
+	const char	*keys[8];
+	size_t		 n = 99;
+	int		 r;
+
+	if (geteuid() == 0) {
+		T_INTEQ(diff(full, full, keys, 8, &n), 0);
+		T_INTEQ(n, 0);
+	}
+	T_INTEQ(diff(WEB(""), WEB("instances = 1; stop_timeout = 10;"), keys,
+	    8, &n), 0);
+	T_INTEQ(n, 0);
+
+	r = diff(WEB(""), WEB("instances = 3;"), keys, 8, &n);
+	T_INTEQ(r, CONF_DIFF_INSTANCES);
+	T_INTEQ(n, 1);
+	T_STREQ(keys[0], "instances");
+
+	r = diff(WEB("stop_timeout = 10;"), WEB("stop_timeout = 11;"), keys,
+	    8, &n);
+	T_INTEQ(r, CONF_DIFF_LIVE);
+	T_INTEQ(n, 1);
+	T_STREQ(keys[0], "stop_timeout");
+
+	r = diff("programs = ( { name = \"web\"; command = \"true\"; } );",
+	    "programs = ( { name = \"web\"; command = [\"true\"]; } );", keys,
+	    8, &n);
+	T_INTEQ(r, CONF_DIFF_RESTART);
+	T_INTEQ(n, 1);
+	T_STREQ(keys[0], "command");
+
+	/* Several at once, in table order; the count is all of them. */
+	r = diff(WEB("environment = { A = \"1\"; B = \"2\"; };"),
+	    WEB("environment = { B = \"2\"; A = \"1\"; };\n"
+	    "instances = 2; restart = \"never\"; umask = \"022\";"
+	    " stop_signal = \"KILL\"; success_exit_codes = [0, 1];"),
+	    keys, 3, &n);
+	T_INTEQ(r, CONF_DIFF_RESTART | CONF_DIFF_INSTANCES | CONF_DIFF_LIVE);
+	T_INTEQ(n, 6);
+	T_STREQ(keys[0], "environment");
+	T_STREQ(keys[1], "umask");
+	T_STREQ(keys[2], "instances");
+
+	r = diff(WEB(""), WEB("autostart = false; daemon = true;"
+	    " start_secs = 2; restart_delay = 1; restart_delay_max = 31;"
+	    " start_limit = 6; failed_retry = 1; kill_group = false;"),
+	    keys, 8, &n);
+	T_INTEQ(r, CONF_DIFF_LIVE);
+	T_INTEQ(n, 8);
+	T_STREQ(keys[0], "autostart");
+	T_STREQ(keys[7], "kill_group");
+
+	r = diff(WEB(""), WEB("environment_file = \"x\"; clear_environment ="
+	    " true; directory = \"/\";"), keys, 8, &n);
+	T_INTEQ(r, CONF_DIFF_RESTART);
+	T_INTEQ(n, 3);
+	T_STREQ(keys[0], "environment_file");
+	T_STREQ(keys[1], "clear_environment");
+	T_STREQ(keys[2], "directory");
+
+	/* No room for names, no count: still the flags. */
+	T_INTEQ(diff(WEB(""), WEB("daemon = true;"), NULL, 0, NULL),
+	    CONF_DIFF_LIVE);
+
+	if (geteuid() == 0) {
+		r = diff(WEB(""), WEB("user = \"root\"; group = \"root\";"),
+		    keys, 8, &n);
+		T_INTEQ(r, CONF_DIFF_RESTART);
+		T_INTEQ(n, 2);
+		T_STREQ(keys[0], "user");
+		T_STREQ(keys[1], "group");
+	}
+}
+
+/*
+ * docs/config.md, from $TEND_SOURCE_ROOT or next to this source file (meson
+ * compiles it by a path relative to the build directory, where tests run).
+ */
+static char *
+read_doc(void)
+{
+	const char	*root = getenv("TEND_SOURCE_ROOT");
+	char		*path, *text = NULL, *slash;
+	FILE		*f;
+	size_t		 size = 0;
+
+	if (root != NULL)
+		xasprintf(&path, "%s/docs/config.md", root);
+	else {
+		path = xstrdup(__FILE__);
+		if ((slash = strrchr(path, '/')) != NULL)
+			*slash = '\0';
+		else
+			strcpy(path, ".");
+		slash = path;
+		xasprintf(&path, "%s/../../docs/config.md", slash);
+		free(slash);
+	}
+	if ((f = fopen(path, "r")) != NULL) {
+		if (getdelim(&text, &size, '\0', f) == -1) {
+			free(text);
+			text = NULL;
+		}
+		fclose(f);
+	}
+	free(path);
+	return text;
+}
+
+/* Users, groups and include_dir of the examples may not exist here. */
+static bool
+doc_error_ok(void)
+{
+	size_t	 i;
+	bool	 ok = true;
+	char	*s;
+
+	for (i = 0; i < errs.n; i++) {
+		s = conf_error_format(&errs.v[i]);
+		if (strstr(s, "\" does not exist") == NULL &&
+		    strstr(s, ": tendd runs as uid ") == NULL &&
+		    strstr(s, ": include_dir \"") == NULL) {
+			fprintf(stderr, "  docs/config.md: %s\n", s);
+			ok = false;
+		}
+		free(s);
+	}
+	return ok;
+}
+
+/* Every block marked conf or conf-program in docs/config.md loads. */
+T_CASE(t_doc_examples)
+{
+	struct conf	*c;
+	char		*doc, *p, *end, *text;
+	bool		 program;
+	int		 n = 0;
+
+	if ((doc = read_doc()) == NULL) {
+		printf("# skipped: docs/config.md not found (set "
+		    "TEND_SOURCE_ROOT)\n");
+		return;
+	}
+	for (p = doc; (p = strstr(p, "\n```conf")) != NULL; p = end) {
+		p += 8;
+		program = strncmp(p, "-program\n", 9) == 0;
+		if (!program && *p != '\n') {
+			end = p;
+			continue;
+		}
+		p = strchr(p, '\n') + 1;
+		if ((end = strstr(p, "\n```\n")) == NULL) {
+			T_CHECK(0);
+			break;
+		}
+		if (program)
+			xasprintf(&text, "programs = (\n%.*s\n);\n",
+			    (int)(end - p), p);
+		else
+			xasprintf(&text, "%.*s\n", (int)(end - p), p);
+		c = conf_read_string(text, "config.md", "/etc/tend", &errs);
+		T_CHECK(c != NULL || doc_error_ok());
+		conf_unref(c);
+		free(text);
+		n++;
+	}
+	T_CHECK(n >= 4);
+	free(doc);
+}
+
+T_MAIN(
+	T_ENTRY(t_defaults),
+	T_ENTRY(t_root_defaults),
+	T_ENTRY(t_empty),
+	T_ENTRY(t_every_key),
+	T_ENTRY(t_command_forms),
+	T_ENTRY(t_durations),
+	T_ENTRY(t_signals),
+	T_ENTRY(t_paths),
+	T_ENTRY(t_instances),
+	T_ENTRY(t_big_integers),
+	T_ENTRY(t_modes),
+	T_ENTRY(t_restart_and_codes),
+	T_ENTRY(t_environment),
+	T_ENTRY(t_type_errors),
+	T_ENTRY(t_names),
+	T_ENTRY(t_unknown_keys),
+	T_ENTRY(t_many_errors),
+	T_ENTRY(t_syntax_error),
+	T_ENTRY(t_users),
+	T_ENTRY(t_unprivileged),
+	T_ENTRY(t_socket_group),
+	T_ENTRY(t_include_dir),
+	T_ENTRY(t_conf_load),
+	T_ENTRY(t_refs_and_errors),
+	T_ENTRY(t_diff),
+	T_ENTRY(t_doc_examples),
+)
