@@ -147,7 +147,7 @@ waiter_check(const struct waiter *w, const struct waitref *r, bool *ok)
 	case GOAL_RESTART:
 		if (s->spawns == r->spawns0)
 			return s->state == SVC_STOPPED && !s->want_up;
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	case GOAL_START:
 		switch (s->state) {
 		case SVC_RUNNING:

@@ -76,13 +76,27 @@ control_bind(const char *path, mode_t mode, char *err, size_t errlen)
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 
-	/* Create the parent directory if it is missing (one level). */
+	/*
+	 * Create the parent directory if it is missing (one level): 0755 for
+	 * root's /run/tend, 0700 for a user's. A directory someone else owns
+	 * (say /tmp/tend-UID made by another user) is refused: its owner
+	 * could swap the socket.
+	 */
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		if (mkdir(dir, geteuid() == 0 ? 0755 : 0700) == -1 &&
+		    errno != EEXIST) {
 			snprintf(err, errlen, "cannot create %s: %s", dir,
 			    strerror(errno));
+			free(dir);
+			return -1;
+		}
+		if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+		    (st.st_uid != geteuid() && st.st_uid != 0)) {
+			snprintf(err, errlen, "socket directory %s is not a "
+			    "directory owned by uid %u or root", dir,
+			    (unsigned)geteuid());
 			free(dir);
 			return -1;
 		}

@@ -473,14 +473,13 @@ daemon_shutdown(struct daemon *d)
 	unsigned	 i;
 
 	if (d->shutting_down) {
+		/* Asked again (a second Ctrl-C): no more waiting. */
 		if (d->shutdown_stage == 1) {
 			log_warnx("shutdown requested again: killing all "
 			    "programs now");
-			d->shutdown_stage = 0;
 			daemon_kill_all(d, SIGKILL);
-			d->shutdown_stage = 1;
-			evtimer_del(d->ev_shutdown);
 			d->shutdown_stage = 2;
+			evtimer_del(d->ev_shutdown);
 			usec_to_tv(SHUTDOWN_KILL_GRACE, &tv);
 			evtimer_add(d->ev_shutdown, &tv);
 		}

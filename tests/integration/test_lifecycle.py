@@ -194,5 +194,18 @@ def test_ctl_cannot_connect():
         check("cannot connect" in r.stderr, r.stderr)
 
 
+def test_ctl_finds_socket_from_config():
+    with Tend(prog("a", SLEEPER, start_secs=0)) as t:
+        t.start()
+        t.wait_state("a", "running")
+        import subprocess
+        from harness import TENDCTL
+        r = subprocess.run([TENDCTL, "-c", t.config, "status", "a"],
+                           capture_output=True, text=True, timeout=30)
+        eq(r.returncode, 0, r.stderr)
+        check("running" in r.stdout, r.stdout)
+        t.stop()
+
+
 if __name__ == "__main__":
     main(globals())

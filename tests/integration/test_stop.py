@@ -149,5 +149,20 @@ def test_shutdown_timeout_kills_the_rest():
         t.stop()
 
 
+def test_second_sigint_kills_at_once():
+    with Tend(prog("c", "trap '' TERM INT; while true; do sleep 0.1; done",
+                   stop_timeout="60s", start_secs=0)) as t:
+        t.start()
+        pid = t.wait_state("c", "running")["pid"]
+        t.proc.send_signal(signal.SIGINT)
+        t.wait_state("c", "stopping")
+        t0 = time.monotonic()
+        t.proc.send_signal(signal.SIGINT)
+        eq(t.proc.wait(timeout=30), 0)
+        check(time.monotonic() - t0 < 20, "the second SIGINT did not kill")
+        check(not pid_alive(pid))
+        t.stop()
+
+
 if __name__ == "__main__":
     main(globals())

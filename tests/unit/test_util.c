@@ -109,9 +109,10 @@ T_CASE(names)
 	T_CHECK(!util_valid_name(".x"));
 	T_CHECK(!util_valid_name("w*"));
 	T_CHECK(!util_valid_name("all"));
+	/* 64 characters is the longest name. */
 	T_CHECK(util_valid_name(
-	    "a123456789012345678901234567890123456789012345678901234567890123"
-	    + 1));
+	    "123456789012345678901234567890123456789012345678901234567890123"
+	    "4"));
 	T_CHECK(!util_valid_name(
 	    "a1234567890123456789012345678901234567890123456789012345678901234"
 	    ));

@@ -1,0 +1,55 @@
+"""The documentation's examples work: every ```conf block in README.md
+passes `tendd --check`, and the demo config runs."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import TENDD, Tend, check, eq, main, need_root  # noqa
+
+TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def blocks(path, lang):
+    with open(path) as f:
+        text = f.read()
+    return re.findall(r"```%s\n(.*?)```" % lang, text, re.S)
+
+
+def test_readme_conf_examples_pass_check():
+    need_root()  # they name users and groups tendd may switch to as root
+    found = blocks(os.path.join(TOP, "README.md"), "conf")
+    check(found, "no ```conf block in README.md")
+    for text in found:
+        d = tempfile.mkdtemp(prefix="tend-doc-")
+        path = os.path.join(d, "tend.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        r = subprocess.run([TENDD, "--check", "-c", path],
+                           capture_output=True, text=True, timeout=30)
+        eq(r.returncode, 0, "README example fails --check:\n%s\n%s" % (
+            text, r.stderr))
+
+
+def test_demo_runs():
+    demo = os.path.join(TOP, "conf", "examples", "demo.conf")
+    with Tend("") as t:
+        # The demo as shipped, with its socket moved into the test dir.
+        t.config = demo
+        t.start("-s", t.sock)
+        for name in ("clock", "worker:0", "worker:1", "worker:2",
+                     "stubborn"):
+            t.wait_state(name, "running")
+        t.wait_state("oneshot", "exited")
+        t.wait_state("crashy", "failed")
+        st = t.status()
+        eq(st["oneshot"]["last_exit"]["code"], 0)
+        t.ctl("stop", "stubborn", check=0)
+        eq(t.status()["stubborn"]["last_exit"]["signal"], 9)
+        t.stop()
+
+
+if __name__ == "__main__":
+    main(globals())
