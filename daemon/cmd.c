@@ -585,8 +585,9 @@ cmd_reload(struct client *cl, json_int_t id, json_t *args)
 
 	if (daemon_reload(client_daemon(cl), &result, &errors) == -1) {
 		m = proto_reply_error(id, PROTO_E_CONFIG, "configuration "
-		    "invalid (%zu errors); nothing changed",
-		    json_array_size(errors));
+		    "invalid (%zu error%s); nothing changed",
+		    json_array_size(errors),
+		    json_array_size(errors) == 1 ? "" : "s");
 		json_object_set_new(json_object_get(m, "error"), "errors",
 		    errors);
 		control_send(cl, m);

@@ -15,7 +15,8 @@ for f in sorted(os.listdir(here)):
         missing += ["%s:%s" % (f, n) for n in names
                     if "%s:%s" % (f, n) not in registered]
 if missing:
-    print("not registered in tests/integration/meson.build:")
+    print("not registered in tests/integration/meson.build "
+          "(run tests/integration/register.py):")
     print("\n".join(missing))
     sys.exit(1)
 print("all %d integration tests are registered" % len(registered))

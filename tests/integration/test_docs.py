@@ -33,6 +33,21 @@ def test_readme_conf_examples_pass_check():
             text, r.stderr))
 
 
+def test_readme_check_example_output():
+    bad = blocks(os.path.join(TOP, "README.md"), "conf-invalid")
+    out = blocks(os.path.join(TOP, "README.md"), "check-output")
+    eq((len(bad), len(out)), (1, 1), "README example blocks")
+    d = tempfile.mkdtemp(prefix="tend-doc-")
+    with open(os.path.join(d, "tend.conf"), "w") as f:
+        f.write(bad[0])
+    lines = out[0].splitlines()
+    eq(lines[0], "$ tendd --check -c tend.conf")
+    r = subprocess.run([TENDD, "--check", "-c", "tend.conf"], cwd=d,
+                       capture_output=True, text=True, timeout=30)
+    eq(r.returncode, 1)
+    eq(r.stderr.splitlines(), lines[1:])
+
+
 def test_demo_runs():
     demo = os.path.join(TOP, "conf", "examples", "demo.conf")
     with Tend("") as t:
