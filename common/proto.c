@@ -82,12 +82,13 @@ proto_encode(const json_t *m, size_t *lenp)
 }
 
 static json_t *
-proto_parse(const char *line, size_t len, char *err, size_t errlen)
+proto_parse(const char *line, size_t len, int flags, char *err,
+    size_t errlen)
 {
 	json_error_t	 jerr;
 	json_t		*m;
 
-	m = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	m = json_loadb(line, len, JSON_REJECT_DUPLICATES | flags, &jerr);
 	if (m == NULL) {
 		snprintf(err, errlen, "invalid JSON at column %d: %s",
 		    jerr.column, jerr.text);
@@ -116,7 +117,7 @@ proto_decode_request(const char *line, size_t len, json_t **mp,
 		    PROTO_MAX_MSG);
 		return -1;
 	}
-	if ((m = proto_parse(line, len, err, errlen)) == NULL)
+	if ((m = proto_parse(line, len, 0, err, errlen)) == NULL)
 		return -1;
 	*mp = m;
 	id = json_object_get(m, "id");
@@ -165,7 +166,8 @@ proto_decode_reply(const char *line, size_t len, json_t **mp,
 
 	memset(rep, 0, sizeof *rep);
 	*mp = NULL;
-	if ((m = proto_parse(line, len, err, errlen)) == NULL)
+	/* Log lines may hold NUL bytes (\u0000): keep them. */
+	if ((m = proto_parse(line, len, JSON_ALLOW_NUL, err, errlen)) == NULL)
 		return -1;
 	*mp = m;
 	v = json_object_get(m, "v");

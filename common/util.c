@@ -1,4 +1,5 @@
-/* util.c: allocation wrappers, durations, signal names, pattern matching. */
+/* util.c: allocation wrappers, durations, sizes, signal names, pattern
+ * matching. */
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "util.h"
@@ -165,6 +167,37 @@ util_parse_duration(const char *s, uint64_t *usec)
 		any = 1;
 	}
 	*usec = total;
+	return 0;
+}
+
+int
+util_parse_size(const char *s, uint64_t *bytes)
+{
+	static const char	 units[] = "kmg";
+	const char		*p, *u;
+	uint64_t		 v = 0, mult = 1;
+	unsigned		 d;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (p = s; isdigit((unsigned char)*p); p++) {
+		d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (*p != '\0') {
+		if ((u = strchr(units, tolower((unsigned char)*p))) == NULL)
+			return -1;
+		mult = 1ULL << (10 * (u - units + 1));
+		p++;
+		if (strcasecmp(p, "") != 0 && strcasecmp(p, "b") != 0 &&
+		    strcasecmp(p, "ib") != 0)
+			return -1;
+		if (v > UINT64_MAX / mult)
+			return -1;
+	}
+	*bytes = v * mult;
 	return 0;
 }
 

@@ -34,6 +34,13 @@ int	 util_seconds_to_usec(double, uint64_t *);
 void	 util_format_duration(uint64_t, char *, size_t);
 
 /*
+ * Sizes in bytes: a decimal number, alone or followed by K, M or G (powers
+ * of 1024), also written KB or KiB, in any case: "512", "64K", "10MiB".
+ * Returns 0, or -1 for a malformed or overflowing value.
+ */
+int	 util_parse_size(const char *, uint64_t *);
+
+/*
  * Signals: "TERM", "SIGTERM", "term" or a number. Returns the signal number,
  * or -1 if unknown.
  */

@@ -26,6 +26,10 @@
 #define CONF_MAX_INSTANCES	10000
 #define CONF_MAX_GROUPS		65536
 
+#define CONF_KIB		1024LL
+#define CONF_MIB		(1024 * CONF_KIB)
+#define CONF_GIB		(1024 * CONF_MIB)
+
 #define nitems(a)	(sizeof (a) / sizeof (a)[0])
 
 /* Loader state for one file. Errors are collected; the walk never stops. */
@@ -41,6 +45,7 @@ enum conf_kind {
 	CONF_BOOL,
 	CONF_UINT,
 	CONF_DURATION,
+	CONF_SIZE,		/* bytes, into a uint64_t or size_t */
 	CONF_MODE,
 	CONF_PATH,
 	CONF_ID,		/* user or group name, or number */
@@ -53,7 +58,7 @@ struct conf_key {
 	enum conf_kind	 kind;
 	size_t		 off;
 	size_t		 size;		/* compared by conf_program_diff */
-	long long	 min, max;	/* CONF_UINT */
+	long long	 min, max;	/* CONF_UINT, CONF_SIZE */
 	void		(*fn)(struct conf_ctx *, const config_setting_t *,
 			    void *);
 	int		 diff;		/* CONF_DIFF_* of a program key */
@@ -334,6 +339,65 @@ conf_get_duration(struct conf_ctx *ctx, const config_setting_t *s,
 		return -1;
 	}
 	return 0;
+}
+
+/* "64K" for a multiple of 1K, else the number: limits in messages. */
+static void
+conf_format_size(uint64_t v, char *buf, size_t len)
+{
+	if (v != 0 && v % CONF_GIB == 0)
+		snprintf(buf, len, "%lluG", (unsigned long long)(v / CONF_GIB));
+	else if (v != 0 && v % CONF_MIB == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(v / CONF_MIB));
+	else if (v != 0 && v % CONF_KIB == 0)
+		snprintf(buf, len, "%lluK", (unsigned long long)(v / CONF_KIB));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+/* A size: bytes as an integer, or a string such as "64K". */
+static int
+conf_get_size(struct conf_ctx *ctx, const config_setting_t *s,
+    long long min, long long max, uint64_t *out)
+{
+	const char	*name = config_setting_name(s), *v;
+	char		 lo[32], hi[32], got[32];
+	long long	 n;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		if (util_parse_size(v = config_setting_get_string(s), out) ==
+		    0)
+			break;
+		conf_err(ctx, s, "%s must be a size such as \"512\", \"64K\" "
+		    "or \"10M\" (got \"%s\")", name, v);
+		return -1;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		if ((n = config_setting_get_int64(s)) < 0) {
+			conf_err(ctx, s, "%s must not be negative (got %lld)",
+			    name, n);
+			return -1;
+		}
+		*out = (uint64_t)n;
+		break;
+	default:
+		conf_err(ctx, s, "%s must be a size: a number of bytes or a "
+		    "string such as \"64K\" (got %s)", name, conf_type_name(s));
+		return -1;
+	}
+	if (*out >= (uint64_t)min && *out <= (uint64_t)max)
+		return 0;
+	conf_format_size((uint64_t)min, lo, sizeof lo);
+	conf_format_size((uint64_t)max, hi, sizeof hi);
+	conf_format_size(*out, got, sizeof got);
+	if (min == 0)
+		conf_err(ctx, s, "%s must be at most %s (got %s)", name, hi,
+		    got);
+	else
+		conf_err(ctx, s, "%s must be between %s and %s (got %s)", name,
+		    lo, hi, got);
+	return -1;
 }
 
 /* Octal strings only: libconfig would read 022 as decimal 22. */
@@ -697,6 +761,45 @@ conf_p_restart(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 	    "\"never\" (got \"%s\")", v);
 }
 
+/* "stdout" is last: only stderr may go there. */
+static const struct {
+	const char	*name;
+	enum conf_sink	 value;
+} conf_sink_names[] = {
+	{ "file", CONF_SINK_FILE },
+	{ "journal", CONF_SINK_JOURNAL },
+	{ "inherit", CONF_SINK_INHERIT },
+	{ "null", CONF_SINK_NULL },
+	{ "stdout", CONF_SINK_STDOUT },
+};
+
+/* The "stdout" and "stderr" keys. */
+static void
+conf_p_sink(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+	const char		*key = config_setting_name(s), *v, *names;
+	bool			 err = strcmp(key, "stderr") == 0;
+	size_t			 i, n = nitems(conf_sink_names) - !err;
+
+	names = err ? "\"file\", \"journal\", \"inherit\", \"null\", "
+	    "\"stdout\"" : "\"file\", \"journal\", \"inherit\", \"null\"";
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "%s must be one of %s (got %s)", key, names,
+		    conf_type_name(s));
+		return;
+	}
+	v = config_setting_get_string(s);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v, conf_sink_names[i].name) == 0) {
+			*(err ? &p->stderr_sink : &p->stdout_sink) =
+			    conf_sink_names[i].value;
+			return;
+		}
+	}
+	conf_err(ctx, s, "%s must be one of %s (got \"%s\")", key, names, v);
+}
+
 static void
 conf_p_codes(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 {
@@ -839,6 +942,8 @@ conf_eq_codes(const struct conf_program *a, const struct conf_program *b)
 #define PG(n, k, f, d)	{ n, k, F(conf_program, f), 0, 0, NULL, d, NULL }
 #define PGN(n, f, max, d) { n, CONF_UINT, F(conf_program, f), 1, max, NULL, \
 			    d, NULL }
+#define PGR(n, k, f, min, max) { n, k, F(conf_program, f), min, max, NULL, \
+			    CONF_DIFF_LIVE, NULL }
 #define PGF(n, fn, d, eq) { n, CONF_FN, 0, 0, 0, 0, fn, d, eq }
 
 static const struct conf_key conf_supervisor_keys[] = {
@@ -885,12 +990,29 @@ static const struct conf_key conf_program_keys[] = {
 	  conf_p_signal, CONF_DIFF_LIVE, NULL },
 	PG("stop_timeout", CONF_DURATION, stop_timeout, CONF_DIFF_LIVE),
 	PG("kill_group", CONF_BOOL, kill_group, CONF_DIFF_LIVE),
+	{ "stdout", CONF_FN, F(conf_program, stdout_sink), 0, 0, conf_p_sink,
+	  CONF_DIFF_LIVE, NULL },
+	{ "stderr", CONF_FN, F(conf_program, stderr_sink), 0, 0, conf_p_sink,
+	  CONF_DIFF_LIVE, NULL },
+	PG("log_prefix", CONF_BOOL, log_prefix, CONF_DIFF_LIVE),
+	/* Defaults from log_dir once every file is read: conf_log_files(). */
+	PG("log_file", CONF_PATH, log_file, CONF_DIFF_LIVE),
+	/* 0 or at least 4K: checked in conf_program_load(). */
+	PGR("log_max_size", CONF_SIZE, log_max_size, 0, 1024 * CONF_GIB),
+	PGR("log_keep", CONF_UINT, log_keep, 0, 1000),
+	PG("log_rotate_every", CONF_DURATION, log_rotate_every,
+	    CONF_DIFF_LIVE),
+	PG("log_timestamps", CONF_BOOL, log_timestamps, CONF_DIFF_LIVE),
+	PG("log_mode", CONF_MODE, log_mode, CONF_DIFF_LIVE),
+	PGR("log_ring_size", CONF_SIZE, log_ring_size, 0, 16 * CONF_MIB),
+	PGR("log_line_max", CONF_SIZE, log_line_max, 256, 16 * CONF_MIB),
 };
 
 #undef F
 #undef SV
 #undef PG
 #undef PGN
+#undef PGR
 #undef PGF
 
 /* The walk. */
@@ -930,6 +1052,8 @@ conf_walk(struct conf_ctx *ctx, const config_setting_t *group,
 	const char		*str;
 	char			*dst;
 	long long		 v;
+	uint64_t		 u;
+	uint32_t		 u32;
 	int			 i, n = config_setting_length(group);
 	size_t			 j;
 
@@ -959,6 +1083,16 @@ conf_walk(struct conf_ctx *ctx, const config_setting_t *group,
 			break;
 		case CONF_DURATION:
 			conf_get_duration(ctx, s, (uint64_t *)dst);
+			break;
+		case CONF_SIZE:
+			if (conf_get_size(ctx, s, k->min, k->max, &u) != 0)
+				break;
+			/* A size_t field may be 32 bits; max fits it. */
+			if (k->size == sizeof u32) {
+				u32 = (uint32_t)u;
+				memcpy(dst, &u32, sizeof u32);
+			} else
+				memcpy(dst, &u, sizeof u);
 			break;
 		case CONF_MODE:
 			conf_get_mode(ctx, s, (mode_t *)dst);
@@ -1017,6 +1151,7 @@ conf_program_free(struct conf_program *p)
 	free(p->home);
 	free(p->login_shell);
 	free(p->success_codes);
+	free(p->log_file);
 	free(p);
 }
 
@@ -1041,6 +1176,14 @@ conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
 	p->stop_signal = SIGTERM;
 	p->stop_timeout = 10 * USEC_PER_SEC;
 	p->kill_group = true;
+	p->stdout_sink = CONF_SINK_FILE;
+	p->stderr_sink = CONF_SINK_FILE;
+	p->log_prefix = true;
+	p->log_max_size = 10 * CONF_MIB;
+	p->log_keep = 5;
+	p->log_mode = 0640;
+	p->log_ring_size = 64 * CONF_KIB;
+	p->log_line_max = 64 * CONF_KIB;
 
 	snprintf(ctx->what, sizeof ctx->what, "program #%d", idx + 1);
 	if ((m = config_setting_get_member(s, "name")) == NULL)
@@ -1074,6 +1217,16 @@ conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
 		util_format_duration(p->restart_delay, b, sizeof b);
 		conf_err(ctx, m, "restart_delay_max (%s) must not be less than "
 		    "restart_delay (%s)", a, b);
+	}
+	if (p->log_max_size != 0 && p->log_max_size < 4 * CONF_KIB)
+		conf_err(ctx, config_setting_get_member(s, "log_max_size"),
+		    "log_max_size must be 0 (no limit) or at least 4K "
+		    "(got %llu)", (unsigned long long)p->log_max_size);
+	if (p->log_rotate_every != 0 && p->log_rotate_every < USEC_PER_SEC) {
+		util_format_duration(p->log_rotate_every, a, sizeof a);
+		conf_err(ctx, config_setting_get_member(s,
+		    "log_rotate_every"), "log_rotate_every must be 0 (never) "
+		    "or at least 1s (got %s)", a);
 	}
 	conf_program_ids(ctx, p, s);
 	ctx->what[0] = '\0';
@@ -1331,6 +1484,29 @@ conf_includes(struct conf_ctx *ctx, const config_setting_t *s)
 	free(ents);
 }
 
+/*
+ * Once every file is read, as supervisor may come after programs and
+ * include_dir files have no log_dir of their own.
+ */
+static void
+conf_log_files(struct conf *conf)
+{
+	struct conf_program	*p;
+	char			*base;
+	size_t			 i;
+
+	for (i = 0; i < conf->nprograms; i++) {
+		p = conf->programs[i];
+		if (p->log_file == NULL && p->name != NULL) {
+			xasprintf(&base, "%s.log", p->name);
+			p->log_file = conf_join(conf->log_dir, base);
+			free(base);
+		}
+		p->log_file_per_instance = p->log_file != NULL &&
+		    strstr(p->log_file, "{instance}") != NULL;
+	}
+}
+
 static void
 conf_free(struct conf *conf)
 {
@@ -1395,6 +1571,7 @@ conf_parse(const char *text, const char *name, const char *abspath,
 		conf->log_dir = conf_default_log_dir();
 	else if (conf->log_dir == NULL)
 		conf->log_dir = conf_join(conf->state_dir, "log");
+	conf_log_files(conf);
 	if (strlen(conf->socket) >= sizeof sun.sun_path)
 		conf_error_at(&ctx, name, 0, "socket path \"%s\" is too long "
 		    "(at most %zu bytes)", conf->socket,

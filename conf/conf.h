@@ -23,6 +23,15 @@ enum conf_restart {
 	CONF_RESTART_NEVER,
 };
 
+/* Where a program's stdout or stderr goes. */
+enum conf_sink {
+	CONF_SINK_FILE,		/* "file": log_file (default) */
+	CONF_SINK_JOURNAL,	/* "journal": systemd-journald */
+	CONF_SINK_INHERIT,	/* "inherit": tendd's own stdout/stderr */
+	CONF_SINK_NULL,		/* "null": discarded (still in the ring) */
+	CONF_SINK_STDOUT,	/* "stdout": stderr only, merged into stdout */
+};
+
 struct conf_env {
 	char	*key;
 	char	*value;		/* may hold {name} and {instance} */
@@ -72,6 +81,23 @@ struct conf_program {
 	int		 stop_signal;	/* default SIGTERM */
 	uint64_t	 stop_timeout;	/* usec, default 10s */
 	bool		 kill_group;	/* default true */
+
+	/* Logs: all apply live. */
+	enum conf_sink	 stdout_sink;	/* key "stdout", default file */
+	enum conf_sink	 stderr_sink;	/* key "stderr", default file */
+	bool		 log_prefix;	/* instance name before inherited
+					   lines; default true */
+	char		*log_file;	/* absolute; default
+					   <log_dir>/<name>.log; may hold
+					   {name} and {instance} */
+	bool		 log_file_per_instance; /* log_file holds {instance} */
+	uint64_t	 log_max_size;	/* bytes, default 10M; 0: no limit */
+	unsigned	 log_keep;	/* rotated files kept, default 5 */
+	uint64_t	 log_rotate_every; /* usec, 0 (default): never */
+	bool		 log_timestamps; /* RFC 3339 time before each line */
+	mode_t		 log_mode;	/* new log files, default 0640 */
+	size_t		 log_ring_size;	/* bytes, default 64K */
+	size_t		 log_line_max;	/* bytes, default 64K */
 };
 
 struct conf {

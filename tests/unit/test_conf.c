@@ -141,6 +141,20 @@ T_CASE(t_defaults)
 	T_INTEQ(p->stop_signal, SIGTERM);
 	T_INTEQ(p->stop_timeout, 10 * SEC);
 	T_CHECK(p->kill_group);
+	T_INTEQ(p->stdout_sink, CONF_SINK_FILE);
+	T_INTEQ(p->stderr_sink, CONF_SINK_FILE);
+	T_CHECK(p->log_prefix);
+	xasprintf(&s, "%s/web.log", c->log_dir);
+	T_STREQ(p->log_file, s);
+	free(s);
+	T_CHECK(!p->log_file_per_instance);
+	T_INTEQ(p->log_max_size, 10 * 1024 * 1024);
+	T_INTEQ(p->log_keep, 5);
+	T_INTEQ(p->log_rotate_every, 0);
+	T_CHECK(!p->log_timestamps);
+	T_INTEQ(p->log_mode, 0640);
+	T_INTEQ(p->log_ring_size, 64 * 1024);
+	T_INTEQ(p->log_line_max, 64 * 1024);
 	T_CHECK(conf_find(c, "web") == p);
 	T_CHECK(conf_find(c, "nope") == NULL);
 out:
@@ -916,12 +930,13 @@ unprivileged_checks(void)
 	free(s);
 
 	/* Unprivileged, log_dir follows a configured state_dir. */
-	c = load("supervisor = { state_dir = \"st\"; };");
+	c = load(WEB("") "supervisor = { state_dir = \"st\"; };");
 	T_CHECK(c != NULL);
 	if (c != NULL) {
 		T_STREQ(c->state_dir, "/etc/tend/st");
 		T_STREQ(c->log_dir, "/etc/tend/st/log");
 		T_STREQ(c->socket, want);
+		T_STREQ(c->programs[0]->log_file, "/etc/tend/st/log/web.log");
 	}
 	conf_unref(c);
 }
@@ -942,6 +957,252 @@ T_CASE(t_socket_group)
 	if (c != NULL) {
 		T_STREQ(c->socket_group, getgrgid(0)->gr_name);
 		T_INTEQ(c->socket_gid, 0);
+	}
+	conf_unref(c);
+}
+
+T_CASE(t_log_keys)
+{
+	struct conf			*c;
+	const struct conf_program	*p;
+
+	c = load(WEB("stdout = \"journal\"; stderr = \"stdout\";"
+	    " log_prefix = false;\n log_file = \"logs/{name}-{instance}.log\";"
+	    " log_max_size = \"1M\"; log_keep = 0; log_rotate_every = \"1d\";"
+	    " log_timestamps = true; log_mode = \"0600\"; log_ring_size = 0;"
+	    " log_line_max = 256;"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_INTEQ(p->stdout_sink, CONF_SINK_JOURNAL);
+		T_INTEQ(p->stderr_sink, CONF_SINK_STDOUT);
+		T_CHECK(!p->log_prefix);
+		T_STREQ(p->log_file, "/etc/tend/logs/{name}-{instance}.log");
+		T_CHECK(p->log_file_per_instance);
+		T_INTEQ(p->log_max_size, 1024 * 1024);
+		T_INTEQ(p->log_keep, 0);
+		T_INTEQ(p->log_rotate_every, 86400 * SEC);
+		T_CHECK(p->log_timestamps);
+		T_INTEQ(p->log_mode, 0600);
+		T_INTEQ(p->log_ring_size, 0);
+		T_INTEQ(p->log_line_max, 256);
+	}
+	conf_unref(c);
+
+	c = load(WEB("stdout = \"inherit\"; stderr = \"null\";"
+	    " log_file = \"/var/log/{name}.log\"; log_max_size = 0;"
+	    " log_keep = 1000; log_rotate_every = 1; log_ring_size = \"16M\";"
+	    " log_line_max = \"16MiB\"; log_mode = \"644\";"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_INTEQ(p->stdout_sink, CONF_SINK_INHERIT);
+		T_INTEQ(p->stderr_sink, CONF_SINK_NULL);
+		T_STREQ(p->log_file, "/var/log/{name}.log");
+		T_CHECK(!p->log_file_per_instance);
+		T_INTEQ(p->log_max_size, 0);
+		T_INTEQ(p->log_keep, 1000);
+		T_INTEQ(p->log_rotate_every, 1 * SEC);
+		T_INTEQ(p->log_ring_size, 16 * 1024 * 1024);
+		T_INTEQ(p->log_line_max, 16 * 1024 * 1024);
+		T_INTEQ(p->log_mode, 0644);
+	}
+	conf_unref(c);
+
+	c = load(WEB("stdout = \"null\"; stderr = \"journal\";"
+	    " log_file = \"./x/{instance\";"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_INTEQ(p->stdout_sink, CONF_SINK_NULL);
+		T_INTEQ(p->stderr_sink, CONF_SINK_JOURNAL);
+		T_STREQ(p->log_file, "/etc/tend/x/{instance");
+		T_CHECK(!p->log_file_per_instance);
+	}
+	conf_unref(c);
+	c = load(WEB("stdout = \"file\"; stderr = \"file\";"
+	    " log_file = \"{instance}\";"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_INTEQ(p->stdout_sink, CONF_SINK_FILE);
+		T_INTEQ(p->stderr_sink, CONF_SINK_FILE);
+		T_STREQ(p->log_file, "/etc/tend/{instance}");
+		T_CHECK(p->log_file_per_instance);
+	}
+	conf_unref(c);
+}
+
+T_CASE(t_log_errors)
+{
+	T_ERR(WEB("stdout = \"stdot\";"), "tend.conf:2: program 'web': "
+	    "stdout must be one of \"file\", \"journal\", \"inherit\", "
+	    "\"null\" (got \"stdot\")");
+	T_ERR(WEB("stdout = \"stdout\";"), "tend.conf:2: program 'web': "
+	    "stdout must be one of \"file\", \"journal\", \"inherit\", "
+	    "\"null\" (got \"stdout\")");
+	T_ERR(WEB("stdout = \"stderr\";"), "tend.conf:2: program 'web': "
+	    "stdout must be one of \"file\", \"journal\", \"inherit\", "
+	    "\"null\" (got \"stderr\")");
+	T_ERR(WEB("stderr = \"File\";"), "tend.conf:2: program 'web': "
+	    "stderr must be one of \"file\", \"journal\", \"inherit\", "
+	    "\"null\", \"stdout\" (got \"File\")");
+	T_ERR(WEB("stderr = 2;"), "tend.conf:2: program 'web': stderr must "
+	    "be one of \"file\", \"journal\", \"inherit\", \"null\", "
+	    "\"stdout\" (got an integer)");
+	T_ERR(WEB("log_prefix = \"no\";"), "tend.conf:2: program 'web': "
+	    "log_prefix must be true or false (got a string)");
+	T_ERR(WEB("log_timestamps = 1;"), "tend.conf:2: program 'web': "
+	    "log_timestamps must be true or false (got an integer)");
+	T_ERR(WEB("log_file = \"\";"), "tend.conf:2: program 'web': "
+	    "log_file must not be empty");
+	T_ERR(WEB("log_file = [\"a\"];"), "tend.conf:2: program 'web': "
+	    "log_file must be a string (got an array)");
+	T_ERR(WEB("log_keep = 1001;"), "tend.conf:2: program 'web': "
+	    "log_keep must be between 0 and 1000 (got 1001)");
+	T_ERR(WEB("log_keep = -1;"), "tend.conf:2: program 'web': "
+	    "log_keep must be between 0 and 1000 (got -1)");
+	T_ERR(WEB("log_keep = \"5\";"), "tend.conf:2: program 'web': "
+	    "log_keep must be an integer (got a string)");
+	T_ERR(WEB("log_rotate_every = \"500ms\";"), "tend.conf:2: program "
+	    "'web': log_rotate_every must be 0 (never) or at least 1s "
+	    "(got 500ms)");
+	T_ERR(WEB("log_rotate_every = \"daily\";"), "tend.conf:2: program "
+	    "'web': log_rotate_every must be a duration such as \"10s\", "
+	    "\"250ms\" or \"1m30s\" (got \"daily\")");
+	T_ERR(WEB("log_mode = \"0999\";"), "tend.conf:2: program 'web': "
+	    "log_mode must be an octal string from \"0\" to \"0777\" "
+	    "(got \"0999\")");
+	T_ERR(WEB("log_mode = 0640;"), "tend.conf:2: program 'web': "
+	    "log_mode must be an octal string such as \"0640\" "
+	    "(got an integer)");
+	T_ERR(WEB("log_max_sise = \"1M\";"), "tend.conf:2: unknown key "
+	    "'log_max_sise' in program 'web' (did you mean 'log_max_size'?)");
+	T_ERR(WEB("stdot = \"file\";"), "tend.conf:2: unknown key "
+	    "'stdot' in program 'web' (did you mean 'stdout'?)");
+	T_ERR(WEB("log_timestamp = true;"), "tend.conf:2: unknown key "
+	    "'log_timestamp' in program 'web' (did you mean "
+	    "'log_timestamps'?)");
+}
+
+/* Load log_max_size = value; its value, or the load failed. */
+static uint64_t
+size(const char *value, bool *ok)
+{
+	struct conf	*c;
+	char		 buf[256];
+	uint64_t	 v = 0;
+
+	snprintf(buf, sizeof buf, WEB("log_max_size = %s;"), value);
+	c = load(buf);
+	*ok = c != NULL;
+	if (c != NULL)
+		v = c->programs[0]->log_max_size;
+	conf_unref(c);
+	return v;
+}
+
+T_CASE(t_log_sizes)
+{
+	static const struct {
+		const char	*in;
+		uint64_t	 bytes;
+	} good[] = {
+		{ "0", 0 },
+		{ "4096", 4096 },
+		{ "0x1000", 4096 },
+		{ "\"4096\"", 4096 },
+		{ "\"64K\"", 64 * 1024 },
+		{ "\"64k\"", 64 * 1024 },
+		{ "\"64KB\"", 64 * 1024 },
+		{ "\"64kib\"", 64 * 1024 },
+		{ "\"10M\"", 10 * 1024 * 1024 },
+		{ "\"10MiB\"", 10 * 1024 * 1024 },
+		{ "\"10mb\"", 10 * 1024 * 1024 },
+		{ "\"1G\"", 1024 * 1024 * 1024 },
+		{ "\"1GB\"", 1024 * 1024 * 1024 },
+		{ "\"1gib\"", 1024 * 1024 * 1024 },
+		{ "\"1024G\"", 1ULL << 40 },
+		{ "1099511627776L", 1ULL << 40 },
+		{ "\"0\"", 0 },
+	};
+	static const char *bad[] = {
+		"\"\"", "\"10X\"", "\"1.5M\"", "\"-1K\"", "\"1 M\"",
+		"\" 1M\"", "\"1T\"", "\"M\"", "\"1MM\"", "\"0x10\"",
+	};
+	size_t		 i;
+	bool		 ok;
+	uint64_t	 v;
+	char		 want[256];
+
+	for (i = 0; i < nitems_(good); i++) {
+		v = size(good[i].in, &ok);
+		if (!ok || v != good[i].bytes)
+			fprintf(stderr, "  size %s\n", good[i].in);
+		T_CHECK(ok);
+		T_INTEQ(v, good[i].bytes);
+	}
+	for (i = 0; i < nitems_(bad); i++) {
+		size(bad[i], &ok);
+		T_CHECK(!ok);
+		snprintf(want, sizeof want, "tend.conf:2: program 'web': "
+		    "log_max_size must be a size such as \"512\", \"64K\" or "
+		    "\"10M\" (got %s)", bad[i]);
+		T_CHECK(has_error(want));
+		T_INTEQ(errs.n, 1);
+	}
+
+	/* Ranges: limits and values are shown with a unit when exact. */
+	T_ERR(WEB("log_max_size = 4095;"), "tend.conf:2: program 'web': "
+	    "log_max_size must be 0 (no limit) or at least 4K (got 4095)");
+	T_ERR(WEB("log_max_size = \"1\";"), "tend.conf:2: program 'web': "
+	    "log_max_size must be 0 (no limit) or at least 4K (got 1)");
+	T_ERR(WEB("log_max_size = \"1025G\";"), "tend.conf:2: program "
+	    "'web': log_max_size must be at most 1024G (got 1025G)");
+	T_ERR(WEB("log_max_size = 1099511627777L;"), "tend.conf:2: program "
+	    "'web': log_max_size must be at most 1024G (got 1099511627777)");
+	T_ERR(WEB("log_max_size = -1;"), "tend.conf:2: program 'web': "
+	    "log_max_size must not be negative (got -1)");
+	T_ERR(WEB("log_max_size = 1.5;"), "tend.conf:2: program 'web': "
+	    "log_max_size must be a size: a number of bytes or a string such "
+	    "as \"64K\" (got a float)");
+	T_ERR(WEB("log_ring_size = \"17M\";"), "tend.conf:2: program 'web': "
+	    "log_ring_size must be at most 16M (got 17M)");
+	T_ERR(WEB("log_ring_size = 16777217;"), "tend.conf:2: program 'web': "
+	    "log_ring_size must be at most 16M (got 16777217)");
+	T_ERR(WEB("log_line_max = 255;"), "tend.conf:2: program 'web': "
+	    "log_line_max must be between 256 and 16M (got 255)");
+	T_ERR(WEB("log_line_max = 0;"), "tend.conf:2: program 'web': "
+	    "log_line_max must be between 256 and 16M (got 0)");
+	T_ERR(WEB("log_line_max = \"1G\";"), "tend.conf:2: program 'web': "
+	    "log_line_max must be between 256 and 16M (got 1G)");
+	T_ERR(WEB("log_line_max = true;"), "tend.conf:2: program 'web': "
+	    "log_line_max must be a size: a number of bytes or a string such "
+	    "as \"64K\" (got a boolean)");
+	/* A bad value leaves no other error behind. */
+	T_CHECK(load(WEB("log_max_size = \"x\";\nlog_ring_size = -5;"))
+	    == NULL);
+	T_INTEQ(errs.n, 2);
+}
+
+/* The default log_file uses the final log_dir, wherever it is set. */
+T_CASE(t_log_file_default)
+{
+	struct conf	*c;
+
+	c = load("supervisor = { log_dir = \"/l\"; };\n" WEB(""));
+	T_CHECK(c != NULL);
+	if (c != NULL)
+		T_STREQ(c->programs[0]->log_file, "/l/web.log");
+	conf_unref(c);
+	c = load(WEB("") "supervisor = { log_dir = \"l\"; };\n");
+	T_CHECK(c != NULL);
+	if (c != NULL)
+		T_STREQ(c->programs[0]->log_file, "/etc/tend/l/web.log");
+	conf_unref(c);
+	/* The name is written out, not as {name}. */
+	c = load("programs = ( { name = \"a.b-c_1\"; command = \"x\"; } );\n"
+	    "supervisor = { log_dir = \"/l/\"; };\n");
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_STREQ(c->programs[0]->log_file, "/l/a.b-c_1.log");
+		T_CHECK(!c->programs[0]->log_file_per_instance);
 	}
 	conf_unref(c);
 }
@@ -1023,6 +1284,33 @@ T_CASE(t_include_dir)
 		T_INTEQ(c->programs[2]->line, 2);
 		snprintf(path, sizeof path, "%s/etc/conf.d/srv", tmpdir);
 		T_STREQ(c->programs[3]->directory, path);
+	} else
+		T_CHECK(0);
+	conf_unref(c);
+
+	/* Programs of include files take the main file's log_dir, even when
+	   it comes last; their relative log_file is from the include dir. */
+	write_file("etc/tend.conf", "# supervisor last\n"
+	    "programs = ( { name = \"main\"; command = \"x\"; } );\n"
+	    "supervisor = { include_dir = \"conf.d\";"
+	    " log_dir = \"logs\"; };\n");
+	write_file("etc/conf.d/b.conf",
+	    "programs = ( { name = \"b\"; command = \"x\";"
+	    " log_file = \"b/{instance}.log\"; } );\n");
+	snprintf(path, sizeof path, "%s/etc/tend.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	T_INTEQ(errs.n, 0);
+	if (c != NULL && c->nprograms == 4) {
+		snprintf(path, sizeof path, "%s/etc/logs/main.log", tmpdir);
+		T_STREQ(c->programs[0]->log_file, path);
+		snprintf(path, sizeof path, "%s/etc/logs/a2.log", tmpdir);
+		T_STREQ(c->programs[2]->log_file, path);
+		T_CHECK(!c->programs[2]->log_file_per_instance);
+		snprintf(path, sizeof path, "%s/etc/conf.d/b/{instance}.log",
+		    tmpdir);
+		T_STREQ(c->programs[3]->log_file, path);
+		T_CHECK(c->programs[3]->log_file_per_instance);
 	} else
 		T_CHECK(0);
 	conf_unref(c);
@@ -1262,6 +1550,37 @@ T_CASE(t_diff)
 	T_STREQ(keys[1], "clear_environment");
 	T_STREQ(keys[2], "directory");
 
+	r = diff(WEB("log_max_size = \"10M\";"), WEB("log_max_size = "
+	    "\"20M\";"), keys, 8, &n);
+	T_INTEQ(r, CONF_DIFF_LIVE);
+	T_INTEQ(n, 1);
+	T_STREQ(keys[0], "log_max_size");
+
+	/* Compared after parsing: the defaults written out are no change. */
+	T_INTEQ(diff(WEB(""), WEB("stdout = \"file\"; log_max_size = 10485760;"
+	    " log_ring_size = \"64KiB\"; log_mode = \"640\";"), keys, 8, &n),
+	    0);
+	T_INTEQ(n, 0);
+
+	r = diff(WEB(""), WEB("stdout = \"null\"; stderr = \"stdout\";"
+	    " log_prefix = false; log_file = \"/x\"; log_max_size = 0;"
+	    " log_keep = 1;\n log_rotate_every = 60; log_timestamps = true;"
+	    " log_mode = \"0600\"; log_ring_size = 0; log_line_max = 512;"),
+	    keys, 8, &n);
+	T_INTEQ(r, CONF_DIFF_LIVE);
+	T_INTEQ(n, 11);
+	T_STREQ(keys[0], "stdout");
+	T_STREQ(keys[1], "stderr");
+	T_STREQ(keys[3], "log_file");
+	T_STREQ(keys[7], "log_timestamps");
+
+	/* A new log_dir moves the default log_file. */
+	r = diff(WEB("") "supervisor = { log_dir = \"/a\"; };",
+	    WEB("") "supervisor = { log_dir = \"/b\"; };", keys, 8, &n);
+	T_INTEQ(r, CONF_DIFF_LIVE);
+	T_INTEQ(n, 1);
+	T_STREQ(keys[0], "log_file");
+
 	/* No room for names, no count: still the flags. */
 	T_INTEQ(diff(WEB(""), WEB("daemon = true;"), NULL, 0, NULL),
 	    CONF_DIFF_LIVE);
@@ -1394,6 +1713,10 @@ T_MAIN(
 	T_ENTRY(t_users),
 	T_ENTRY(t_unprivileged),
 	T_ENTRY(t_socket_group),
+	T_ENTRY(t_log_keys),
+	T_ENTRY(t_log_errors),
+	T_ENTRY(t_log_sizes),
+	T_ENTRY(t_log_file_default),
 	T_ENTRY(t_include_dir),
 	T_ENTRY(t_conf_load),
 	T_ENTRY(t_refs_and_errors),

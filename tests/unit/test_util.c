@@ -1,4 +1,5 @@
-/* test_util.c: durations, signal names, patterns, names, substitution. */
+/* test_util.c: durations, sizes, signal names, patterns, names,
+ * substitution. */
 #include <signal.h>
 
 #include "t.h"
@@ -42,6 +43,45 @@ T_CASE(seconds_to_usec)
 	T_INTEQ(v, 250000);
 	T_INTEQ(util_seconds_to_usec(-1, &v), -1);
 	T_INTEQ(util_seconds_to_usec(1.0 / 0.0, &v), -1);
+}
+
+T_CASE(sizes)
+{
+	struct {
+		const char	*in;
+		uint64_t	 bytes;
+	} ok[] = {
+		{ "0", 0 }, { "512", 512 }, { "64K", 65536 },
+		{ "64k", 65536 }, { "64KB", 65536 }, { "64kib", 65536 },
+		{ "64KiB", 65536 }, { "10M", 10485760 }, { "10mb", 10485760 },
+		{ "10MiB", 10485760 }, { "1G", 1073741824 },
+		{ "1gb", 1073741824 }, { "1GiB", 1073741824 },
+		{ "1024G", 1099511627776ULL }, { "007", 7 },
+		{ "18446744073709551615", UINT64_MAX },
+		{ "17179869183G", 17179869183ULL << 30 },
+	};
+	const char	*bad[] = { "", "K", "-1", "+1", " 1", "1 ", "1 K",
+	    "1.5M", "1T", "1B", "1KBB", "1Ki", "1KiBs", "0x10", "1e3",
+	    "18446744073709551616", "17179869184G", "99999999999999999999K" };
+	uint64_t	 v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		v = 12345;
+		T_INTEQ(util_parse_size(ok[i].in, &v), 0);
+		if (v != ok[i].bytes) {
+			fprintf(stderr, "size '%s': %llu\n", ok[i].in,
+			    (unsigned long long)v);
+			t_failed_checks++;
+		}
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		v = 12345;
+		if (util_parse_size(bad[i], &v) != -1 || v != 12345) {
+			fprintf(stderr, "accepted bad size '%s'\n", bad[i]);
+			t_failed_checks++;
+		}
+	}
 }
 
 T_CASE(format_duration)
@@ -145,6 +185,6 @@ T_CASE(edit_distance)
 	T_INTEQ(util_edit_distance("kitten", "sitting"), 3);
 }
 
-T_MAIN(T_ENTRY(durations), T_ENTRY(seconds_to_usec), T_ENTRY(format_duration),
-    T_ENTRY(signals), T_ENTRY(patterns), T_ENTRY(names), T_ENTRY(subst),
-    T_ENTRY(edit_distance))
+T_MAIN(T_ENTRY(durations), T_ENTRY(seconds_to_usec), T_ENTRY(sizes),
+    T_ENTRY(format_duration), T_ENTRY(signals), T_ENTRY(patterns),
+    T_ENTRY(names), T_ENTRY(subst), T_ENTRY(edit_distance))
