@@ -17,6 +17,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "logs.h"
 #include "proto.h"
 #include "util.h"
 
@@ -87,6 +88,11 @@ cmd_instance_json(const struct svc *s)
 	    "last_exit", ex,
 	    "daemon", cp->daemon,
 	    "error", s->error != NULL ? json_string(s->error) : json_null());
+	json_object_set_new(o, "log_dropped", json_integer(s->logio != NULL ?
+	    (json_int_t)logio_dropped(s->logio) : 0));
+	json_object_set_new(o, "log_error", s->logio != NULL &&
+	    logio_error(s->logio) != NULL ?
+	    json_string(logio_error(s->logio)) : json_null());
 	return o;
 }
 
@@ -302,6 +308,13 @@ cmd_client_gone(struct client *cl)
 
 	while ((w = TAILQ_FIRST(&cl->waiters)) != NULL)
 		waiter_free(w);
+	logs_client_gone(client_daemon(cl)->logs, cl);
+}
+
+void
+cmd_client_drained(struct client *cl)
+{
+	logs_client_drained(client_daemon(cl)->logs, cl);
 }
 
 /* Argument helpers */
@@ -597,6 +610,65 @@ cmd_reload(struct client *cl, json_int_t id, json_t *args)
 }
 
 static void
+cmd_logs(struct client *cl, json_int_t id, json_t *args)
+{
+	struct svc	**v;
+	json_t		*targets, *jl, *js;
+	json_int_t	 lines = 50;
+	size_t		 n;
+	bool		 follow;
+	int		 streams = LOGS_STDOUT | LOGS_STDERR;
+
+	jl = json_object_get(args, "lines");
+	if (jl != NULL) {
+		if (!json_is_integer(jl) || json_integer_value(jl) < 0 ||
+		    json_integer_value(jl) > 100000) {
+			control_error(cl, id, PROTO_E_BAD_ARGS, "\"lines\" must "
+			    "be an integer from 0 to 100000");
+			return;
+		}
+		lines = json_integer_value(jl);
+	}
+	js = json_object_get(args, "stream");
+	if (js != NULL && !json_is_null(js)) {
+		if (json_is_string(js) &&
+		    strcmp(json_string_value(js), "stdout") == 0)
+			streams = LOGS_STDOUT;
+		else if (json_is_string(js) &&
+		    strcmp(json_string_value(js), "stderr") == 0)
+			streams = LOGS_STDERR;
+		else {
+			control_error(cl, id, PROTO_E_BAD_ARGS, "\"stream\" "
+			    "must be \"stdout\" or \"stderr\"");
+			return;
+		}
+	}
+	if (cmd_bool(cl, id, args, "follow", false, &follow) == -1)
+		return;
+	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+		return;
+	if (cmd_select(cl, id, targets, true, &v, &n) == 0) {
+		if (follow)
+			logs_follow(client_daemon(cl)->logs, cl, id, v, n,
+			    (size_t)lines, streams);
+		else
+			control_send(cl, proto_reply_ok(id, logs_history(v, n,
+			    (size_t)lines, streams)));
+		free(v);
+	}
+	json_decref(targets);
+}
+
+static void
+cmd_logrotate(struct client *cl, json_int_t id, json_t *args)
+{
+	int	 n = logs_reopen(client_daemon(cl)->logs);
+
+	control_send(cl, proto_reply_ok(id, json_pack("{s:i}", "reopened",
+	    n)));
+}
+
+static void
 cmd_shutdown(struct client *cl, json_int_t id, json_t *args)
 {
 	log_info("shutdown requested by pid %d uid %u", (int)cl->pid,
@@ -609,12 +681,14 @@ static const struct cmd_entry cmd_table[] = {
 	{ "version",	false,	cmd_version },
 	{ "status",	false,	cmd_status },
 	{ "wait",	false,	cmd_wait },
+	{ "logs",	false,	cmd_logs },
 	{ "start",	true,	cmd_start },
 	{ "stop",	true,	cmd_stop },
 	{ "restart",	true,	cmd_restart },
 	{ "signal",	true,	cmd_signal },
 	{ "reset",	true,	cmd_reset },
 	{ "reload",	true,	cmd_reload },
+	{ "logrotate",	true,	cmd_logrotate },
 	{ "shutdown",	true,	cmd_shutdown },
 };
 

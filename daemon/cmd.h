@@ -26,6 +26,8 @@ void		 cmd_svc_changed(struct svc *);
 void		 cmd_svc_gone(struct svc *);
 /* A client is going away: drop its waiters without replying. */
 void		 cmd_client_gone(struct client *);
+/* A client's output queue emptied. */
+void		 cmd_client_drained(struct client *);
 
 /* The instance object of docs/protocol.md. */
 json_t		*cmd_instance_json(const struct svc *);

@@ -189,6 +189,12 @@ control_peer_privileged(struct control *c, int fd, const struct ucred *uc)
 	return false;
 }
 
+size_t
+control_pending(const struct client *cl)
+{
+	return evbuffer_get_length(bufferevent_get_output(cl->bev));
+}
+
 void
 control_send(struct client *cl, json_t *msg)
 {
@@ -305,6 +311,8 @@ control_write_cb(struct bufferevent *bev, void *arg)
 
 	if (cl->flags & CLIENT_CLOSING)
 		control_client_kill(cl);
+	else if (!(cl->flags & CLIENT_DEAD))
+		cmd_client_drained(cl);
 }
 
 static void

@@ -45,6 +45,8 @@ void		 control_set_mode(struct control *, mode_t, const char *group,
 		    gid_t);
 struct daemon	*control_daemon(const struct control *);
 
+/* Bytes queued to a client and not yet sent. */
+size_t		 control_pending(const struct client *);
 /* Queue a message to a client (steals the reference). */
 void		 control_send(struct client *, json_t *);
 /* Send an error reply. */

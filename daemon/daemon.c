@@ -19,6 +19,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "logs.h"
 #include "proctab.h"
 #include "util.h"
 
@@ -63,17 +64,21 @@ daemon_schedule_gc(struct daemon *d)
 static pid_t
 daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 {
-	struct program	*p = svc_program(s);
-	struct daemon	*d = p->d;
-	pid_t		 pid;
+	struct program		*p = svc_program(s);
+	struct daemon		*d = p->d;
+	struct launch_stdio	 io = d->stdio;
+	pid_t			 pid;
 
 	if (d->shutting_down) {
 		snprintf(err, errlen, "tendd is shutting down");
 		*permanent = true;
 		return -1;
 	}
-	pid = launch_instance(s->cp, s->index, &d->stdio, err, errlen,
-	    permanent);
+	if (logio_stdio(s->logio, &io, err, errlen) == -1) {
+		log_warnx("%s: %s", s->name, err);
+		return -1;
+	}
+	pid = launch_instance(s->cp, s->index, &io, err, errlen, permanent);
 	if (pid == -1) {
 		log_warnx("%s: %s", s->name, err);
 		return -1;
@@ -172,6 +177,7 @@ program_new_svc(struct program *p, unsigned i)
 	char		*name = program_instance_name(p->cp, i);
 
 	s = svc_new(&daemon_svc_ops, p->cp, p, i, name);
+	s->logio = logio_new(p->d->logs, s);
 	free(name);
 	return s;
 }
@@ -182,6 +188,7 @@ program_free_svc(struct svc *s)
 	cmd_svc_gone(s);
 	if (s->timer != NULL)
 		event_free(s->timer);
+	logio_free(s->logio);
 	svc_free(s);
 }
 
@@ -385,6 +392,8 @@ daemon_reap(struct daemon *d)
 			continue;
 		}
 		proctab_remove(d->procs, pid);
+		/* What it wrote comes before the news of its exit. */
+		logio_drain(s->logio);
 		daemon_describe_exit(s, pid, status);
 		svc_event(s, SVC_EV_EXITED, status);
 	}
@@ -506,6 +515,15 @@ daemon_term_cb(evutil_socket_t sig, short events, void *arg)
 {
 	log_info("received SIG%s", util_signal_name((int)sig));
 	daemon_shutdown(arg);
+}
+
+static void
+daemon_usr1_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct daemon	*d = arg;
+
+	log_info("received SIGUSR1: reopening log files");
+	logs_reopen(d->logs);
 }
 
 static void
@@ -676,6 +694,11 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 	if (old->subreaper != nc->subreaper &&
 	    prctl(PR_SET_CHILD_SUBREAPER, nc->subreaper ? 1 : 0) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
+	/* Sinks, files, ring sizes and names may have changed. */
+	TAILQ_FOREACH(p, &d->programs, entry) {
+		for (j = 0; j < p->nsvcs; j++)
+			logio_configure(p->svcs[j]->logio);
+	}
 	d->conf = nc;
 	conf_unref(old);
 	daemon_schedule_gc(d);
@@ -704,6 +727,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	    conf->socket);
 	TAILQ_INIT(&d->programs);
 	d->procs = proctab_new();
+	d->logs = logs_new(base);
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("open /dev/null");
 	d->stdio.in = devnull;
@@ -739,6 +763,8 @@ daemon_run(struct daemon *d)
 	d->ev_term = evsignal_new(d->base, SIGTERM, daemon_term_cb, d);
 	d->ev_int = evsignal_new(d->base, SIGINT, daemon_term_cb, d);
 	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_hup_cb, d);
+	d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_usr1_cb, d);
+	evsignal_add(d->ev_usr1, NULL);
 	evsignal_add(d->ev_chld, NULL);
 	evsignal_add(d->ev_term, NULL);
 	evsignal_add(d->ev_int, NULL);
@@ -771,10 +797,12 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_term);
 		event_free(d->ev_int);
 		event_free(d->ev_hup);
+		event_free(d->ev_usr1);
 	}
 	event_free(d->ev_gc);
 	event_free(d->ev_shutdown);
 	proctab_free(d->procs);
+	logs_free(d->logs);
 	close(d->stdio.in);
 	conf_unref(d->conf);
 	free(d->config_path);

@@ -21,6 +21,7 @@
 struct event_base;
 struct event;
 struct control;
+struct logs;
 struct proctab;
 
 /* A configured program: its instances, and the conf entry in force. */
@@ -48,12 +49,14 @@ struct daemon {
 	struct program_list	 programs;
 	struct proctab		*procs;
 	struct control		*control;
+	struct logs		*logs;
 	struct launch_stdio	 stdio;
 
 	struct event		*ev_chld;
 	struct event		*ev_term;
 	struct event		*ev_int;
 	struct event		*ev_hup;
+	struct event		*ev_usr1;
 	struct event		*ev_gc;		/* deferred cleanups */
 	struct event		*ev_shutdown;	/* shutdown_timeout */
 

@@ -1,4 +1,5 @@
 /* launch.c: build argv and environment, then posix_spawn or fork+exec. */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -24,6 +25,25 @@
 #define SPAWN_ENVFILE_MAX (1024 * 1024)
 
 extern char **environ;
+
+/* The open-file limit tendd was started with, for its children. */
+static struct rlimit	 launch_nofile;
+static bool		 launch_nofile_raised;
+
+void
+launch_init(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &launch_nofile) == -1)
+		return;
+	rl = launch_nofile;
+	if (rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		launch_nofile_raised = true;
+}
 
 /* Where a forked child failed, reported back with the errno. */
 enum spawn_stage {
@@ -215,6 +235,11 @@ spawn_posix(const struct conf_program *cp, const char *path, char **argv,
 	rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
 	if (cp->has_umask)
 		umask(old);
+	/* posix_spawn cannot set limits: give the child tendd's original
+	   open-file limit back at once (programs that use select() need
+	   the usual 1024). */
+	if (rc == 0 && launch_nofile_raised)
+		(void)prlimit(pid, RLIMIT_NOFILE, &launch_nofile, NULL);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
@@ -269,6 +294,8 @@ spawn_child(const struct conf_program *cp, const char *path, char **argv,
 		goto fail;
 	if (cp->has_umask)
 		umask(cp->umask);
+	if (launch_nofile_raised)
+		(void)setrlimit(RLIMIT_NOFILE, &launch_nofile);
 	/* Everything but stdio and the error pipe is already CLOEXEC; make
 	   sure of it for anything inherited without the flag. */
 	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);

@@ -26,6 +26,12 @@ struct launch_stdio {
 };
 
 /*
+ * Raise tendd's own open-file limit to the hard limit (each instance holds
+ * pipes), remembering the original so children get it back.
+ */
+void	 launch_init(void);
+
+/*
  * Returns the pid, or -1 with a message in err and *permanent set when the
  * failure will not go away by retrying (no such command, not executable,
  * bad environment file).

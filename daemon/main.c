@@ -16,6 +16,7 @@
 #include "config.h"
 #include "conf.h"
 #include "daemon.h"
+#include "launch.h"
 #include "log.h"
 #include "util.h"
 
@@ -233,6 +234,7 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	launch_init();
 	if (bg)
 		readyfd = daemonize();
 	if ((base = event_base_new()) == NULL)

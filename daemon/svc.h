@@ -43,6 +43,7 @@ enum svc_event {
 };
 
 struct svc;
+struct logio;
 
 struct svc_ops {
 	/*
@@ -89,6 +90,7 @@ struct svc {
 	char				*error;		/* why failed/backoff */
 
 	void				*waits;	/* the daemon's waiters */
+	struct logio			*logio;	/* output capture (logs.c) */
 };
 
 struct svc	*svc_new(const struct svc_ops *, const struct conf_program *,

@@ -1,0 +1,337 @@
+/* logfile.c: log files: open, append, splice, rotate, reopen. */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "logfile.h"
+#include "util.h"
+
+/* Checks that cost a system call run at most this often per file. */
+#define LOGFILE_CHECK_EVERY	USEC_PER_SEC
+
+struct logfiles {
+	struct event_base	*base;
+	struct logfile		*list;
+	uint64_t		 next_id;
+};
+
+struct logfiles *
+logfiles_new(struct event_base *base)
+{
+	struct logfiles	*set = xcalloc(1, sizeof *set);
+
+	set->base = base;
+	set->next_id = 1;
+	return set;
+}
+
+static void
+logfile_set_error(struct logfile *f, const char *what, int e)
+{
+	char	*msg;
+
+	xasprintf(&msg, "%s %s: %s", what, f->path, strerror(e));
+	if (f->error == NULL || strcmp(f->error, msg) != 0)
+		log_warnx("log file: %s", msg);
+	free(f->error);
+	f->error = msg;
+}
+
+static void
+logfile_clear_error(struct logfile *f)
+{
+	if (f->error == NULL)
+		return;
+	log_info("log file %s: writing again", f->path);
+	free(f->error);
+	f->error = NULL;
+}
+
+/* mkdir -p of the file's directory. */
+static void
+logfile_mkdirs(const char *path)
+{
+	char	*dir = xstrdup(path), *p;
+
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			break;
+		*p = '/';
+	}
+	free(dir);
+}
+
+static int
+logfile_open(struct logfile *f)
+{
+	struct stat	 st;
+	int		 fd;
+
+	f->next_check = util_now_mono() + LOGFILE_CHECK_EVERY;
+	fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, f->mode);
+	if (fd == -1 && errno == ENOENT) {
+		logfile_mkdirs(f->path);
+		fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY,
+		    f->mode);
+	}
+	if (fd == -1) {
+		logfile_set_error(f, "open", errno);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		logfile_set_error(f, "fstat", errno);
+		close(fd);
+		return -1;
+	}
+	if (f->chown && (st.st_uid != f->uid || st.st_gid != f->gid) &&
+	    fchown(fd, f->uid, f->gid) == -1)
+		log_warn("log file %s: chown", f->path);
+	f->fd = fd;
+	f->size = (uint64_t)st.st_size;
+	f->id = f->set->next_id++;
+	return 0;
+}
+
+static void
+logfile_close(struct logfile *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/* Open if closed (at most once a second after a failure); notice a file
+   that was removed under us and open a new one. */
+static bool
+logfile_ready(struct logfile *f)
+{
+	struct stat	 st;
+	uint64_t	 now;
+
+	if (f->fd == -1) {
+		if (util_now_mono() < f->next_check)
+			return false;
+		return logfile_open(f) == 0;
+	}
+	now = util_now_mono();
+	if (now >= f->next_check) {
+		f->next_check = now + LOGFILE_CHECK_EVERY;
+		if (fstat(f->fd, &st) == 0 && st.st_nlink == 0) {
+			log_info("log file %s was removed: opening a new one",
+			    f->path);
+			logfile_close(f);
+			return logfile_open(f) == 0;
+		}
+	}
+	return true;
+}
+
+static void
+logfile_rotate_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct logfile	*f = arg;
+
+	if (f->size > 0)
+		logfile_rotate(f);
+}
+
+struct logfile *
+logfile_get(struct logfiles *set, const char *path,
+    const struct conf_program *cp)
+{
+	struct logfile	*f;
+	struct timeval	 tv;
+
+	for (f = set->list; f != NULL; f = f->next) {
+		if (strcmp(f->path, path) == 0) {
+			f->refs++;
+			return f;
+		}
+	}
+	f = xcalloc(1, sizeof *f);
+	f->set = set;
+	f->path = xstrdup(path);
+	f->fd = -1;
+	f->refs = 1;
+	f->max_size = cp->log_max_size;
+	f->keep = cp->log_keep;
+	f->rotate_every = cp->log_rotate_every;
+	f->mode = cp->log_mode;
+	if (geteuid() == 0 && cp->user != NULL) {
+		f->chown = true;
+		f->uid = cp->uid;
+		f->gid = cp->gid;
+	}
+	f->next = set->list;
+	set->list = f;
+	(void)logfile_open(f);
+	if (f->rotate_every != 0) {
+		f->timer = event_new(set->base, -1, EV_PERSIST,
+		    logfile_rotate_cb, f);
+		tv.tv_sec = (time_t)(f->rotate_every / USEC_PER_SEC);
+		tv.tv_usec = (suseconds_t)(f->rotate_every % USEC_PER_SEC);
+		evtimer_add(f->timer, &tv);
+	}
+	return f;
+}
+
+static void
+logfile_destroy(struct logfile *f)
+{
+	logfile_close(f);
+	if (f->timer != NULL)
+		event_free(f->timer);
+	free(f->path);
+	free(f->error);
+	free(f);
+}
+
+void
+logfile_put(struct logfile *f)
+{
+	struct logfile	**pp;
+
+	if (f == NULL || --f->refs > 0)
+		return;
+	for (pp = &f->set->list; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	}
+	logfile_destroy(f);
+}
+
+void
+logfiles_free(struct logfiles *set)
+{
+	struct logfile	*f;
+
+	if (set == NULL)
+		return;
+	while ((f = set->list) != NULL) {
+		set->list = f->next;
+		logfile_destroy(f);
+	}
+	free(set);
+}
+
+int
+logfiles_reopen(struct logfiles *set)
+{
+	struct logfile	*f;
+	int		 n = 0;
+
+	for (f = set->list; f != NULL; f = f->next) {
+		logfile_close(f);
+		f->next_check = 0;
+		if (logfile_open(f) == 0)
+			logfile_clear_error(f);
+		n++;
+	}
+	return n;
+}
+
+bool
+logfile_full(const struct logfile *f, size_t pending, size_t len)
+{
+	return f->max_size != 0 && f->size + pending > 0 &&
+	    f->size + pending + len > f->max_size;
+}
+
+int
+logfile_rotate(struct logfile *f)
+{
+	char		*from, *to;
+	unsigned	 i;
+
+	if (f->keep == 0) {
+		if (unlink(f->path) == -1 && errno != ENOENT)
+			logfile_set_error(f, "unlink", errno);
+	} else {
+		for (i = f->keep; i > 1; i--) {
+			xasprintf(&from, "%s.%u", f->path, i - 1);
+			xasprintf(&to, "%s.%u", f->path, i);
+			if (rename(from, to) == -1 && errno != ENOENT)
+				logfile_set_error(f, "rename", errno);
+			free(from);
+			free(to);
+		}
+		xasprintf(&to, "%s.1", f->path);
+		if (rename(f->path, to) == -1 && errno != ENOENT)
+			logfile_set_error(f, "rename", errno);
+		free(to);
+	}
+	logfile_close(f);
+	f->next_check = 0;
+	return logfile_open(f);
+}
+
+size_t
+logfile_append(struct logfile *f, const char *buf, size_t len)
+{
+	size_t	 done = 0;
+	ssize_t	 n;
+
+	if (len == 0 || !logfile_ready(f))
+		return 0;
+	while (done < len) {
+		n = pwrite(f->fd, buf + done, len - done, (off_t)f->size);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			logfile_set_error(f, "write", n == 0 ? EIO : errno);
+			return done;
+		}
+		done += (size_t)n;
+		f->size += (uint64_t)n;
+	}
+	logfile_clear_error(f);
+	return done;
+}
+
+ssize_t
+logfile_splice(struct logfile *f, int pipefd, size_t max, uint64_t *offset)
+{
+	loff_t	 off;
+	ssize_t	 n;
+
+	if (!logfile_ready(f))
+		return -1;
+	off = (loff_t)f->size;
+	*offset = f->size;
+	do {
+		n = splice(pipefd, NULL, f->fd, &off, max,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno == EAGAIN)
+			return 0;
+		logfile_set_error(f, "write", errno);
+		return -1;
+	}
+	f->size = (uint64_t)off;
+	if (n > 0)
+		logfile_clear_error(f);
+	return n;
+}
+
+ssize_t
+logfile_read(const struct logfile *f, uint64_t id, uint64_t offset,
+    char *buf, size_t len)
+{
+	if (f->fd == -1 || f->id != id)
+		return -1;
+	return pread(f->fd, buf, len, (off_t)offset);
+}

@@ -1,0 +1,83 @@
+/*
+ * logfile.h: a log file sink, shared by every stream that writes to the
+ * same path. tendd is the only writer: it tracks the end offset itself
+ * (pwrite, splice with an offset), rotates by size at line boundaries and
+ * on a timer, reopens on request, and records failures without ever
+ * blocking the program: a write that fails is counted as dropped and
+ * retried with the next data.
+ *
+ * Ownership: struct logfiles owns the files; streams hold references
+ * (logfile_get/logfile_put).
+ */
+#ifndef TEND_LOGFILE_H
+#define TEND_LOGFILE_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+struct event_base;
+
+struct logfile {
+	char		*path;
+	int		 fd;		/* -1: not open (see error) */
+	uint64_t	 id;		/* changes with every open */
+	uint64_t	 size;		/* where the next byte goes */
+	int		 refs;
+	int		 writers;	/* streams writing here now */
+	char		*error;		/* last failure, NULL when fine */
+
+	/* Settings, from the first program that opened the file. */
+	uint64_t	 max_size;
+	unsigned	 keep;
+	uint64_t	 rotate_every;
+	mode_t		 mode;
+	uid_t		 uid;
+	gid_t		 gid;
+	bool		 chown;
+
+	uint64_t	 next_check;	/* mono usec: nlink check, reopen */
+	struct event	*timer;		/* rotate_every */
+	struct logfiles	*set;
+	struct logfile	*next;
+};
+
+struct logfiles;
+
+struct logfiles	*logfiles_new(struct event_base *);
+void		 logfiles_free(struct logfiles *);
+/* Close and reopen every file; returns how many. */
+int		 logfiles_reopen(struct logfiles *);
+
+struct logfile	*logfile_get(struct logfiles *, const char *path,
+		    const struct conf_program *);
+void		 logfile_put(struct logfile *);
+
+/*
+ * With pending bytes on their way, would len more pass max_size (and is
+ * there anything to rotate)?
+ */
+bool		 logfile_full(const struct logfile *, size_t pending, size_t);
+int		 logfile_rotate(struct logfile *);
+/*
+ * Append bytes at the end. Returns the number written; the rest is
+ * dropped (the error is kept in f->error, cleared on the next success).
+ */
+size_t		 logfile_append(struct logfile *, const char *, size_t);
+/*
+ * Move up to max bytes from a pipe into the file without copying them
+ * through tendd. Returns bytes moved (and where, for the ring), 0 when
+ * the pipe is empty, -1 on a file error (f->error set; the data is still
+ * in the pipe).
+ */
+ssize_t		 logfile_splice(struct logfile *, int, size_t,
+		    uint64_t *offset);
+/* Read back len bytes at offset if file id is still the open one. */
+ssize_t		 logfile_read(const struct logfile *, uint64_t id,
+		    uint64_t offset, char *, size_t);
+
+#endif

@@ -1,0 +1,1204 @@
+/*
+ * logs.c: read instances' output pipes, split lines, and hand each line to
+ * its sink, the ring and followers.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <systemd/sd-journal.h>
+
+#include "control.h"
+#include "launch.h"
+#include "log.h"
+#include "logfile.h"
+#include "logs.h"
+#include "proto.h"
+#include "ring.h"
+#include "svc.h"
+#include "util.h"
+
+#define LOGS_READ_BUF		(64 * 1024)
+#define LOGS_PUMP_MAX		(1024 * 1024)	/* per wakeup, for fairness */
+#define LOGS_SPLICE_MAX		(1024 * 1024)
+#define LOGS_FLUSH_DELAY	USEC_PER_SEC	/* partial line held */
+#define LOGS_FOLLOW_CAP		(1024 * 1024)	/* per follower queue */
+#define LOGS_OUT_CAP		(1024 * 1024)	/* "inherit" queue */
+#define LOGS_TS_LEN		25	/* "2026-11-23T02:10:00.123Z " */
+/*
+ * A stream that wakes tendd again within LOGS_BATCH_GAP of the last time
+ * is busy: tendd then reads it every LOGS_BATCH_DELAY instead of at every
+ * write, from a pipe grown to LOGS_BATCH_PIPE, so a flood costs a few
+ * large splices or reads instead of one wakeup per write. A read that
+ * finds little data ends batching.
+ */
+#define LOGS_BATCH_GAP		(200)		/* usec */
+#define LOGS_BATCH_DELAY	(1000)		/* usec */
+#define LOGS_BATCH_PIPE		(1024 * 1024)
+#define LOGS_BATCH_MIN		(64 * 1024)
+
+/* tendd's own stdout or stderr, for the "inherit" sink: never blocks. */
+struct outq {
+	int		 fd;
+	bool		 close;		/* fd is ours */
+	bool		 sock;		/* send(MSG_DONTWAIT) */
+	struct evbuffer	*buf;
+	struct event	*ev;
+	char		*error;
+};
+
+struct follower;
+
+struct followref {
+	struct follower		 *f;
+	struct logio		 *io;
+	struct followref	 *next;	/* in the logio's list */
+	struct followref	**prevp;
+};
+
+struct follower {
+	struct logs		*logs;
+	struct client		*cl;
+	long long		 id;
+	int			 streams;
+	size_t			 missed;
+	struct followref	*refs;
+	size_t			 n;
+	struct follower		*next;
+};
+
+struct logs {
+	struct event_base	*base;
+	struct logfiles		*files;
+	bool			 journald;
+	bool			 journald_warned;
+	struct outq		 out[2];
+	char			*rbuf;
+	struct follower		*followers;
+	time_t			 ts_sec;	/* timestamp cache */
+	char			 ts[32];
+};
+
+struct stream {
+	struct logio		*io;
+	int			 which;		/* 0 stdout, 1 stderr */
+	int			 rfd;
+	int			 wfd;
+	struct event		*ev;
+	struct event		*flush;
+	struct event		*batch;		/* busy: read on a timer */
+	uint64_t		 last_read;	/* mono usec */
+	bool			 batching;
+	bool			 big_pipe;
+	char			*pbuf;		/* a partial line */
+	size_t			 plen;
+	size_t			 pcap;
+	char			*obuf;		/* file output not yet written */
+	size_t			 olen;
+	size_t			 ocap;
+	enum conf_sink		 sink;		/* resolved: never STDOUT */
+	bool			 merged;	/* stderr into stdout's sink */
+	struct logfile		*file;
+	bool			 prefix;
+	bool			 stamps;
+	uint64_t		 dropped;
+};
+
+struct logio {
+	struct logs		*logs;
+	struct svc		*svc;
+	struct stream		 st[2];
+	struct ring		*ring;
+	struct followref	*followers;
+	unsigned		 nfollowers;
+};
+
+static const char *const stream_names[] = { "stdout", "stderr" };
+
+static size_t	stream_pump(struct stream *, size_t);
+static void	stream_flush(struct stream *);
+static void	follower_line(struct follower *, struct logio *, int,
+		    uint64_t, const char *, size_t, int);
+
+/* Output queues for "inherit" */
+
+static void
+outq_write(struct outq *q)
+{
+	struct iovec	 iov;
+	size_t		 len;
+	ssize_t		 n;
+
+	while ((len = evbuffer_get_length(q->buf)) > 0) {
+		iov.iov_base = evbuffer_pullup(q->buf, (ssize_t)(len > 65536 ?
+		    65536 : len));
+		iov.iov_len = len > 65536 ? 65536 : len;
+		if (q->sock)
+			n = send(q->fd, iov.iov_base, iov.iov_len,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			n = write(q->fd, iov.iov_base, iov.iov_len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			event_add(q->ev, NULL);
+			return;
+		}
+		if (n <= 0) {
+			/* Output gone (closed pipe): drop what is queued. */
+			if (q->error == NULL)
+				xasprintf(&q->error, "output: %s",
+				    strerror(n == 0 ? EIO : errno));
+			evbuffer_drain(q->buf, len);
+			return;
+		}
+		evbuffer_drain(q->buf, (size_t)n);
+	}
+}
+
+static void
+outq_cb(evutil_socket_t fd, short events, void *arg)
+{
+	outq_write(arg);
+}
+
+static void
+outq_init(struct logs *l, struct outq *q, int fd)
+{
+	struct stat	 st;
+	char		 path[64];
+	int		 nfd;
+
+	q->buf = evbuffer_new();
+	q->fd = fd;
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		q->sock = true;
+	else if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A pipe or terminal: a description of our own, so it can be
+		   non-blocking without touching the one we inherited. */
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (nfd != -1) {
+			q->fd = nfd;
+			q->close = true;
+		}
+	}
+	q->ev = event_new(l->base, q->fd, EV_WRITE, outq_cb, q);
+}
+
+static void
+outq_free(struct outq *q)
+{
+	if (q->buf != NULL)
+		outq_write(q);
+	if (q->ev != NULL)
+		event_free(q->ev);
+	if (q->buf != NULL)
+		evbuffer_free(q->buf);
+	if (q->close)
+		close(q->fd);
+	free(q->error);
+}
+
+/* The logs context */
+
+struct logs *
+logs_new(struct event_base *base)
+{
+	struct logs	*l = xcalloc(1, sizeof *l);
+	int		 fd;
+
+	l->base = base;
+	l->files = logfiles_new(base);
+	l->rbuf = xmalloc(LOGS_READ_BUF);
+	/* sd_journal_send() drops messages silently without journald; the
+	   stream call fails, so it tells whether journald is there. */
+	if ((fd = sd_journal_stream_fd("tendd", LOG_INFO, 0)) >= 0) {
+		l->journald = true;
+		close(fd);
+	}
+	/* The inherit queues open fds 1 and 2 on first use: after
+	   --daemonize has pointed them at /dev/null. */
+	l->out[0].fd = l->out[1].fd = -1;
+	return l;
+}
+
+void
+logs_free(struct logs *l)
+{
+	struct follower	*f;
+
+	if (l == NULL)
+		return;
+	while ((f = l->followers) != NULL)
+		logs_client_gone(l, f->cl);
+	outq_free(&l->out[0]);
+	outq_free(&l->out[1]);
+	logfiles_free(l->files);
+	free(l->rbuf);
+	free(l);
+}
+
+int
+logs_reopen(struct logs *l)
+{
+	int	 n = logfiles_reopen(l->files);
+
+	log_info("reopened %d log file%s", n, n == 1 ? "" : "s");
+	return n;
+}
+
+/* "2026-11-23T02:10:00.123Z " */
+static const char *
+logs_timestamp(struct logs *l, uint64_t wall)
+{
+	time_t		 sec = (time_t)(wall / USEC_PER_SEC);
+	struct tm	 tm;
+
+	if (sec != l->ts_sec) {
+		gmtime_r(&sec, &tm);
+		strftime(l->ts, sizeof l->ts, "%Y-%m-%dT%H:%M:%S", &tm);
+		l->ts_sec = sec;
+	}
+	snprintf(l->ts + 19, sizeof l->ts - 19, ".%03uZ ",
+	    (unsigned)(wall % USEC_PER_SEC / 1000));
+	return l->ts;
+}
+
+/* Sinks */
+
+static void
+stream_obuf(struct stream *st, const void *p, size_t n)
+{
+	if (st->olen + n > st->ocap) {
+		while (st->olen + n > st->ocap)
+			st->ocap = st->ocap == 0 ? 4096 : st->ocap * 2;
+		st->obuf = xreallocarray(st->obuf, st->ocap, 1);
+	}
+	memcpy(st->obuf + st->olen, p, n);
+	st->olen += n;
+}
+
+static void
+stream_flush(struct stream *st)
+{
+	size_t	 n;
+
+	if (st->olen == 0)
+		return;
+	if (st->file != NULL) {
+		n = logfile_append(st->file, st->obuf, st->olen);
+		st->dropped += st->olen - n;
+	}
+	st->olen = 0;
+	/* A burst can grow the buffer; do not keep it large. */
+	if (st->ocap > 256 * 1024) {
+		free(st->obuf);
+		st->obuf = NULL;
+		st->ocap = 0;
+	}
+}
+
+static void
+sink_journal(struct stream *st, const char *text, size_t len)
+{
+	struct svc	*s = st->io->svc;
+	struct iovec	 iov[5];
+	char		 pri[16], prog[96], inst[32], *msg;
+	int		 p = st->which == 0 ? LOG_INFO : LOG_ERR;
+
+	if (len >= 3 && text[0] == '<' && text[1] >= '0' && text[1] <= '7' &&
+	    text[2] == '>') {
+		p = text[1] - '0';
+		text += 3;
+		len -= 3;
+	}
+	msg = xmalloc(len + 8);
+	memcpy(msg, "MESSAGE=", 8);
+	memcpy(msg + 8, text, len);
+	snprintf(pri, sizeof pri, "PRIORITY=%d", p);
+	snprintf(prog, sizeof prog, "SYSLOG_IDENTIFIER=%s", s->cp->name);
+	iov[0].iov_base = msg;
+	iov[0].iov_len = len + 8;
+	iov[1].iov_base = pri;
+	iov[1].iov_len = strlen(pri);
+	iov[2].iov_base = prog;
+	iov[2].iov_len = strlen(prog);
+	snprintf(inst, sizeof inst, "TEND_INSTANCE=%u", s->index);
+	iov[3].iov_base = inst;
+	iov[3].iov_len = strlen(inst);
+	iov[4].iov_len = strlen("TEND_PROGRAM=") + strlen(s->cp->name);
+	iov[4].iov_base = xmalloc(iov[4].iov_len + 1);
+	snprintf(iov[4].iov_base, iov[4].iov_len + 1, "TEND_PROGRAM=%s",
+	    s->cp->name);
+	if (sd_journal_sendv(iov, 5) < 0)
+		st->dropped += len;
+	free(iov[4].iov_base);
+	free(msg);
+}
+
+static void
+sink_inherit(struct stream *st, uint64_t wall, const char *text, size_t len)
+{
+	struct logs	*l = st->io->logs;
+	struct outq	*q = &l->out[st->which];
+	struct svc	*s = st->io->svc;
+
+	if (q->buf == NULL)
+		outq_init(l, q, st->which + 1);
+	if (evbuffer_get_length(q->buf) > LOGS_OUT_CAP) {
+		st->dropped += len + 1;
+		return;
+	}
+	if (st->stamps)
+		evbuffer_add(q->buf, logs_timestamp(l, wall), LOGS_TS_LEN);
+	if (st->prefix)
+		evbuffer_add_printf(q->buf, "%s | ", s->name);
+	evbuffer_add(q->buf, text, len);
+	evbuffer_add(q->buf, "\n", 1);
+	if (!event_pending(q->ev, EV_WRITE, NULL))
+		outq_write(q);
+}
+
+/* One line (or piece) to the stream's sink. */
+static void
+stream_sink(struct stream *st, uint64_t wall, const char *text, size_t len,
+    int flags)
+{
+	struct logfile	*f = st->file;
+	struct svc	*s = st->io->svc;
+	size_t		 need;
+	bool		 raw = !st->prefix && !st->stamps;
+
+	if (st->merged) {
+		/* stderr merged into stdout after a reload: stdout's sink. */
+		stream_sink(&st->io->st[0], wall, text, len, flags);
+		return;
+	}
+	switch (st->sink) {
+	case CONF_SINK_FILE:
+		if (f == NULL)
+			return;
+		need = len + 1 + (st->stamps ? LOGS_TS_LEN : 0) +
+		    (st->prefix ? strlen(s->name) + 3 : 0);
+		if (logfile_full(f, st->olen, need)) {
+			stream_flush(st);
+			logfile_rotate(f);
+		}
+		if (st->stamps)
+			stream_obuf(st, logs_timestamp(st->io->logs, wall),
+			    LOGS_TS_LEN);
+		if (st->prefix) {
+			stream_obuf(st, s->name, strlen(s->name));
+			stream_obuf(st, " | ", 3);
+		}
+		stream_obuf(st, text, len);
+		/* A raw file gets the program's bytes exactly: a cut piece
+		   continues on the same line. */
+		if (!raw || !(flags & RING_PARTIAL))
+			stream_obuf(st, "\n", 1);
+		break;
+	case CONF_SINK_JOURNAL:
+		sink_journal(st, text, len);
+		break;
+	case CONF_SINK_INHERIT:
+		sink_inherit(st, wall, text, len);
+		break;
+	case CONF_SINK_NULL:
+	case CONF_SINK_STDOUT:
+		break;
+	}
+}
+
+/* One line to the ring and followers. */
+static void
+stream_record(struct stream *st, uint64_t wall, const char *text, size_t len,
+    int flags)
+{
+	struct logio		*io = st->io;
+	struct followref	*r, *next;
+	int			 which = st->merged ? 0 : st->which;
+
+	ring_add(io->ring, wall, which, flags, text, len);
+	for (r = io->followers; r != NULL; r = next) {
+		next = r->next;
+		follower_line(r->f, io, which, wall, text, len, flags);
+	}
+}
+
+/* A complete line (or a partial one being flushed), cut to line_max. */
+static void
+stream_line(struct stream *st, uint64_t wall, const char *text, size_t len,
+    bool partial)
+{
+	size_t	 max = st->io->svc->cp->log_line_max, n;
+	int	 flags;
+
+	do {
+		n = len > max ? max : len;
+		flags = n < len || partial ? RING_PARTIAL : 0;
+		stream_record(st, wall, text, n, flags);
+		stream_sink(st, wall, text, n, flags);
+		text += n;
+		len -= n;
+	} while (len > 0);
+}
+
+static void
+stream_pbuf_add(struct stream *st, const char *p, size_t n)
+{
+	if (st->plen + n > st->pcap) {
+		while (st->plen + n > st->pcap)
+			st->pcap = st->pcap == 0 ? 256 : st->pcap * 2;
+		st->pbuf = xreallocarray(st->pbuf, st->pcap, 1);
+	}
+	memcpy(st->pbuf + st->plen, p, n);
+	st->plen += n;
+}
+
+static void
+stream_pbuf_clear(struct stream *st)
+{
+	st->plen = 0;
+	if (st->pcap > 64 * 1024) {
+		free(st->pbuf);
+		st->pbuf = NULL;
+		st->pcap = 0;
+	}
+}
+
+/* Can bytes go to the file without tendd looking at them? */
+static bool
+stream_can_splice(const struct stream *st)
+{
+	const struct logfile	*f = st->file;
+
+	return st->sink == CONF_SINK_FILE && !st->merged && f != NULL &&
+	    f->fd != -1 && f->error == NULL && f->writers == 1 &&
+	    !st->prefix && !st->stamps && st->io->nfollowers == 0 &&
+	    st->plen == 0 && st->olen == 0 &&
+	    (f->max_size == 0 || f->size + LOGS_SPLICE_MAX <= f->max_size);
+}
+
+/* Lines a raw file gets in one write; ring and followers get lines. */
+static void
+stream_feed(struct stream *st, const char *data, size_t n)
+{
+	struct logfile	*f = st->file;
+	const char	*p = data, *end = data + n, *nl, *last, *q;
+	uint64_t	 wall = util_now_wall();
+	size_t		 max = st->io->svc->cp->log_line_max, ringsz, w;
+	bool		 raw;
+
+	raw = st->sink == CONF_SINK_FILE && !st->merged && f != NULL &&
+	    !st->prefix && !st->stamps;
+	/* Complete the pending partial line first. */
+	if (st->plen > 0) {
+		nl = memchr(p, '\n', n);
+		q = nl != NULL ? nl : end;
+		while (p < q) {
+			w = max - st->plen < (size_t)(q - p) ?
+			    max - st->plen : (size_t)(q - p);
+			stream_pbuf_add(st, p, w);
+			p += w;
+			if (st->plen == max && (p < q || nl == NULL)) {
+				stream_line(st, wall, st->pbuf, st->plen,
+				    true);
+				stream_pbuf_clear(st);
+			}
+		}
+		if (nl == NULL)
+			return;
+		stream_line(st, wall, st->pbuf, st->plen, false);
+		stream_pbuf_clear(st);
+		p = nl + 1;
+	}
+	last = p < end ? memrchr(p, '\n', (size_t)(end - p)) : NULL;
+	if (last != NULL) {
+		if (raw && st->olen == 0 && (f->max_size == 0 ||
+		    f->size + (size_t)(last + 1 - p) <= f->max_size)) {
+			/* One write for all the complete lines. */
+			w = logfile_append(f, p, (size_t)(last + 1 - p));
+			st->dropped += (size_t)(last + 1 - p) - w;
+			/* The ring keeps only the end; skip what it would
+			   drop at once unless someone follows. */
+			ringsz = st->io->svc->cp->log_ring_size;
+			q = p;
+			if (st->io->nfollowers == 0 &&
+			    (size_t)(last - p) > ringsz) {
+				q = last - ringsz;
+				q = memchr(q, '\n', (size_t)(last - q));
+				q = q != NULL ? q + 1 : p;
+			}
+			while (q <= last) {
+				nl = memchr(q, '\n', (size_t)(last + 1 - q));
+				w = (size_t)(nl - q);
+				while (w > max) {
+					stream_record(st, wall, q, max,
+					    RING_PARTIAL);
+					q += max;
+					w -= max;
+				}
+				stream_record(st, wall, q, w, 0);
+				q = nl + 1;
+			}
+		} else {
+			while (p <= last) {
+				nl = memchr(p, '\n', (size_t)(last + 1 - p));
+				stream_line(st, wall, p, (size_t)(nl - p),
+				    false);
+				p = nl + 1;
+			}
+		}
+		p = last + 1;
+	}
+	/* The rest is a partial line; pieces of line_max go out at once. */
+	while (p < end) {
+		w = max - st->plen < (size_t)(end - p) ?
+		    max - st->plen : (size_t)(end - p);
+		stream_pbuf_add(st, p, w);
+		p += w;
+		if (st->plen == max) {
+			stream_line(st, wall, st->pbuf, st->plen, true);
+			stream_pbuf_clear(st);
+		}
+	}
+}
+
+static void
+stream_flush_partial(struct stream *st)
+{
+	if (st->plen == 0)
+		return;
+	stream_line(st, util_now_wall(), st->pbuf, st->plen, true);
+	stream_pbuf_clear(st);
+	stream_flush(st);
+}
+
+static void
+stream_flush_cb(evutil_socket_t fd, short events, void *arg)
+{
+	stream_flush_partial(arg);
+}
+
+static size_t
+stream_pump(struct stream *st, size_t limit)
+{
+	struct logio	*io = st->io;
+	struct timeval	 tv;
+	uint64_t	 off;
+	size_t		 total = 0;
+	ssize_t		 n;
+
+	while (limit == 0 || total < limit) {
+		if (stream_can_splice(st)) {
+			n = logfile_splice(st->file, st->rfd, LOGS_SPLICE_MAX,
+			    &off);
+			if (n > 0) {
+				ring_add_span(io->ring, util_now_wall(),
+				    st->which, st->file->id, off, (size_t)n);
+				total += (size_t)n;
+				continue;
+			}
+			if (n == 0)
+				break;
+			/* The file failed: read and drop below. */
+		}
+		n = read(st->rfd, io->logs->rbuf, LOGS_READ_BUF);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		stream_feed(st, io->logs->rbuf, (size_t)n);
+		total += (size_t)n;
+	}
+	stream_flush(st);
+	if (st->plen > 0 && !evtimer_pending(st->flush, NULL)) {
+		tv.tv_sec = LOGS_FLUSH_DELAY / USEC_PER_SEC;
+		tv.tv_usec = LOGS_FLUSH_DELAY % USEC_PER_SEC;
+		evtimer_add(st->flush, &tv);
+	} else if (st->plen == 0)
+		evtimer_del(st->flush);
+	return total;
+}
+
+static void
+stream_batch_arm(struct stream *st)
+{
+	struct timeval	 tv = { 0, LOGS_BATCH_DELAY };
+
+	evtimer_add(st->batch, &tv);
+}
+
+static void
+stream_read_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct stream	*st = arg;
+	uint64_t	 now = util_now_mono();
+	bool		 busy = now - st->last_read < LOGS_BATCH_GAP;
+
+	st->last_read = now;
+	stream_pump(st, LOGS_PUMP_MAX);
+	if (busy && st->rfd != -1) {
+		if (!st->big_pipe) {
+			(void)fcntl(st->rfd, F_SETPIPE_SZ, LOGS_BATCH_PIPE);
+			st->big_pipe = true;
+		}
+		st->batching = true;
+		event_del(st->ev);
+		stream_batch_arm(st);
+	}
+}
+
+static void
+stream_batch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct stream	*st = arg;
+	size_t		 moved;
+
+	moved = stream_pump(st, LOGS_PUMP_MAX);
+	st->last_read = util_now_mono();
+	if (moved >= LOGS_BATCH_MIN)
+		stream_batch_arm(st);
+	else {
+		/* Quiet again: back to waking on every write. */
+		st->batching = false;
+		event_add(st->ev, NULL);
+	}
+}
+
+/* Per instance */
+
+struct logio *
+logio_new(struct logs *l, struct svc *s)
+{
+	struct logio	*io = xcalloc(1, sizeof *io);
+	int		 i;
+
+	io->logs = l;
+	io->svc = s;
+	io->ring = ring_new(s->cp->log_ring_size);
+	for (i = 0; i < 2; i++) {
+		io->st[i].io = io;
+		io->st[i].which = i;
+		io->st[i].rfd = io->st[i].wfd = -1;
+		io->st[i].flush = evtimer_new(l->base, stream_flush_cb,
+		    &io->st[i]);
+		io->st[i].batch = evtimer_new(l->base, stream_batch_cb,
+		    &io->st[i]);
+	}
+	logio_configure(io);
+	return io;
+}
+
+static void
+stream_detach(struct stream *st)
+{
+	if (st->file != NULL) {
+		st->file->writers--;
+		logfile_put(st->file);
+		st->file = NULL;
+	}
+}
+
+static void
+stream_configure(struct stream *st)
+{
+	struct logio			*io = st->io;
+	struct logs			*l = io->logs;
+	const struct conf_program	*cp = io->svc->cp;
+	enum conf_sink			 sink;
+	struct logfile			*f = NULL;
+	char				*path;
+
+	sink = st->which == 0 ? cp->stdout_sink : cp->stderr_sink;
+	st->merged = st->which == 1 && sink == CONF_SINK_STDOUT;
+	if (st->merged)
+		sink = cp->stdout_sink;
+	if (sink == CONF_SINK_JOURNAL && !l->journald) {
+		if (!l->journald_warned)
+			log_warnx("journald is not available: output meant "
+			    "for the journal goes to log files");
+		l->journald_warned = true;
+		sink = CONF_SINK_FILE;
+	}
+	stream_flush(st);
+	st->sink = sink;
+	st->stamps = cp->log_timestamps;
+	if (sink == CONF_SINK_FILE) {
+		st->prefix = !cp->log_file_per_instance && cp->instances > 1;
+		if (!st->merged) {
+			path = util_subst(cp->log_file, cp->name,
+			    io->svc->index);
+			if (st->file != NULL &&
+			    strcmp(st->file->path, path) == 0)
+				f = st->file;
+			else {
+				f = logfile_get(l->files, path, cp);
+				f->writers++;
+			}
+			free(path);
+		}
+	} else
+		st->prefix = sink == CONF_SINK_INHERIT && cp->log_prefix;
+	if (st->file != f)
+		stream_detach(st);
+	st->file = f;
+}
+
+void
+logio_configure(struct logio *io)
+{
+	ring_resize(io->ring, io->svc->cp->log_ring_size);
+	stream_configure(&io->st[0]);
+	stream_configure(&io->st[1]);
+}
+
+static int
+stream_open(struct stream *st, char *err, size_t errlen)
+{
+	int	 p[2];
+
+	if (st->rfd != -1)
+		return 0;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	st->rfd = p[0];
+	st->wfd = p[1];
+	st->ev = event_new(st->io->logs->base, st->rfd, EV_READ | EV_PERSIST,
+	    stream_read_cb, st);
+	event_add(st->ev, NULL);
+	return 0;
+}
+
+int
+logio_stdio(struct logio *io, struct launch_stdio *stdio, char *err,
+    size_t errlen)
+{
+	bool	 merge = io->svc->cp->stderr_sink == CONF_SINK_STDOUT;
+
+	if (stream_open(&io->st[0], err, errlen) == -1)
+		return -1;
+	if (!merge && stream_open(&io->st[1], err, errlen) == -1)
+		return -1;
+	stdio->out = io->st[0].wfd;
+	stdio->err = merge ? io->st[0].wfd : io->st[1].wfd;
+	return 0;
+}
+
+void
+logio_drain(struct logio *io)
+{
+	int	 i;
+
+	for (i = 0; i < 2; i++) {
+		if (io->st[i].rfd == -1)
+			continue;
+		stream_pump(&io->st[i], 0);
+		stream_flush_partial(&io->st[i]);
+	}
+}
+
+static void
+followref_unlink(struct followref *r)
+{
+	if (r->io == NULL)
+		return;
+	if (r->next != NULL)
+		r->next->prevp = r->prevp;
+	*r->prevp = r->next;
+	r->io->nfollowers--;
+	r->io = NULL;
+}
+
+void
+logio_free(struct logio *io)
+{
+	struct stream	*st;
+	int		 i;
+
+	if (io == NULL)
+		return;
+	logio_drain(io);
+	while (io->followers != NULL)
+		followref_unlink(io->followers);
+	for (i = 0; i < 2; i++) {
+		st = &io->st[i];
+		stream_flush(st);
+		stream_detach(st);
+		if (st->ev != NULL)
+			event_free(st->ev);
+		event_free(st->flush);
+		event_free(st->batch);
+		if (st->rfd != -1)
+			close(st->rfd);
+		if (st->wfd != -1)
+			close(st->wfd);
+		free(st->pbuf);
+		free(st->obuf);
+	}
+	ring_free(io->ring);
+	free(io);
+}
+
+uint64_t
+logio_dropped(const struct logio *io)
+{
+	return io->st[0].dropped + io->st[1].dropped;
+}
+
+const char *
+logio_error(const struct logio *io)
+{
+	const struct stream	*st;
+	int			 i;
+
+	for (i = 0; i < 2; i++) {
+		st = &io->st[i];
+		if (st->file != NULL && st->file->error != NULL)
+			return st->file->error;
+		if (st->sink == CONF_SINK_INHERIT &&
+		    io->logs->out[i].error != NULL)
+			return io->logs->out[i].error;
+	}
+	return NULL;
+}
+
+/* JSON text: valid UTF-8 passes (NUL included: JSON carries it as
+   \u0000); any other byte becomes "\xNN". */
+json_t *
+logs_json_text(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*out, *o;
+	size_t			 i = 0, k, n;
+	json_t			*j;
+
+	o = out = xmalloc(len * 4 + 1);
+	while (i < len) {
+		n = p[i] < 0x80 ? 1 : (p[i] & 0xe0) == 0xc0 ? 2 :
+		    (p[i] & 0xf0) == 0xe0 ? 3 : (p[i] & 0xf8) == 0xf0 ? 4 : 0;
+		if (n > 1 && (i + n > len || (n == 2 && p[i] < 0xc2) ||
+		    (n == 3 && p[i] == 0xe0 && p[i + 1] < 0xa0) ||
+		    (n == 3 && p[i] == 0xed && p[i + 1] > 0x9f) ||
+		    (n == 4 && p[i] == 0xf0 && p[i + 1] < 0x90) ||
+		    (n == 4 && p[i] > 0xf4) ||
+		    (n == 4 && p[i] == 0xf4 && p[i + 1] > 0x8f)))
+			n = 0;
+		for (k = 1; n > 1 && k < n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				n = 0;
+		}
+		if (n == 0) {
+			snprintf(o, 5, "\\x%02x", p[i]);
+			o += 4;
+			i++;
+			continue;
+		}
+		memcpy(o, p + i, n);
+		o += n;
+		i += n;
+	}
+	j = json_stringn(out, (size_t)(o - out));
+	free(out);
+	return j;
+}
+
+static json_t *
+logs_line_json(const struct svc *s, int which, uint64_t wall,
+    const char *text, size_t len, int flags)
+{
+	json_t	*o;
+
+	o = json_pack("{s:f,s:s,s:s,s:s,s:o}",
+	    "time", (double)wall / USEC_PER_SEC,
+	    "instance", s->name,
+	    "program", s->cp->name,
+	    "stream", stream_names[which & 1],
+	    "text", logs_json_text(text, len));
+	if (flags & RING_PARTIAL)
+		json_object_set_new(o, "partial", json_true());
+	return o;
+}
+
+/* History */
+
+struct hline {
+	uint64_t	 time;
+	size_t		 seq;
+	json_t		*obj;
+};
+
+struct hcollect {
+	struct logio	*io;
+	int		 streams;
+	struct hline	*v;
+	size_t		 n;
+	size_t		 cap;
+	size_t		 seq;
+	char		*carry;		/* a span's unfinished line */
+	size_t		 clen;
+	int		 cstream;
+};
+
+static void
+hcollect_add(struct hcollect *h, int which, uint64_t time, const char *text,
+    size_t len, int flags)
+{
+	if (!(h->streams & (which == 0 ? LOGS_STDOUT : LOGS_STDERR)))
+		return;
+	if (h->n == h->cap) {
+		h->cap = h->cap == 0 ? 64 : h->cap * 2;
+		h->v = xreallocarray(h->v, h->cap, sizeof *h->v);
+	}
+	h->v[h->n].time = time;
+	h->v[h->n].seq = h->seq++;
+	h->v[h->n].obj = logs_line_json(h->io->svc, which, time, text, len,
+	    flags);
+	h->n++;
+}
+
+static void
+hcollect_carry_out(struct hcollect *h, uint64_t time)
+{
+	if (h->clen > 0)
+		hcollect_add(h, h->cstream, time, h->carry, h->clen,
+		    RING_PARTIAL);
+	h->clen = 0;
+}
+
+static void
+hcollect_cb(const struct ring_rec *rec, const char *text, void *arg)
+{
+	struct hcollect		*h = arg;
+	struct stream		*st = &h->io->st[rec->stream & 1];
+	const char		*p, *end, *nl;
+	char			*buf;
+	ssize_t			 n;
+
+	if (text != NULL) {
+		hcollect_carry_out(h, rec->time);
+		hcollect_add(h, rec->stream, rec->time, text, rec->len,
+		    rec->flags);
+		return;
+	}
+	/* A span: read it back from the file, if it is still there. */
+	if (st->file == NULL)
+		return;
+	buf = xmalloc(rec->len);
+	n = logfile_read(st->file, rec->file_id, rec->offset, buf, rec->len);
+	if (n <= 0) {
+		free(buf);
+		return;
+	}
+	if (h->clen > 0 && h->cstream != rec->stream)
+		hcollect_carry_out(h, rec->time);
+	for (p = buf, end = buf + n; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			h->carry = xreallocarray(h->carry,
+			    h->clen + (size_t)(end - p), 1);
+			memcpy(h->carry + h->clen, p, (size_t)(end - p));
+			h->clen += (size_t)(end - p);
+			h->cstream = rec->stream;
+			break;
+		}
+		if (h->clen > 0) {
+			h->carry = xreallocarray(h->carry,
+			    h->clen + (size_t)(nl - p), 1);
+			memcpy(h->carry + h->clen, p, (size_t)(nl - p));
+			hcollect_add(h, rec->stream, rec->time, h->carry,
+			    h->clen + (size_t)(nl - p), 0);
+			h->clen = 0;
+		} else
+			hcollect_add(h, rec->stream, rec->time, p,
+			    (size_t)(nl - p), 0);
+	}
+	free(buf);
+}
+
+static int
+hline_cmp(const void *a, const void *b)
+{
+	const struct hline	*x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The last `lines` lines of the instances, oldest first. */
+static json_t *
+logs_collect(struct svc **v, size_t n, size_t lines, int streams)
+{
+	struct hcollect	 h;
+	json_t		*a = json_array();
+	size_t		 i, from;
+
+	memset(&h, 0, sizeof h);
+	h.streams = streams;
+	for (i = 0; i < n; i++) {
+		if (v[i]->logio == NULL)
+			continue;
+		h.io = v[i]->logio;
+		h.clen = 0;
+		ring_foreach(h.io->ring, hcollect_cb, &h);
+		hcollect_carry_out(&h, h.n > 0 ? h.v[h.n - 1].time : 0);
+	}
+	if (h.n > 1)
+		qsort(h.v, h.n, sizeof *h.v, hline_cmp);
+	from = h.n > lines ? h.n - lines : 0;
+	for (i = 0; i < h.n; i++) {
+		if (i >= from)
+			json_array_append_new(a, h.v[i].obj);
+		else
+			json_decref(h.v[i].obj);
+	}
+	free(h.v);
+	free(h.carry);
+	return a;
+}
+
+static json_t *
+logs_names(struct svc **v, size_t n)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]->name));
+	return a;
+}
+
+json_t *
+logs_history(struct svc **v, size_t n, size_t lines, int streams)
+{
+	return json_pack("{s:o,s:o}", "instances", logs_names(v, n),
+	    "lines", logs_collect(v, n, lines, streams));
+}
+
+/* Followers */
+
+static void
+follower_send(struct follower *f, json_t *ev)
+{
+	control_send(f->cl, proto_event_new(f->id, ev));
+}
+
+static void
+follower_missed(struct follower *f)
+{
+	if (f->missed == 0)
+		return;
+	follower_send(f, json_pack("{s:s,s:I}", "type", "missed", "count",
+	    (json_int_t)f->missed));
+	f->missed = 0;
+}
+
+static void
+follower_line(struct follower *f, struct logio *io, int which, uint64_t wall,
+    const char *text, size_t len, int flags)
+{
+	json_t	*o;
+
+	if (!(f->streams & (which == 0 ? LOGS_STDOUT : LOGS_STDERR)))
+		return;
+	if (control_pending(f->cl) > LOGS_FOLLOW_CAP) {
+		f->missed++;
+		return;
+	}
+	follower_missed(f);
+	o = logs_line_json(io->svc, which, wall, text, len, flags);
+	json_object_set_new(o, "type", json_string("line"));
+	follower_send(f, o);
+}
+
+void
+logs_follow(struct logs *l, struct client *cl, long long id, struct svc **v,
+    size_t n, size_t lines, int streams)
+{
+	struct follower	*f = xcalloc(1, sizeof *f);
+	struct followref *r;
+	struct logio	*io;
+	json_t		*hist, *o;
+	size_t		 i;
+
+	f->logs = l;
+	f->cl = cl;
+	f->id = id;
+	f->streams = streams;
+	f->refs = xcalloc(n, sizeof *f->refs);
+	f->n = n;
+	f->next = l->followers;
+	l->followers = f;
+	follower_send(f, json_pack("{s:s,s:o}", "type", "start",
+	    "instances", logs_names(v, n)));
+	hist = logs_collect(v, n, lines, streams);
+	json_array_foreach(hist, i, o) {
+		json_object_set_new(o, "type", json_string("line"));
+		follower_send(f, json_incref(o));
+	}
+	json_decref(hist);
+	for (i = 0; i < n; i++) {
+		if ((io = v[i]->logio) == NULL)
+			continue;
+		r = &f->refs[i];
+		r->f = f;
+		r->io = io;
+		r->next = io->followers;
+		if (r->next != NULL)
+			r->next->prevp = &r->next;
+		r->prevp = &io->followers;
+		io->followers = r;
+		io->nfollowers++;
+	}
+}
+
+void
+logs_client_gone(struct logs *l, struct client *cl)
+{
+	struct follower	**pp, *f;
+	size_t		  i;
+
+	for (pp = &l->followers; (f = *pp) != NULL;) {
+		if (f->cl != cl) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		for (i = 0; i < f->n; i++)
+			followref_unlink(&f->refs[i]);
+		free(f->refs);
+		free(f);
+	}
+}
+
+void
+logs_client_drained(struct logs *l, struct client *cl)
+{
+	struct follower	*f;
+
+	for (f = l->followers; f != NULL; f = f->next) {
+		if (f->cl == cl && f->missed > 0 &&
+		    control_pending(cl) < LOGS_FOLLOW_CAP / 2)
+			follower_missed(f);
+	}
+}

@@ -1,0 +1,51 @@
+/*
+ * ring.h: a bounded in-memory history of an instance's output lines.
+ *
+ * Records are appended at the tail and the oldest are evicted once the
+ * text they hold passes the ring's size. A record is either the bytes of
+ * a line, or a span of a log file that tendd wrote without reading it
+ * (splice): the span is read back from the file only when someone asks.
+ * Storage grows on demand up to about twice the size, so a quiet
+ * instance costs little.
+ */
+#ifndef TEND_RING_H
+#define TEND_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RING_PARTIAL	0x1	/* line cut (no newline, or too long) */
+#define RING_SPAN	0x2	/* a file span, not bytes */
+
+struct ring_rec {
+	uint64_t	 time;		/* usec since the epoch */
+	uint8_t		 stream;	/* 0 stdout, 1 stderr */
+	uint8_t		 flags;
+	uint32_t	 len;		/* text length (or span length) */
+	/* For spans: which file (an id that changes on rotation), where. */
+	uint64_t	 file_id;
+	uint64_t	 offset;
+};
+
+struct ring;
+
+struct ring	*ring_new(size_t size);
+void		 ring_free(struct ring *);	/* NULL ok */
+void		 ring_resize(struct ring *, size_t);
+/* Append a line (text without its newline). */
+void		 ring_add(struct ring *, uint64_t time, int stream, int flags,
+		    const char *, size_t);
+/* Append a span of len bytes at offset of file file_id. */
+void		 ring_add_span(struct ring *, uint64_t time, int stream,
+		    uint64_t file_id, uint64_t offset, size_t len);
+/*
+ * Visit records oldest first. For a span, text is NULL. Returns the
+ * number visited.
+ */
+size_t		 ring_foreach(const struct ring *,
+		    void (*)(const struct ring_rec *, const char *, void *),
+		    void *);
+size_t		 ring_count(const struct ring *);
+
+#endif

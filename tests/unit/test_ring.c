@@ -1,0 +1,126 @@
+/* test_ring.c: the line history ring: order, eviction by size, spans,
+ * growth, resizing. */
+#include "ring.h"
+#include "t.h"
+
+struct seen {
+	char	 text[64][128];
+	int	 flags[64];
+	size_t	 n;
+	size_t	 spans;
+	uint64_t span_off[64];
+};
+
+static void
+collect(const struct ring_rec *h, const char *text, void *arg)
+{
+	struct seen	*s = arg;
+
+	if (text == NULL) {
+		s->span_off[s->spans++] = h->offset;
+		return;
+	}
+	if (s->n < 64) {
+		snprintf(s->text[s->n], sizeof s->text[0], "%s", text);
+		s->flags[s->n] = h->flags;
+		s->n++;
+	}
+}
+
+T_CASE(order_and_eviction)
+{
+	struct ring	*r = ring_new(20);
+	struct seen	 s;
+
+	memset(&s, 0, sizeof s);
+	ring_add(r, 1, 0, 0, "aaaa", 4);
+	ring_add(r, 2, 0, 0, "bbbb", 4);
+	ring_add(r, 3, 1, 0, "cccccccc", 8);
+	T_INTEQ(ring_count(r), 3);
+	ring_add(r, 4, 0, 0, "dddddd", 6);	/* 22 > 20: "aaaa" goes */
+	ring_foreach(r, collect, &s);
+	T_INTEQ(s.n, 3);
+	T_STREQ(s.text[0], "bbbb");
+	T_STREQ(s.text[2], "dddddd");
+	ring_free(r);
+}
+
+T_CASE(wraps_many_times)
+{
+	struct ring	*r = ring_new(100);
+	struct seen	 s;
+	char		 line[32];
+	int		 i;
+
+	for (i = 0; i < 10000; i++) {
+		snprintf(line, sizeof line, "line %d", i);
+		ring_add(r, (uint64_t)i, i % 2, 0, line, strlen(line));
+	}
+	memset(&s, 0, sizeof s);
+	ring_foreach(r, collect, &s);
+	T_CHECK(s.n > 5);
+	T_STREQ(s.text[s.n - 1], "line 9999");
+	/* Consecutive: nothing lost in the middle of what is kept. */
+	for (i = 1; i < (int)s.n; i++) {
+		int a = atoi(s.text[i - 1] + 5), b = atoi(s.text[i] + 5);
+
+		T_INTEQ(b, a + 1);
+	}
+	ring_free(r);
+}
+
+T_CASE(long_line_keeps_its_end)
+{
+	struct ring	*r = ring_new(8);
+	struct seen	 s;
+
+	memset(&s, 0, sizeof s);
+	ring_add(r, 1, 0, 0, "0123456789abcdef", 16);
+	ring_foreach(r, collect, &s);
+	T_INTEQ(s.n, 1);
+	T_STREQ(s.text[0], "89abcdef");
+	T_CHECK(s.flags[0] & RING_PARTIAL);
+	ring_free(r);
+}
+
+T_CASE(spans_count_by_length)
+{
+	struct ring	*r = ring_new(1000);
+	struct seen	 s;
+
+	ring_add_span(r, 1, 0, 7, 0, 600);
+	ring_add_span(r, 2, 0, 7, 600, 300);
+	ring_add(r, 3, 0, 0, "x", 1);
+	ring_add_span(r, 4, 0, 7, 900, 200);	/* evicts the first span */
+	memset(&s, 0, sizeof s);
+	ring_foreach(r, collect, &s);
+	T_INTEQ(s.spans, 2);
+	T_INTEQ(s.span_off[0], 600);
+	T_INTEQ(s.span_off[1], 900);
+	T_INTEQ(s.n, 1);
+	ring_free(r);
+}
+
+T_CASE(zero_size_keeps_nothing_and_resize)
+{
+	struct ring	*r = ring_new(0);
+	struct seen	 s;
+	int		 i;
+
+	ring_add(r, 1, 0, 0, "x", 1);
+	T_INTEQ(ring_count(r), 0);
+	ring_resize(r, 64);
+	for (i = 0; i < 100; i++)
+		ring_add(r, 1, 0, 0, "0123456789", 10);
+	T_CHECK(ring_count(r) <= 6);
+	ring_resize(r, 20);
+	T_CHECK(ring_count(r) <= 2);
+	memset(&s, 0, sizeof s);
+	ring_foreach(r, collect, &s);
+	T_STREQ(s.text[s.n - 1], "0123456789");
+	ring_free(r);
+}
+
+T_MAIN(T_ENTRY(order_and_eviction), T_ENTRY(wraps_many_times),
+    T_ENTRY(long_line_keeps_its_end), T_ENTRY(spans_count_by_length),
+    T_ENTRY(zero_size_keeps_nothing_and_resize))
