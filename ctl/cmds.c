@@ -12,15 +12,19 @@ static int	cmds_build_start(struct ctl_inv *, char *, size_t);
 static int	cmds_build_signal(struct ctl_inv *, char *, size_t);
 static int	cmds_build_targets(struct ctl_inv *, char *, size_t);
 static int	cmds_build_wait(struct ctl_inv *, char *, size_t);
+static int	cmds_build_logs(struct ctl_inv *, char *, size_t);
 static int	cmds_build_help(struct ctl_inv *, char *, size_t);
 static int	cmds_print_status(struct ctl_inv *, const json_t *);
 static int	cmds_print_results(struct ctl_inv *, const json_t *);
+static int	cmds_print_logs(struct ctl_inv *, const json_t *);
+static int	cmds_print_logrotate(struct ctl_inv *, const json_t *);
 static int	cmds_print_reload(struct ctl_inv *, const json_t *);
 static int	cmds_print_shutdown(struct ctl_inv *, const json_t *);
 static int	cmds_print_version(struct ctl_inv *, const json_t *);
 static int	cmds_print_help(struct ctl_inv *, const json_t *);
 static void	cmds_line_result(struct ctl_inv *, const json_t *);
 static void	cmds_line_wait(struct ctl_inv *, const json_t *);
+static int	cmds_event_logs(struct ctl_inv *, const json_t *);
 
 #define CMDS_WAIT_OPTS	(CTL_OPT_NO_WAIT|CTL_OPT_TIMEOUT)
 
@@ -28,47 +32,55 @@ static const struct ctl_cmd cmds_table[] = {
 	{ "status", "[PATTERN...]",
 	  "show instances and their state (exit 3 unless all are running)",
 	  0, -1, 0, "status",
-	  cmds_build_status, cmds_print_status, NULL },
+	  cmds_build_status, cmds_print_status, NULL, NULL },
 	{ "start", "NAME...|all",
 	  "start programs and wait until they run (or end)",
 	  1, -1, CMDS_WAIT_OPTS, "start",
-	  cmds_build_start, cmds_print_results, cmds_line_result },
+	  cmds_build_start, cmds_print_results, cmds_line_result, NULL },
 	{ "stop", "NAME...|all",
 	  "stop programs and wait until no process is left",
 	  1, -1, CMDS_WAIT_OPTS, "stop",
-	  cmds_build_start, cmds_print_results, cmds_line_result },
+	  cmds_build_start, cmds_print_results, cmds_line_result, NULL },
 	{ "restart", "NAME...|all",
 	  "restart programs and wait until they run again (or end)",
 	  1, -1, CMDS_WAIT_OPTS, "restart",
-	  cmds_build_start, cmds_print_results, cmds_line_result },
+	  cmds_build_start, cmds_print_results, cmds_line_result, NULL },
 	{ "signal", "SIG NAME...|all",
 	  "send the signal SIG (HUP, SIGHUP or 1) to programs",
 	  2, -1, 0, "signal",
-	  cmds_build_signal, cmds_print_results, cmds_line_result },
+	  cmds_build_signal, cmds_print_results, cmds_line_result, NULL },
 	{ "reset", "NAME...|all",
 	  "forget failures and backoff; start failed programs wanted up",
 	  1, -1, 0, "reset",
-	  cmds_build_targets, cmds_print_results, cmds_line_result },
+	  cmds_build_targets, cmds_print_results, cmds_line_result, NULL },
 	{ "wait", "NAME...|all",
 	  "wait until programs have no process and none will restart",
 	  1, -1, CTL_OPT_TIMEOUT, "wait",
-	  cmds_build_wait, cmds_print_results, cmds_line_wait },
+	  cmds_build_wait, cmds_print_results, cmds_line_wait, NULL },
+	{ "logs", "NAME...|all",
+	  "show the last lines programs wrote (default 50); -f follows",
+	  1, -1, CTL_OPT_LINES|CTL_OPT_FOLLOW|CTL_OPT_STREAM, "logs",
+	  cmds_build_logs, cmds_print_logs, NULL, cmds_event_logs },
+	{ "logrotate", "",
+	  "close and reopen every log file (after they were renamed)",
+	  0, 0, 0, "logrotate",
+	  NULL, cmds_print_logrotate, NULL, NULL },
 	{ "reload", "",
 	  "re-read the configuration and apply what changed",
 	  0, 0, 0, "reload",
-	  NULL, cmds_print_reload, NULL },
+	  NULL, cmds_print_reload, NULL, NULL },
 	{ "shutdown", "",
 	  "stop every program, then tendd",
 	  0, 0, 0, "shutdown",
-	  NULL, cmds_print_shutdown, NULL },
+	  NULL, cmds_print_shutdown, NULL, NULL },
 	{ "version", "",
 	  "show the versions of tendctl and tendd",
 	  0, 0, 0, "version",
-	  NULL, cmds_print_version, NULL },
+	  NULL, cmds_print_version, NULL, NULL },
 	{ "help", "[COMMAND]",
 	  "show help for every command, or for one",
 	  0, 1, 0, NULL,
-	  cmds_build_help, cmds_print_help, NULL },
+	  cmds_build_help, cmds_print_help, NULL, NULL },
 };
 #define CMDS_N	(sizeof cmds_table / sizeof cmds_table[0])
 
@@ -241,6 +253,21 @@ cmds_build_wait(struct ctl_inv *inv, char *err, size_t errlen)
 }
 
 static int
+cmds_build_logs(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	if (cmds_build_targets(inv, err, errlen) != 0)
+		return -1;
+	json_object_set_new(inv->args, "lines", json_integer(inv->lines));
+	json_object_set_new(inv->args, "follow", json_boolean(inv->follow));
+	if (inv->log_stream != NULL)
+		json_object_set_new(inv->args, "stream",
+		    json_string(inv->log_stream));
+	/* Following never ends by itself: no deadline, events until ^C. */
+	inv->streaming = inv->follow;
+	return 0;
+}
+
+static int
 cmds_build_help(struct ctl_inv *inv, char *err, size_t errlen)
 {
 	if (inv->argc == 1 && ctl_cmd_find(inv->argv[0]) == NULL) {
@@ -303,6 +330,28 @@ cmds_signal(const json_t *last_exit)
 	return "?";
 }
 
+/*
+ * ERROR column: why the instance failed, else why its output is being
+ * dropped: "log: /var/log/web.log: No space left on device (512 bytes
+ * dropped)". Empty when all is well.
+ */
+static void
+cmds_error_cell(struct output_table *t, const json_t *inst)
+{
+	const json_t	*dropped = json_object_get(inst, "log_dropped");
+	const char	*error = cmds_str(inst, "error", NULL);
+	const char	*log_error = cmds_str(inst, "log_error", NULL);
+
+	if (error != NULL)
+		output_table_cell(t, OUTPUT_RED, "%s", error);
+	else if (log_error != NULL)
+		output_table_cell(t, OUTPUT_YELLOW, "log: %s (%lld bytes "
+		    "dropped)", log_error, json_is_integer(dropped) ?
+		    (long long)json_integer_value(dropped) : 0);
+	else
+		output_table_cell(t, OUTPUT_PLAIN, "%s", "");
+}
+
 /* LAST EXIT column: "-", "0", "SIGKILL". */
 static void
 cmds_last_exit(const json_t *last_exit, char *buf, size_t len)
@@ -323,7 +372,7 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 {
 	const json_t		*instances, *inst, *pid, *v;
 	struct output_table	*t;
-	const char		*state, *error;
+	const char		*state;
 	char			 up[32], last[64];
 	uint64_t		 usec;
 	size_t			 i;
@@ -351,7 +400,6 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 	output_table_column(t, "ERROR", OUTPUT_OPTIONAL);
 	json_array_foreach(instances, i, inst) {
 		state = cmds_str(inst, "state", "?");
-		error = cmds_str(inst, "error", "");
 		output_table_row(t);
 		output_table_cell(t, OUTPUT_PLAIN, "%s",
 		    cmds_str(inst, "name", "?"));
@@ -381,7 +429,7 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 		cmds_last_exit(json_object_get(inst, "last_exit"), last,
 		    sizeof last);
 		output_table_cell(t, OUTPUT_PLAIN, "%s", last);
-		output_table_cell(t, OUTPUT_RED, "%s", error);
+		cmds_error_cell(t, inst);
 	}
 	output_table_print(t, inv->out, inv->style);
 	output_table_free(t);
@@ -449,6 +497,105 @@ cmds_print_results(struct ctl_inv *inv, const json_t *result)
 	json_array_foreach(results, i, r)
 		inv->cmd->line(inv, r);
 	return rc;
+}
+
+/*
+ * One log line: its text as sent, after "web:0 | " when the selection has
+ * several instances; with --json, the line object on one line (an event
+ * minus its "type"). Lines without text are skipped.
+ */
+static void
+cmds_log_line(struct ctl_inv *inv, const json_t *line)
+{
+	const json_t	*text = json_object_get(line, "text");
+	json_t		*copy;
+	char		*prefix;
+
+	if (!json_is_string(text))
+		return;
+	if (inv->json) {
+		copy = json_copy((json_t *)line);
+		json_object_del(copy, "type");
+		json_dumpf(copy, inv->out, JSON_COMPACT);
+		fputc('\n', inv->out);
+		json_decref(copy);
+		return;
+	}
+	if (inv->log_prefix) {
+		xasprintf(&prefix, "%s | ", cmds_str(line, "instance", "?"));
+		output_colour(inv->out, inv->style, OUTPUT_DIM, prefix);
+		free(prefix);
+	}
+	/* Bytes as they are; tendd already escaped what is not UTF-8. */
+	fwrite(json_string_value(text), 1, json_string_length(text),
+	    inv->out);
+	fputc('\n', inv->out);
+}
+
+static int
+cmds_print_logs(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*instances, *lines, *line;
+	size_t		 i;
+
+	instances = json_object_get(result, "instances");
+	lines = json_object_get(result, "lines");
+	if (!json_is_array(instances) || !json_is_array(lines))
+		return cmds_malformed(inv, "no \"instances\" or \"lines\" "
+		    "array");
+	inv->log_prefix = json_array_size(instances) > 1;
+	json_array_foreach(lines, i, line)
+		cmds_log_line(inv, line);
+	return CTL_EXIT_OK;
+}
+
+/*
+ * logs -f: "start" says how many instances, "line" is a line, "missed"
+ * counts lines tendd dropped because we read too slowly. Each is flushed
+ * at once, so "logs -f | grep" shows lines as they come.
+ */
+static int
+cmds_event_logs(struct ctl_inv *inv, const json_t *event)
+{
+	const char	*type = cmds_str(event, "type", "");
+	const json_t	*count;
+
+	if (strcmp(type, "start") == 0)
+		inv->log_prefix = json_array_size(json_object_get(event,
+		    "instances")) > 1;
+	else if (strcmp(type, "line") == 0)
+		cmds_log_line(inv, event);
+	else if (strcmp(type, "missed") == 0) {
+		count = json_object_get(event, "count");
+		if (!json_is_integer(count))
+			return 0;
+		if (inv->json)
+			fprintf(inv->out, "{\"missed\":%lld}\n",
+			    (long long)json_integer_value(count));
+		/* In order with the lines around it on a terminal. */
+		if (fflush(inv->out) == EOF)
+			return -1;
+		fprintf(inv->err, "tendctl: %lld lines missed (not reading "
+		    "fast enough)\n", (long long)json_integer_value(count));
+	}
+	if (fflush(inv->out) == EOF || ferror(inv->out))
+		return -1;
+	return 0;
+}
+
+static int
+cmds_print_logrotate(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*n = json_object_get(result, "reopened");
+
+	if (!json_is_integer(n))
+		return cmds_malformed(inv, "no \"reopened\" count");
+	if (inv->json)
+		cmds_dump(inv, result);
+	else
+		fprintf(inv->out, "reopened %lld log files\n",
+		    (long long)json_integer_value(n));
+	return CTL_EXIT_OK;
 }
 
 /* "web: restarted (command, environment)", "db: added", "no changes". */
@@ -569,4 +716,12 @@ ctl_reply(struct ctl_inv *inv, const struct proto_reply *rep)
 	if (!rep->ok)
 		return cmds_error(inv, rep);
 	return inv->cmd->print(inv, rep->result);
+}
+
+int
+ctl_event(struct ctl_inv *inv, const struct proto_reply *rep)
+{
+	if (inv->cmd->event == NULL)
+		return 0;
+	return inv->cmd->event(inv, rep->result);
 }

@@ -29,6 +29,13 @@
 /* Per-command options a table row allows (ctl_cmd.opts). */
 #define CTL_OPT_NO_WAIT		0x1	/* --no-wait */
 #define CTL_OPT_TIMEOUT		0x2	/* --timeout S */
+#define CTL_OPT_LINES		0x4	/* -n N */
+#define CTL_OPT_FOLLOW		0x8	/* -f, --follow */
+#define CTL_OPT_STREAM		0x10	/* --stdout, --stderr */
+
+/* logs: lines asked for unless -n says otherwise, and the most allowed. */
+#define CTL_LOGS_LINES		50
+#define CTL_LOGS_MAX_LINES	100000
 
 /* Client-side slack over the timeout sent with wait. */
 #define CTL_WAIT_SLACK		(5 * USEC_PER_SEC)
@@ -50,6 +57,11 @@ struct ctl_cmd {
 	int		(*print)(struct ctl_inv *, const json_t *);
 	/* Print one per-instance result; also used for error "results". */
 	void		(*line)(struct ctl_inv *, const json_t *);
+	/*
+	 * Print one event tied to the request (NULL: events are skipped);
+	 * 0, or -1 with errno set when writing to inv->out failed.
+	 */
+	int		(*event)(struct ctl_inv *, const json_t *);
 };
 
 /* The options before COMMAND. Strings borrow from argv. */
@@ -73,6 +85,16 @@ struct ctl_inv {
 	uint64_t	 timeout;	/* --timeout, usec */
 	bool		 has_deadline;
 	uint64_t	 deadline;	/* client-side wait for a reply, usec */
+	int		 lines;		/* -n */
+	bool		 follow;	/* -f */
+	const char	*log_stream;	/* --stdout, --stderr; NULL: both */
+	/*
+	 * Set by build: the answer is events until tendd closes the
+	 * connection (maybe never a reply), and SIGINT, SIGTERM or a closed
+	 * stdout end tendctl quietly.
+	 */
+	bool		 streaming;
+	bool		 log_prefix;	/* logs: several instances, name lines */
 	json_t		*args;		/* request args, owned */
 
 	FILE		*out;		/* where results and errors go */
@@ -111,6 +133,11 @@ const struct ctl_cmd *ctl_cmd_at(size_t);
 int		 ctl_exit_code(const char *);
 /* Print a reply to a request from inv; returns the exit code. */
 int		 ctl_reply(struct ctl_inv *, const struct proto_reply *);
+/*
+ * Print an event tied to the request from inv, flushing inv->out; 0, or
+ * -1 with errno set when the output failed.
+ */
+int		 ctl_event(struct ctl_inv *, const struct proto_reply *);
 
 /* output.c: aligned tables and colours. */
 enum output_colour {
@@ -119,6 +146,7 @@ enum output_colour {
 	OUTPUT_GREEN,
 	OUTPUT_YELLOW,
 	OUTPUT_RED,
+	OUTPUT_DIM,
 };
 
 #define OUTPUT_RIGHT	0x1	/* right-align the column */

@@ -1,4 +1,7 @@
-/* main.c: tendctl: parse the command line, send one request, print. */
+/*
+ * main.c: tendctl: parse the command line, send one request, print the
+ * reply, or the events of a streaming request until it ends.
+ */
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -25,7 +28,16 @@ struct main_conn {
 	bool			 has_deadline;
 	uint64_t		 deadline;	/* monotonic, usec */
 	uint64_t		 timeout;	/* for the message */
+	int			 out_fd;	/* streaming: stdout, to notice
+						   its reader leave; else -1 */
 };
+
+/* main_poll() results besides 1 (ready), 0 (deadline) and -1 (error). */
+#define MAIN_POLL_STOP		2	/* streaming only: a stop signal, or
+					   stdout's reader went away */
+
+/* Set by SIGINT or SIGTERM once a streaming request is under way. */
+static volatile sig_atomic_t main_stopping;
 
 /* The socket path: -s, else -c CONFIG, else $TEND_SOCKET, else default. */
 static int
@@ -83,28 +95,84 @@ main_remaining(const struct main_conn *c)
 	return ms > 86400000 ? 86400000 : (int)ms;
 }
 
-/* Wait for events on the socket; 1 ready, 0 deadline passed, -1 error. */
+static void
+main_stop_cb(int sig)
+{
+	(void)sig;
+	main_stopping = 1;
+}
+
+/*
+ * While streaming, SIGINT and SIGTERM end tendctl quietly (exit 0), not
+ * kill it. No SA_RESTART, so a write blocked on a full stdout returns;
+ * one-shot, so a second signal kills in any case.
+ */
+static void
+main_catch_stop(void)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = main_stop_cb;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/*
+ * Wait for events on the socket; 1 ready, 0 deadline passed, -1 error,
+ * MAIN_POLL_STOP. The stop signals stay blocked from the check of
+ * main_stopping until ppoll() waits, so none slips in between.
+ */
 static int
 main_poll(struct main_conn *c, short events)
 {
-	struct pollfd	 pfd;
-	int		 n;
+	struct pollfd	 pfd[2];
+	struct timespec	 ts;
+	sigset_t	 stop, old;
+	nfds_t		 nfds;
+	int		 ms, n, error;
 
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
 	for (;;) {
-		pfd.fd = c->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, main_remaining(c));
-		if (n == -1 && errno == EINTR)
+		pfd[0].fd = c->fd;
+		pfd[0].events = events;
+		pfd[0].revents = 0;
+		/* Only POLLERR/POLLHUP: stdout's reader left (| head). */
+		pfd[1].fd = c->out_fd;
+		pfd[1].events = 0;
+		pfd[1].revents = 0;
+		nfds = c->out_fd != -1 ? 2 : 1;
+		ms = main_remaining(c);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+
+		sigprocmask(SIG_BLOCK, &stop, &old);
+		if (main_stopping) {
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			return MAIN_POLL_STOP;
+		}
+		n = ppoll(pfd, nfds, ms < 0 ? NULL : &ts, &old);
+		error = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+
+		if (n == -1 && error == EINTR)
 			continue;
 		if (n == -1) {
-			fprintf(stderr, "tendctl: poll: %s\n", strerror(errno));
+			fprintf(stderr, "tendctl: poll: %s\n", strerror(error));
 			return -1;
 		}
-		if (n == 0) {
-			if (main_remaining(c) != 0)
-				continue;
-			return 0;
+		if (nfds == 2 && (pfd[1].revents & (POLLERR|POLLHUP)))
+			return MAIN_POLL_STOP;
+		if (nfds == 2 && (pfd[1].revents & POLLNVAL))
+			c->out_fd = -1;	/* closed: writing will say so */
+		if (pfd[0].revents == 0) {
+			if (n == 0 && main_remaining(c) == 0)
+				return 0;
+			continue;
 		}
 		return 1;
 	}
@@ -212,16 +280,37 @@ main_send(struct main_conn *c, const char *p, size_t len)
 }
 
 /*
- * Read until the reply to our request; events and other ids are skipped.
- * An error reply with id 0 is ours too: tendd could not read our id.
+ * Writing an event to stdout failed. The reader leaving (| head) or a stop
+ * signal interrupting the write is how streaming ends: quietly. The error
+ * is reported here, once, so main()'s final check must not see it again.
  */
 static int
-main_recv(struct main_conn *c, json_t **msg, struct proto_reply *rep)
+main_output_failed(FILE *out)
+{
+	int	 error = errno;
+
+	clearerr(out);
+	if (error == EPIPE || main_stopping)
+		return CTL_EXIT_OK;
+	fprintf(stderr, "tendctl: stdout: %s\n", strerror(error));
+	return CTL_EXIT_FAILED;
+}
+
+/*
+ * Read until the reply to our request, passing events tied to it to the
+ * command; other events and ids are skipped. An error reply with id 0 is
+ * ours too: tendd could not read our id. Returns 0 with the reply in
+ * *msg and *rep, or an exit code; a stream stopped by a signal or by
+ * stdout closing returns 0 without a reply (*msg NULL).
+ */
+static int
+main_recv(struct main_conn *c, struct ctl_inv *inv, json_t **msg,
+    struct proto_reply *rep)
 {
 	char		 data[65536], err[256], *line;
 	size_t		 len;
 	ssize_t		 n;
-	int		 r;
+	int		 r, rc;
 
 	for (;;) {
 		while ((r = proto_buf_line(&c->buf, &line, &len)) == 1) {
@@ -236,8 +325,14 @@ main_recv(struct main_conn *c, json_t **msg, struct proto_reply *rep)
 			if (!rep->is_event && (rep->id == CTL_REQUEST_ID ||
 			    (rep->id == 0 && !rep->ok)))
 				return 0;
+			rc = 0;
+			if (rep->is_event && rep->id == CTL_REQUEST_ID &&
+			    ctl_event(inv, rep) != 0)
+				rc = main_output_failed(inv->out);
 			json_decref(*msg);
 			*msg = NULL;
+			if (rc != 0 || main_stopping)
+				return rc;
 		}
 		if (r == -1) {
 			fprintf(stderr, "tendctl: reply from tendd longer than "
@@ -254,6 +349,8 @@ main_recv(struct main_conn *c, json_t **msg, struct proto_reply *rep)
 				return main_timed_out(c);
 			case -1:
 				return CTL_EXIT_FAILED;
+			case MAIN_POLL_STOP:
+				return 0;
 			}
 			continue;
 		}
@@ -281,6 +378,7 @@ main_transact(struct ctl_inv *inv, const char *path)
 	memset(&c, 0, sizeof c);
 	c.path = path;
 	c.fd = -1;
+	c.out_fd = -1;
 	proto_buf_init(&c.buf);
 	if (inv->has_deadline) {
 		c.has_deadline = true;
@@ -297,9 +395,15 @@ main_transact(struct ctl_inv *inv, const char *path)
 		return CTL_EXIT_USAGE;
 	}
 	if ((rc = main_connect(&c)) == 0 &&
-	    (rc = main_send(&c, frame, len)) == 0 &&
-	    (rc = main_recv(&c, &msg, &rep)) == 0)
-		rc = ctl_reply(inv, &rep);
+	    (rc = main_send(&c, frame, len)) == 0) {
+		if (inv->streaming) {
+			main_catch_stop();
+			c.out_fd = fileno(inv->out);
+		}
+		rc = main_recv(&c, inv, &msg, &rep);
+		if (rc == 0 && msg != NULL)
+			rc = ctl_reply(inv, &rep);
+	}
 
 	json_decref(msg);
 	free(frame);

@@ -35,6 +35,7 @@ static const char *const output_escapes[] = {
 	[OUTPUT_GREEN] = "\033[32m",
 	[OUTPUT_YELLOW] = "\033[33m",
 	[OUTPUT_RED] = "\033[31m",
+	[OUTPUT_DIM] = "\033[2m",
 };
 #define OUTPUT_RESET	"\033[0m"
 

@@ -1,4 +1,5 @@
 /* parse.c: tendctl's command line: global options, commands, usage. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,15 +31,23 @@ static const struct ctl_gopt {
 /* Per-command options; flag 0 means every command accepts it. */
 static const struct ctl_copt {
 	struct option	 lo;
+	int		 has_short;	/* lo.val is also a short option */
 	int		 flag;		/* CTL_OPT_* */
 	const char	*usage;		/* NULL: not shown per command */
 } ctl_copts[] = {
-	{ { "no-wait", no_argument, NULL, 'W' }, CTL_OPT_NO_WAIT,
+	{ { "no-wait", no_argument, NULL, 'W' }, 0, CTL_OPT_NO_WAIT,
 	  "[--no-wait]" },
-	{ { "timeout", required_argument, NULL, 't' }, CTL_OPT_TIMEOUT,
+	{ { "timeout", required_argument, NULL, 't' }, 0, CTL_OPT_TIMEOUT,
 	  "[--timeout S]" },
-	{ { "json", no_argument, NULL, 'j' }, 0, NULL },
-	{ { "help", no_argument, NULL, 'h' }, 0, NULL },
+	{ { "lines", required_argument, NULL, 'n' }, 1, CTL_OPT_LINES,
+	  "[-n N]" },
+	{ { "follow", no_argument, NULL, 'f' }, 1, CTL_OPT_FOLLOW,
+	  "[-f|--follow]" },
+	{ { "stdout", no_argument, NULL, 'O' }, 0, CTL_OPT_STREAM,
+	  "[--stdout|--stderr]" },
+	{ { "stderr", no_argument, NULL, 'E' }, 0, CTL_OPT_STREAM, NULL },
+	{ { "json", no_argument, NULL, 'j' }, 0, 0, NULL },
+	{ { "help", no_argument, NULL, 'h' }, 1, 0, NULL },
 };
 #define CTL_NCOPTS	(sizeof ctl_copts / sizeof ctl_copts[0])
 
@@ -153,11 +162,43 @@ ctl_parse_global(int argc, char **argv, struct ctl_global *g, int *cmdind,
 	return 0;
 }
 
+/* -n: a plain decimal from 0 to CTL_LOGS_MAX_LINES. */
+static int
+ctl_parse_lines(const char *s, int *lines)
+{
+	unsigned long	 n;
+	char		*end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n > CTL_LOGS_MAX_LINES)
+		return -1;
+	*lines = (int)n;
+	return 0;
+}
+
+/* --stdout or --stderr; asking for both is a mistake, not "both". */
+static int
+ctl_parse_stream(struct ctl_inv *inv, const char *stream, char *err,
+    size_t errlen)
+{
+	if (inv->log_stream != NULL && strcmp(inv->log_stream, stream) != 0) {
+		snprintf(err, errlen, "%s: --stdout and --stderr cannot be "
+		    "used together", inv->cmd->name);
+		return CTL_EXIT_USAGE;
+	}
+	inv->log_stream = stream;
+	return 0;
+}
+
 void
 ctl_inv_init(struct ctl_inv *inv, FILE *out, FILE *err)
 {
 	memset(inv, 0, sizeof *inv);
 	inv->wait = true;
+	inv->lines = CTL_LOGS_LINES;
 	inv->out = out;
 	inv->err = err;
 }
@@ -175,6 +216,7 @@ ctl_parse(struct ctl_inv *inv, int argc, char **argv, char *err,
 {
 	const struct ctl_cmd	*cmd;
 	struct option		 lo[CTL_NCOPTS + 1];
+	char			 optstring[1 + 2 * CTL_NCOPTS + 1], *p;
 	const char		*hint;
 	size_t			 i, n = 0;
 	int			 c;
@@ -194,16 +236,42 @@ ctl_parse(struct ctl_inv *inv, int argc, char **argv, char *err,
 	inv->cmd = cmd;
 
 	memset(lo, 0, sizeof lo);
+	p = optstring;
+	*p++ = ':';
 	for (i = 0; i < CTL_NCOPTS; i++) {
-		if (ctl_copts[i].flag == 0 || (cmd->opts & ctl_copts[i].flag))
-			lo[n++] = ctl_copts[i].lo;
+		if (ctl_copts[i].flag != 0 &&
+		    (cmd->opts & ctl_copts[i].flag) == 0)
+			continue;
+		lo[n++] = ctl_copts[i].lo;
+		if (!ctl_copts[i].has_short)
+			continue;
+		*p++ = (char)ctl_copts[i].lo.val;
+		if (ctl_copts[i].lo.has_arg == required_argument)
+			*p++ = ':';
 	}
+	*p = '\0';
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
 		switch (c) {
 		case 'W':
 			inv->wait = false;
+			break;
+		case 'n':
+			if (ctl_parse_lines(optarg, &inv->lines) != 0) {
+				snprintf(err, errlen, "bad line count '%s' (use "
+				    "0 to %d)", optarg, CTL_LOGS_MAX_LINES);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			inv->follow = true;
+			break;
+		case 'O':
+		case 'E':
+			if (ctl_parse_stream(inv, c == 'O' ? "stdout" :
+			    "stderr", err, errlen) != 0)
+				return CTL_EXIT_USAGE;
 			break;
 		case 't':
 			if (util_parse_duration(optarg, &inv->timeout) != 0) {

@@ -86,6 +86,27 @@ run_reply(struct run *r, const char *frame)
 	return rc;
 }
 
+/* Feed an event frame to the parsed command; ctl_event's result. */
+static int
+run_event(struct run *r, const char *frame)
+{
+	struct proto_reply	 rep;
+	json_t			*m;
+	char			 err[256];
+	int			 rc;
+
+	if (proto_decode_reply(frame, strlen(frame), &m, &rep, err,
+	    sizeof err) != 0 || !rep.is_event) {
+		fprintf(stderr, "bad test event: %s\n", err);
+		json_decref(m);
+		return -2;
+	}
+	rc = ctl_event(&r->inv, &rep);
+	json_decref(m);
+	fflush(r->err);
+	return rc;
+}
+
 /* Does line parse into a request equal to the JSON text want? */
 static int
 request_is(const char *line, const char *want)
@@ -147,12 +168,13 @@ T_CASE(test_table)
 		T_CHECK(c->help != NULL && c->args != NULL);
 		T_CHECK(c->max_args < 0 || c->max_args >= c->min_args);
 	}
-	T_INTEQ(i, 11);
+	T_INTEQ(i, 13);
 	T_CHECK(ctl_cmd_find("nope") == NULL);
 	T_CHECK(ctl_cmd_find("") == NULL);
 	T_STREQ(ctl_cmd_suggest("stats"), "status");
 	T_STREQ(ctl_cmd_suggest("strat"), "start");
 	T_STREQ(ctl_cmd_suggest("relaod"), "reload");
+	T_STREQ(ctl_cmd_suggest("log"), "logs");
 	T_CHECK(ctl_cmd_suggest("xyzzy") == NULL);
 	T_CHECK(ctl_cmd_suggest("x") == NULL);
 }
@@ -195,6 +217,78 @@ T_CASE(test_requests)
 	T_CHECK(request_is("shutdown", REQ("shutdown", "{}")));
 	T_CHECK(request_is("version", REQ("version", "{}")));
 	T_CHECK(request_is("version --json", REQ("version", "{}")));
+	T_CHECK(request_is("logrotate", REQ("logrotate", "{}")));
+}
+
+T_CASE(test_logs_requests)
+{
+	struct run	 r;
+
+	T_CHECK(request_is("logs web",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":50,"
+	    "\"follow\":false}")));
+	T_CHECK(request_is("logs -n 5 web db*",
+	    REQ("logs", "{\"targets\":[\"web\",\"db*\"],\"lines\":5,"
+	    "\"follow\":false}")));
+	T_CHECK(request_is("logs -n0 all",
+	    REQ("logs", "{\"targets\":[\"all\"],\"lines\":0,"
+	    "\"follow\":false}")));
+	T_CHECK(request_is("logs --lines=100000 web",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":100000,"
+	    "\"follow\":false}")));
+	T_CHECK(request_is("logs -f web",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":50,"
+	    "\"follow\":true}")));
+	T_CHECK(request_is("logs web --follow --stderr",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":50,"
+	    "\"follow\":true,\"stream\":\"stderr\"}")));
+	T_CHECK(request_is("logs --stdout -fn 3 web:1",
+	    REQ("logs", "{\"targets\":[\"web:1\"],\"lines\":3,"
+	    "\"follow\":true,\"stream\":\"stdout\"}")));
+	T_CHECK(request_is("logs --stdout --stdout web",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":50,"
+	    "\"follow\":false,\"stream\":\"stdout\"}")));
+	T_CHECK(request_is("logs --json -n 1 web",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":1,"
+	    "\"follow\":false}")));
+
+	/* Only a follow streams, and nothing has a client-side deadline. */
+	run_parse(&r, "logs -f web");
+	T_INTEQ(r.rc, 0);
+	T_CHECK(r.inv.streaming && r.inv.follow && !r.inv.has_deadline);
+	T_CHECK(r.inv.cmd->event != NULL);
+	run_done(&r);
+	run_parse(&r, "logs web");
+	T_INTEQ(r.rc, 0);
+	T_CHECK(!r.inv.streaming && !r.inv.has_deadline);
+	run_done(&r);
+	run_parse(&r, "status");
+	T_CHECK(!r.inv.streaming && r.inv.cmd->event == NULL);
+	run_done(&r);
+
+	T_CHECK(usage_error("logs", "logs: missing NAME...|all"));
+	T_CHECK(usage_error("logs -f", "missing"));
+	T_CHECK(usage_error("logs -n 100001 web", "bad line count '100001' "
+	    "(use 0 to 100000)"));
+	T_CHECK(usage_error("logs -n -1 web", "bad line count '-1'"));
+	T_CHECK(usage_error("logs -n x web", "bad line count 'x'"));
+	T_CHECK(usage_error("logs -n 5x web", "bad line count"));
+	T_CHECK(usage_error("logs -n +5 web", "bad line count"));
+	T_CHECK(usage_error("logs -n 99999999999999999999 web",
+	    "bad line count"));
+	T_CHECK(usage_error("logs -n", "option '-n' needs an argument"));
+	T_CHECK(usage_error("logs --stdout --stderr web", "logs: --stdout "
+	    "and --stderr cannot be used together"));
+	T_CHECK(usage_error("logs web --stderr --stdout", "cannot be used "
+	    "together"));
+	T_CHECK(usage_error("logs --timeout 3 web", "unknown option "
+	    "'--timeout'"));
+	T_CHECK(usage_error("logs -x web", "unknown option '-x'"));
+	T_CHECK(usage_error("status -n 5", "unknown option '-n'"));
+	T_CHECK(usage_error("start -f web", "unknown option '-f'"));
+	T_CHECK(usage_error("wait --stdout web", "unknown option "
+	    "'--stdout'"));
+	T_CHECK(usage_error("logrotate now", "too many arguments"));
 }
 
 T_CASE(test_options)
@@ -254,6 +348,11 @@ T_CASE(test_options)
 	T_CHECK(strstr(r.outbuf, "  start [--no-wait] [--timeout S] "
 	    "NAME...|all\n") != NULL);
 	T_CHECK(strstr(r.outbuf, "  wait [--timeout S] NAME...|all\n") !=
+	    NULL);
+	T_CHECK(strstr(r.outbuf, "  logs [-n N] [-f|--follow] "
+	    "[--stdout|--stderr] NAME...|all\n      show the last lines") !=
+	    NULL);
+	T_CHECK(strstr(r.outbuf, "  logrotate\n      close and reopen") !=
 	    NULL);
 	T_CHECK(strstr(r.outbuf, "  5  cannot connect") != NULL);
 	run_done(&r);
@@ -468,6 +567,255 @@ T_CASE(test_status)
 	run_done(&r);
 }
 
+T_CASE(test_status_log_error)
+{
+	struct run	 r;
+
+	/* A sink error shows when there is no other error; error wins. */
+	run_parse(&r, "status");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":["
+	    "{\"name\":\"web\",\"state\":\"running\",\"pid\":7,"
+	    "\"uptime\":303.2,\"restarts\":0,\"last_exit\":null,"
+	    "\"error\":null,\"log_dropped\":4096,"
+	    "\"log_error\":\"/var/log/web.log: No space left on device\"},"
+	    "{\"name\":\"db\",\"state\":\"failed\",\"pid\":null,"
+	    "\"uptime\":0,\"restarts\":5,\"last_exit\":null,"
+	    "\"error\":\"exec /x: No such file or directory\","
+	    "\"log_dropped\":1,\"log_error\":\"/d.log: EIO\"},"
+	    "{\"name\":\"ok\",\"state\":\"running\",\"pid\":8,"
+	    "\"uptime\":303.2,\"restarts\":0,\"last_exit\":null,"
+	    "\"error\":null,\"log_dropped\":100,\"log_error\":null}]}")),
+	    CTL_EXIT_NOT_RUNNING);
+	T_STREQ(r.outbuf,
+	    "NAME  STATE    PID  UPTIME  RESTARTS  LAST EXIT  ERROR\n"
+	    "web   running    7   5m03s         0  -          "
+	    "log: /var/log/web.log: No space left on device (4096 bytes "
+	    "dropped)\n"
+	    "db    failed     -       -         5  -          "
+	    "exec /x: No such file or directory\n"
+	    "ok    running    8   5m03s         0  -\n");
+	run_done(&r);
+
+	/* Dropped bytes alone (the sink works again): no column. */
+	run_parse(&r, "status");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[{\"name\":\"ok\","
+	    "\"state\":\"running\",\"pid\":8,\"uptime\":1,"
+	    "\"restarts\":0,\"last_exit\":null,\"error\":null,"
+	    "\"log_dropped\":100,\"log_error\":null}]}")), CTL_EXIT_OK);
+	T_CHECK(strstr(r.outbuf, "ERROR") == NULL);
+	run_done(&r);
+
+	/* On a terminal the log error is yellow, not red. */
+	run_parse(&r, "status");
+	r.inv.style = true;
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[{\"name\":\"w\","
+	    "\"state\":\"running\",\"pid\":8,\"uptime\":1,"
+	    "\"restarts\":0,\"last_exit\":null,\"error\":null,"
+	    "\"log_error\":\"e\"}]}")), CTL_EXIT_OK);
+	T_CHECK(strstr(r.outbuf, "\033[33mlog: e (0 bytes dropped)\033[0m")
+	    != NULL);
+	run_done(&r);
+
+	/* --json passes the keys through. */
+	run_parse(&r, "status --json");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[{\"name\":\"w\","
+	    "\"state\":\"running\",\"log_dropped\":3,"
+	    "\"log_error\":\"e\"}]}")), CTL_EXIT_OK);
+	T_CHECK(strstr(r.outbuf, "\"log_dropped\": 3") != NULL);
+	T_CHECK(strstr(r.outbuf, "\"log_error\": \"e\"") != NULL);
+	run_done(&r);
+}
+
+#define LINE(inst, stream, text)	"{\"time\":1795400494.25," \
+	"\"instance\":\"" inst "\",\"program\":\"web\"," \
+	"\"stream\":\"" stream "\",\"text\":\"" text "\"}"
+#define EVENT(e)	"{\"v\":1,\"id\":1,\"event\":" e "}"
+#define LINE_EV(inst, text)	EVENT("{\"type\":\"line\"," \
+	"\"time\":2.5,\"instance\":\"" inst "\",\"program\":\"web\"," \
+	"\"stream\":\"stdout\",\"text\":\"" text "\"}")
+
+T_CASE(test_logs)
+{
+	struct run	 r;
+
+	/* One instance: the text alone, as sent. */
+	run_parse(&r, "logs web");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"web\"],\"lines\":["
+	    LINE("web", "stdout", "GET / 200") ","
+	    LINE("web", "stderr", "  warn: \\\\xff \\t|") ","
+	    LINE("web", "stdout", "") "]}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf, "GET / 200\n  warn: \\xff \t|\n\n");
+	T_STREQ(r.errbuf, "");
+	run_done(&r);
+
+	/* Several: "NAME | " first, even for lines of only one of them. */
+	run_parse(&r, "logs web");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"web:0\",\"web:1\"],"
+	    "\"lines\":[" LINE("web:1", "stdout", "b") ","
+	    LINE("web:0", "stderr", "a") "]}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf, "web:1 | b\nweb:0 | a\n");
+	run_done(&r);
+
+	run_parse(&r, "logs all");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"a\",\"b\"],"
+	    "\"lines\":[]}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf, "");
+	run_done(&r);
+
+	/* A terminal dims the prefix; the text stays as it is. */
+	run_parse(&r, "logs web");
+	r.inv.style = true;
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"web:0\",\"web:1\"],"
+	    "\"lines\":[" LINE("web:0", "stdout", "x") "]}")), 0);
+	T_STREQ(r.outbuf, "\033[2mweb:0 | \033[0mx\n");
+	run_done(&r);
+
+	/* --json: JSON Lines, each line object as received. */
+	run_parse(&r, "logs --json web");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"web:0\",\"web:1\"],"
+	    "\"lines\":[" LINE("web:0", "stdout", "a \\\"q\\\"") ","
+	    "{\"time\":3,\"instance\":\"web:1\",\"program\":\"web\","
+	    "\"stream\":\"stderr\",\"text\":\"long\",\"partial\":true}"
+	    "]}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf,
+	    "{\"time\":1795400494.25,\"instance\":\"web:0\","
+	    "\"program\":\"web\",\"stream\":\"stdout\","
+	    "\"text\":\"a \\\"q\\\"\"}\n"
+	    "{\"time\":3,\"instance\":\"web:1\",\"program\":\"web\","
+	    "\"stream\":\"stderr\",\"text\":\"long\",\"partial\":true}\n");
+	run_done(&r);
+
+	/* Errors as for other commands. */
+	run_parse(&r, "logs x");
+	T_INTEQ(run_reply(&r, ERR("{\"code\":\"no_such_program\","
+	    "\"message\":\"no program or instance matches 'x'\","
+	    "\"patterns\":[\"x\"]}")), CTL_EXIT_NO_PROGRAM);
+	T_STREQ(r.outbuf, "");
+	T_STREQ(r.errbuf, "tendctl: no program or instance matches 'x'\n");
+	run_done(&r);
+
+	run_parse(&r, "logs -f x");
+	T_INTEQ(run_reply(&r, ERR("{\"code\":\"bad_args\","
+	    "\"message\":\"lines: out of range\"}")), CTL_EXIT_USAGE);
+	T_STREQ(r.errbuf, "tendctl: lines: out of range\n");
+	run_done(&r);
+
+	run_parse(&r, "logs web");
+	T_INTEQ(run_reply(&r, OK("{\"lines\":[]}")), CTL_EXIT_FAILED);
+	T_CHECK(strstr(r.errbuf, "malformed reply") != NULL);
+	run_done(&r);
+}
+
+T_CASE(test_logs_follow)
+{
+	struct run	 r;
+
+	/* One instance: no prefix; each line is flushed as it comes. */
+	run_parse(&r, "logs -f web");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"start\","
+	    "\"instances\":[\"web\"]}")), 0);
+	T_INTEQ(r.outlen, 0);
+	T_INTEQ(run_event(&r, LINE_EV("web", "one")), 0);
+	T_STREQ(r.outbuf, "one\n");	/* no fflush by the test */
+	T_INTEQ(run_event(&r, LINE_EV("web", "two")), 0);
+	T_STREQ(r.outbuf, "one\ntwo\n");
+	/* Unknown types are ignored. */
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"restarted\","
+	    "\"instance\":\"web\",\"text\":\"no\"}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"text\":\"no\"}")), 0);
+	T_STREQ(r.outbuf, "one\ntwo\n");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"missed\",\"count\":17}")),
+	    0);
+	T_STREQ(r.outbuf, "one\ntwo\n");
+	T_STREQ(r.errbuf, "tendctl: 17 lines missed (not reading fast "
+	    "enough)\n");
+	T_INTEQ(run_event(&r, LINE_EV("web", "three")), 0);
+	T_STREQ(r.outbuf, "one\ntwo\nthree\n");
+	run_done(&r);
+
+	/* Several instances: "NAME | " on every line. */
+	run_parse(&r, "logs -f web");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"start\","
+	    "\"instances\":[\"web:0\",\"web:1\"]}")), 0);
+	T_INTEQ(run_event(&r, LINE_EV("web:1", "b")), 0);
+	T_INTEQ(run_event(&r, LINE_EV("web:0", "a")), 0);
+	T_STREQ(r.outbuf, "web:1 | b\nweb:0 | a\n");
+	run_done(&r);
+
+	/* --json: the line minus "type", and "missed" on stdout too. */
+	run_parse(&r, "logs -f --json web");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"start\","
+	    "\"instances\":[\"web:0\",\"web:1\"]}")), 0);
+	T_INTEQ(run_event(&r, LINE_EV("web:0", "a")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"line\",\"time\":4,"
+	    "\"instance\":\"web:1\",\"program\":\"web\","
+	    "\"stream\":\"stderr\",\"text\":\"cut\",\"partial\":true}")),
+	    0);
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"missed\",\"count\":3}")),
+	    0);
+	T_STREQ(r.outbuf,
+	    "{\"time\":2.5,\"instance\":\"web:0\",\"program\":\"web\","
+	    "\"stream\":\"stdout\",\"text\":\"a\"}\n"
+	    "{\"time\":4,\"instance\":\"web:1\",\"program\":\"web\","
+	    "\"stream\":\"stderr\",\"text\":\"cut\",\"partial\":true}\n"
+	    "{\"missed\":3}\n");
+	T_STREQ(r.errbuf, "tendctl: 3 lines missed (not reading fast "
+	    "enough)\n");
+	run_done(&r);
+
+	/* Commands without an event printer skip events. */
+	run_parse(&r, "status");
+	T_INTEQ(run_event(&r, LINE_EV("web", "x")), 0);
+	fflush(r.out);
+	T_STREQ(r.outbuf, "");
+	run_done(&r);
+}
+
+T_CASE(test_logs_follow_closed)
+{
+	struct run	 r;
+	FILE		*f;
+
+	/* A write that fails is reported, so main can stop. */
+	run_parse(&r, "logs -f web");
+	T_CHECK((f = fopen("/dev/full", "w")) != NULL);
+	if (f == NULL) {
+		run_done(&r);
+		return;
+	}
+	r.inv.out = f;
+	T_INTEQ(run_event(&r, LINE_EV("web", "x")), -1);
+	fclose(f);
+	r.inv.out = r.out;
+	run_done(&r);
+}
+
+T_CASE(test_logrotate)
+{
+	struct run	 r;
+
+	run_parse(&r, "logrotate");
+	T_INTEQ(run_reply(&r, OK("{\"reopened\":3}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf, "reopened 3 log files\n");
+	run_done(&r);
+
+	run_parse(&r, "logrotate --json");
+	T_INTEQ(run_reply(&r, OK("{\"reopened\":0}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf, "{\n  \"reopened\": 0\n}\n");
+	run_done(&r);
+
+	run_parse(&r, "logrotate");
+	T_INTEQ(run_reply(&r, ERR("{\"code\":\"permission_denied\","
+	    "\"message\":\"permission denied\"}")), CTL_EXIT_CONNECT);
+	T_STREQ(r.errbuf, "tendctl: permission denied\n");
+	run_done(&r);
+
+	run_parse(&r, "logrotate");
+	T_INTEQ(run_reply(&r, OK("{}")), CTL_EXIT_FAILED);
+	T_CHECK(strstr(r.errbuf, "malformed reply") != NULL);
+	run_done(&r);
+}
+
 T_CASE(test_results)
 {
 	struct run	 r;
@@ -626,5 +974,9 @@ T_CASE(test_table_render)
 
 T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_usage_errors), T_ENTRY(test_global),
-    T_ENTRY(test_exit_codes), T_ENTRY(test_status), T_ENTRY(test_results),
-    T_ENTRY(test_reload), T_ENTRY(test_misc), T_ENTRY(test_table_render))
+    T_ENTRY(test_exit_codes), T_ENTRY(test_status),
+    T_ENTRY(test_status_log_error), T_ENTRY(test_logs_requests),
+    T_ENTRY(test_logs), T_ENTRY(test_logs_follow),
+    T_ENTRY(test_logs_follow_closed), T_ENTRY(test_logrotate),
+    T_ENTRY(test_results), T_ENTRY(test_reload), T_ENTRY(test_misc),
+    T_ENTRY(test_table_render))
