@@ -146,12 +146,36 @@ logfile_rotate_cb(evutil_socket_t fd, short events, void *arg)
 		logfile_rotate(f);
 }
 
+void
+logfile_settings(struct logfile *f, const struct conf_program *cp)
+{
+	struct timeval	 tv;
+
+	f->max_size = cp->log_max_size;
+	f->keep = cp->log_keep;
+	f->mode = cp->log_mode;
+	f->chown = geteuid() == 0 && cp->user != NULL;
+	f->uid = cp->uid;
+	f->gid = cp->gid;
+	if (f->rotate_every == cp->log_rotate_every)
+		return;
+	f->rotate_every = cp->log_rotate_every;
+	if (f->timer == NULL)
+		f->timer = event_new(f->set->base, -1, EV_PERSIST,
+		    logfile_rotate_cb, f);
+	evtimer_del(f->timer);
+	if (f->rotate_every != 0) {
+		tv.tv_sec = (time_t)(f->rotate_every / USEC_PER_SEC);
+		tv.tv_usec = (suseconds_t)(f->rotate_every % USEC_PER_SEC);
+		evtimer_add(f->timer, &tv);
+	}
+}
+
 struct logfile *
 logfile_get(struct logfiles *set, const char *path,
     const struct conf_program *cp)
 {
 	struct logfile	*f;
-	struct timeval	 tv;
 
 	for (f = set->list; f != NULL; f = f->next) {
 		if (strcmp(f->path, path) == 0) {
@@ -164,25 +188,10 @@ logfile_get(struct logfiles *set, const char *path,
 	f->path = xstrdup(path);
 	f->fd = -1;
 	f->refs = 1;
-	f->max_size = cp->log_max_size;
-	f->keep = cp->log_keep;
-	f->rotate_every = cp->log_rotate_every;
-	f->mode = cp->log_mode;
-	if (geteuid() == 0 && cp->user != NULL) {
-		f->chown = true;
-		f->uid = cp->uid;
-		f->gid = cp->gid;
-	}
 	f->next = set->list;
 	set->list = f;
+	logfile_settings(f, cp);
 	(void)logfile_open(f);
-	if (f->rotate_every != 0) {
-		f->timer = event_new(set->base, -1, EV_PERSIST,
-		    logfile_rotate_cb, f);
-		tv.tv_sec = (time_t)(f->rotate_every / USEC_PER_SEC);
-		tv.tv_usec = (suseconds_t)(f->rotate_every % USEC_PER_SEC);
-		evtimer_add(f->timer, &tv);
-	}
 	return f;
 }
 

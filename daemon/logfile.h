@@ -56,6 +56,8 @@ int		 logfiles_reopen(struct logfiles *);
 struct logfile	*logfile_get(struct logfiles *, const char *path,
 		    const struct conf_program *);
 void		 logfile_put(struct logfile *);
+/* Take rotation settings and mode from a (reloaded) program. */
+void		 logfile_settings(struct logfile *, const struct conf_program *);
 
 /*
  * With pending bytes on their way, would len more pass max_size (and is

@@ -31,6 +31,9 @@
 
 #define LOGS_READ_BUF		(64 * 1024)
 #define LOGS_PUMP_MAX		(1024 * 1024)	/* per wakeup, for fairness */
+/* At an exit: more than a full pipe, but bounded, since a child that
+   outlived the program may still be writing. */
+#define LOGS_DRAIN_MAX		(4 * 1024 * 1024)
 #define LOGS_SPLICE_MAX		(1024 * 1024)
 #define LOGS_FLUSH_DELAY	USEC_PER_SEC	/* partial line held */
 #define LOGS_FOLLOW_CAP		(1024 * 1024)	/* per follower queue */
@@ -592,6 +595,7 @@ stream_flush_cb(evutil_socket_t fd, short events, void *arg)
 	stream_flush_partial(arg);
 }
 
+/* Read up to limit bytes (0: until the pipe is empty); returns how many. */
 static size_t
 stream_pump(struct stream *st, size_t limit)
 {
@@ -742,9 +746,10 @@ stream_configure(struct stream *st)
 			path = util_subst(cp->log_file, cp->name,
 			    io->svc->index);
 			if (st->file != NULL &&
-			    strcmp(st->file->path, path) == 0)
+			    strcmp(st->file->path, path) == 0) {
 				f = st->file;
-			else {
+				logfile_settings(f, cp);
+			} else {
 				f = logfile_get(l->files, path, cp);
 				f->writers++;
 			}
@@ -813,7 +818,7 @@ logio_drain(struct logio *io)
 	for (i = 0; i < 2; i++) {
 		if (io->st[i].rfd == -1)
 			continue;
-		stream_pump(&io->st[i], 0);
+		stream_pump(&io->st[i], LOGS_DRAIN_MAX);
 		stream_flush_partial(&io->st[i]);
 	}
 }
