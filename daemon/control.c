@@ -457,11 +457,21 @@ void
 control_free(struct control *c)
 {
 	struct client	*cl;
+	struct evbuffer	*out;
 
 	if (c == NULL)
 		return;
-	while ((cl = TAILQ_FIRST(&c->clients)) != NULL)
+	while ((cl = TAILQ_FIRST(&c->clients)) != NULL) {
+		/* Last words (the reply to shutdown): one try, no waiting. */
+		if (!(cl->flags & CLIENT_DEAD)) {
+			/* bufferevent keeps the front frozen outside its
+			   own write path; it is about to be freed. */
+			out = bufferevent_get_output(cl->bev);
+			evbuffer_unfreeze(out, 1);
+			(void)evbuffer_write(out, bufferevent_getfd(cl->bev));
+		}
 		control_client_free(cl);
+	}
 	evconnlistener_free(c->listener);
 	event_free(c->ev_resume);
 	event_free(c->ev_dead);

@@ -29,8 +29,8 @@
 #include "svc.h"
 #include "util.h"
 
-#define LOGS_READ_BUF		(64 * 1024)
-#define LOGS_PUMP_MAX		(1024 * 1024)	/* per wakeup, for fairness */
+#define LOGS_READ_BUF		(1024 * 1024)	/* one, shared: a full pipe */
+#define LOGS_PUMP_MAX		(4 * 1024 * 1024) /* per wakeup, for fairness */
 /* At an exit: more than a full pipe, but bounded, since a child that
    outlived the program may still be writing. */
 #define LOGS_DRAIN_MAX		(4 * 1024 * 1024)
@@ -47,7 +47,7 @@
  * finds little data ends batching.
  */
 #define LOGS_BATCH_GAP		(200)		/* usec */
-#define LOGS_BATCH_DELAY	(1000)		/* usec */
+#define LOGS_BATCH_DELAY	(600)		/* usec */
 #define LOGS_BATCH_PIPE		(1024 * 1024)
 #define LOGS_BATCH_MIN		(64 * 1024)
 
@@ -529,9 +529,11 @@ stream_feed(struct stream *st, const char *data, size_t n)
 	}
 	last = p < end ? memrchr(p, '\n', (size_t)(end - p)) : NULL;
 	if (last != NULL) {
-		if (raw && st->olen == 0 && (f->max_size == 0 ||
-		    f->size + (size_t)(last + 1 - p) <= f->max_size)) {
-			/* One write for all the complete lines. */
+		if (raw && (f->max_size == 0 || f->size + st->olen +
+		    (size_t)(last + 1 - p) <= f->max_size)) {
+			/* One write for all the complete lines (after the
+			   one completed from the partial above). */
+			stream_flush(st);
 			w = logfile_append(f, p, (size_t)(last + 1 - p));
 			st->dropped += (size_t)(last + 1 - p) - w;
 			/* The ring keeps only the end; skip what it would
@@ -638,9 +640,9 @@ stream_pump(struct stream *st, size_t limit)
 }
 
 static void
-stream_batch_arm(struct stream *st)
+stream_batch_arm(struct stream *st, suseconds_t usec)
 {
-	struct timeval	 tv = { 0, LOGS_BATCH_DELAY };
+	struct timeval	 tv = { 0, usec };
 
 	evtimer_add(st->batch, &tv);
 }
@@ -661,7 +663,7 @@ stream_read_cb(evutil_socket_t fd, short events, void *arg)
 		}
 		st->batching = true;
 		event_del(st->ev);
-		stream_batch_arm(st);
+		stream_batch_arm(st, LOGS_BATCH_DELAY);
 	}
 }
 
@@ -674,7 +676,7 @@ stream_batch_cb(evutil_socket_t fd, short events, void *arg)
 	moved = stream_pump(st, LOGS_PUMP_MAX);
 	st->last_read = util_now_mono();
 	if (moved >= LOGS_BATCH_MIN)
-		stream_batch_arm(st);
+		stream_batch_arm(st, LOGS_BATCH_DELAY);
 	else {
 		/* Quiet again: back to waking on every write. */
 		st->batching = false;

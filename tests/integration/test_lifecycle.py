@@ -187,6 +187,16 @@ def test_shutdown_command_and_version():
         t.stop()
 
 
+def test_shutdown_with_nothing_running_replies():
+    # tendd exits at once when nothing runs; the reply must still arrive.
+    with Tend(prog("idle", SLEEPER, autostart=False)) as t:
+        t.start()
+        r = t.ctl("shutdown", check=0)
+        check("shutting down" in r.stdout, r.stdout)
+        eq(t.proc.wait(timeout=30), 0)
+        t.stop()
+
+
 def test_ctl_cannot_connect():
     with Tend(prog("a", SLEEPER)) as t:
         r = t.ctl("status")
