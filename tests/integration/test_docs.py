@@ -2,12 +2,13 @@
 passes `tendd --check`, and the demo config runs."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import TENDD, Tend, check, eq, main, need_root  # noqa
+from harness import TENDD, Tend, check, eq, main, need_root, wait_for  # noqa
 
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
@@ -51,8 +52,9 @@ def test_readme_check_example_output():
 def test_demo_runs():
     demo = os.path.join(TOP, "conf", "examples", "demo.conf")
     with Tend("") as t:
-        # The demo as shipped, with its socket moved into the test dir.
-        t.config = demo
+        # The demo as shipped, copied so that its relative paths (socket,
+        # logs) land in the test's directory, not the source tree.
+        shutil.copy(demo, t.config)
         t.start("-s", t.sock)
         for name in ("clock", "worker:0", "worker:1", "worker:2",
                      "stubborn"):
@@ -63,6 +65,14 @@ def test_demo_runs():
         eq(st["oneshot"]["last_exit"]["code"], 0)
         t.ctl("stop", "stubborn", check=0)
         eq(t.status()["stubborn"]["last_exit"]["signal"], 9)
+        # Its logs: workers in a shared file, clock on tendd's stdout.
+        wait_for(lambda: "worker:1 | worker 1 up (w-1)" in open(
+            os.path.join(t.dir, "demo", "log", "worker.log")).read(),
+            what="the workers' shared log file")
+        r = t.ctl("logs", "worker", check=0)
+        check("worker:2 | worker 2 up (w-2)" in r.stdout, r.stdout)
+        wait_for(lambda: "clock | time is " in t.read_log(),
+                 what="clock's lines on tendd's stdout")
         t.stop()
 
 
