@@ -248,27 +248,12 @@ main(int argc, char **argv)
 	if (base == NULL)
 		fatalx("cannot create the event loop");
 	d = daemon_new(base, conf, config, socket);
-	if (daemon_listen(d, err, sizeof err) == -1) {
-		if (readyfd != -1)
-			(void)!write(readyfd, err, strlen(err));
-		else
-			fprintf(stderr, "tendd: %s\n", err);
-		daemon_free(d);
-		event_base_free(base);
-		free(config);
-		return 1;
-	}
+	if (daemon_listen(d, err, sizeof err) == -1)
+		goto failed;
 	if (pidfile != NULL && write_pidfile(pidfile) == -1) {
 		snprintf(err, sizeof err, "cannot write pidfile %s: %s",
 		    pidfile, strerror(errno));
-		if (readyfd != -1)
-			(void)!write(readyfd, err, strlen(err));
-		else
-			fprintf(stderr, "tendd: %s\n", err);
-		daemon_free(d);
-		event_base_free(base);
-		free(config);
-		return 1;
+		goto failed;
 	}
 	if (readyfd != -1) {
 		log_set_syslog();
@@ -290,4 +275,15 @@ main(int argc, char **argv)
 	libevent_global_shutdown();
 	free(config);
 	return code;
+
+failed:
+	/* To the waiting parent with --daemonize, else to stderr. */
+	if (readyfd != -1)
+		(void)!write(readyfd, err, strlen(err));
+	else
+		fprintf(stderr, "tendd: %s\n", err);
+	daemon_free(d);
+	event_base_free(base);
+	free(config);
+	return 1;
 }
