@@ -16,7 +16,7 @@
 #include "logfile.h"
 #include "util.h"
 
-/* Checks that cost a system call run at most this often per file. */
+/* After a failure to open, try again at most this often. */
 #define LOGFILE_CHECK_EVERY	USEC_PER_SEC
 
 struct logfiles {
@@ -111,28 +111,34 @@ logfile_close(struct logfile *f)
 	f->fd = -1;
 }
 
-/* Open if closed (at most once a second after a failure); notice a file
-   that was removed under us and open a new one. */
+/*
+ * Before each write (tendd writes in batches, so this is cheap): open if
+ * closed (at most once a second after a failure); notice a file removed
+ * under us and open a new one; notice a file truncated under us
+ * (logrotate's copytruncate) and continue at its new end, not leave a
+ * hole.
+ */
 static bool
 logfile_ready(struct logfile *f)
 {
 	struct stat	 st;
-	uint64_t	 now;
 
 	if (f->fd == -1) {
 		if (util_now_mono() < f->next_check)
 			return false;
 		return logfile_open(f) == 0;
 	}
-	now = util_now_mono();
-	if (now >= f->next_check) {
-		f->next_check = now + LOGFILE_CHECK_EVERY;
-		if (fstat(f->fd, &st) == 0 && st.st_nlink == 0) {
-			log_info("log file %s was removed: opening a new one",
-			    f->path);
-			logfile_close(f);
-			return logfile_open(f) == 0;
-		}
+	if (fstat(f->fd, &st) == -1)
+		return true;
+	if (st.st_nlink == 0) {
+		log_info("log file %s was removed: opening a new one",
+		    f->path);
+		logfile_close(f);
+		return logfile_open(f) == 0;
+	}
+	if ((uint64_t)st.st_size < f->size) {
+		log_info("log file %s was truncated", f->path);
+		f->size = (uint64_t)st.st_size;
 	}
 	return true;
 }

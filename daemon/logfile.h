@@ -40,7 +40,7 @@ struct logfile {
 	gid_t		 gid;
 	bool		 chown;
 
-	uint64_t	 next_check;	/* mono usec: nlink check, reopen */
+	uint64_t	 next_check;	/* mono usec: next try to open */
 	struct event	*timer;		/* rotate_every */
 	struct logfiles	*set;
 	struct logfile	*next;

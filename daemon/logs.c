@@ -43,11 +43,12 @@
  * A stream that wakes tendd again within LOGS_BATCH_GAP of the last time
  * is busy: tendd then reads it every LOGS_BATCH_DELAY instead of at every
  * write, from a pipe grown to LOGS_BATCH_PIPE, so a flood costs a few
- * large splices or reads instead of one wakeup per write. A read that
- * finds little data ends batching.
+ * large splices or reads instead of one wakeup per write (measured with
+ * bench/log-throughput: shorter delays raise the rate and tendd's CPU,
+ * longer ones lower both). A read that finds little data ends batching.
  */
-#define LOGS_BATCH_GAP		(200)		/* usec */
-#define LOGS_BATCH_DELAY	(600)		/* usec */
+#define LOGS_BATCH_GAP		200		/* usec */
+#define LOGS_BATCH_DELAY	800		/* usec */
 #define LOGS_BATCH_PIPE		(1024 * 1024)
 #define LOGS_BATCH_MIN		(64 * 1024)
 
@@ -98,6 +99,7 @@ struct stream {
 	int			 which;		/* 0 stdout, 1 stderr */
 	int			 rfd;
 	int			 wfd;
+	int			 mid[2];	/* splice staging pipe */
 	struct event		*ev;
 	struct event		*flush;
 	struct event		*batch;		/* busy: read on a timer */
@@ -597,23 +599,74 @@ stream_flush_cb(evutil_socket_t fd, short events, void *arg)
 	stream_flush_partial(arg);
 }
 
+static bool
+stream_mid_open(struct stream *st)
+{
+	if (st->mid[0] != -1)
+		return true;
+	if (pipe2(st->mid, O_CLOEXEC | O_NONBLOCK) == -1) {
+		st->mid[0] = st->mid[1] = -1;
+		return false;
+	}
+	(void)fcntl(st->mid[0], F_SETPIPE_SZ, LOGS_SPLICE_MAX);
+	return true;
+}
+
+/*
+ * Move what the program's pipe holds to the file without copying it
+ * through tendd. A splice into a file holds the source pipe's lock while
+ * the kernel copies into the page cache, which would stall the writer:
+ * so the pages first move (by reference, quickly) to a staging pipe of
+ * tendd's, and go to the file from there while the program writes on.
+ * Returns bytes moved, 0 when the pipe is empty, -1 on a file error (what
+ * is staged is then read back and goes the slow way).
+ */
+static ssize_t
+stream_splice(struct stream *st)
+{
+	struct logio	*io = st->io;
+	ssize_t		 n, m;
+	size_t		 done = 0;
+	uint64_t	 off;
+
+	do {
+		n = splice(st->rfd, NULL, st->mid[1], NULL, LOGS_SPLICE_MAX,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	} while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	while (done < (size_t)n) {
+		m = logfile_splice(st->file, st->mid[0], (size_t)n - done,
+		    &off);
+		if (m <= 0)
+			break;
+		ring_add_span(io->ring, util_now_wall(), st->which,
+		    st->file->id, off, (size_t)m);
+		done += (size_t)m;
+	}
+	if (done < (size_t)n) {
+		/* The file failed: the staged bytes take the slow way. */
+		while ((m = read(st->mid[0], io->logs->rbuf,
+		    LOGS_READ_BUF)) > 0)
+			stream_feed(st, io->logs->rbuf, (size_t)m);
+		return -1;
+	}
+	return n;
+}
+
 /* Read up to limit bytes (0: until the pipe is empty); returns how many. */
 static size_t
 stream_pump(struct stream *st, size_t limit)
 {
 	struct logio	*io = st->io;
 	struct timeval	 tv;
-	uint64_t	 off;
 	size_t		 total = 0;
 	ssize_t		 n;
 
 	while (limit == 0 || total < limit) {
-		if (stream_can_splice(st)) {
-			n = logfile_splice(st->file, st->rfd, LOGS_SPLICE_MAX,
-			    &off);
+		if (stream_can_splice(st) && stream_mid_open(st)) {
+			n = stream_splice(st);
 			if (n > 0) {
-				ring_add_span(io->ring, util_now_wall(),
-				    st->which, st->file->id, off, (size_t)n);
 				total += (size_t)n;
 				continue;
 			}
@@ -640,9 +693,9 @@ stream_pump(struct stream *st, size_t limit)
 }
 
 static void
-stream_batch_arm(struct stream *st, suseconds_t usec)
+stream_batch_arm(struct stream *st)
 {
-	struct timeval	 tv = { 0, usec };
+	struct timeval	 tv = { 0, LOGS_BATCH_DELAY };
 
 	evtimer_add(st->batch, &tv);
 }
@@ -663,7 +716,7 @@ stream_read_cb(evutil_socket_t fd, short events, void *arg)
 		}
 		st->batching = true;
 		event_del(st->ev);
-		stream_batch_arm(st, LOGS_BATCH_DELAY);
+		stream_batch_arm(st);
 	}
 }
 
@@ -676,7 +729,7 @@ stream_batch_cb(evutil_socket_t fd, short events, void *arg)
 	moved = stream_pump(st, LOGS_PUMP_MAX);
 	st->last_read = util_now_mono();
 	if (moved >= LOGS_BATCH_MIN)
-		stream_batch_arm(st, LOGS_BATCH_DELAY);
+		stream_batch_arm(st);
 	else {
 		/* Quiet again: back to waking on every write. */
 		st->batching = false;
@@ -699,6 +752,7 @@ logio_new(struct logs *l, struct svc *s)
 		io->st[i].io = io;
 		io->st[i].which = i;
 		io->st[i].rfd = io->st[i].wfd = -1;
+		io->st[i].mid[0] = io->st[i].mid[1] = -1;
 		io->st[i].flush = evtimer_new(l->base, stream_flush_cb,
 		    &io->st[i]);
 		io->st[i].batch = evtimer_new(l->base, stream_batch_cb,
@@ -860,6 +914,10 @@ logio_free(struct logio *io)
 			close(st->rfd);
 		if (st->wfd != -1)
 			close(st->wfd);
+		if (st->mid[0] != -1) {
+			close(st->mid[0]);
+			close(st->mid[1]);
+		}
 		free(st->pbuf);
 		free(st->obuf);
 	}

@@ -1153,6 +1153,16 @@ def test_slow_follower():
 
 
 def test_disk_full():
+    disk_full(stderr="file")
+
+
+def test_disk_full_splice_path():
+    # One stream into its own file: the bytes go by splice, and a failing
+    # write must fall back to reading (and dropping) what was staged.
+    disk_full(stderr="stdout")
+
+
+def disk_full(stderr):
     need_root()
     with Tend("") as t:
         d = logdir(t)
@@ -1162,7 +1172,7 @@ def test_disk_full():
             raise Skip("cannot mount a tmpfs: %s" % r.stderr.strip())
         try:
             t.write_config(prog("fill", script(t, "ticker", TICKER),
-                                start_secs=0, log_max_size=0,
+                                start_secs=0, log_max_size=0, stderr=stderr,
                                 environment={"PERIOD": "0.002",
                                              "PAD": "200"}))
             t.start()
@@ -1207,6 +1217,28 @@ def test_disk_full():
                 os.kill(p, signal.SIGKILL)
             if subprocess.run(["umount", d]).returncode != 0:
                 subprocess.run(["umount", "-l", d])
+
+
+def test_copytruncate_leaves_no_hole():
+    # logrotate's copytruncate empties the file in place: tendd must go on
+    # at the new end, not at its old offset (which would leave NULs).
+    for stderr in ("file", "stdout"):
+        with Tend("") as t:
+            logdir(t)
+            t.write_config(prog("ct", script(t, "ticker", TICKER),
+                                start_secs=0, stderr=stderr,
+                                environment={"PERIOD": "0.01", "PAD": "50"}))
+            t.start()
+            path = logfile(t, "ct.log")
+            wait_for(lambda: os.path.getsize(path) > 4000,
+                     what="some output")
+            os.truncate(path, 0)
+            wait_for(lambda: len(lines_of(path)) > 5, what="new lines")
+            data = read(path)
+            check(not data.startswith(b"\0"), "a hole after truncation "
+                  "(stderr=%s): %r" % (stderr, data[:40]))
+            check(len(data) < 4000, "the file grew back to the old size")
+            t.stop()
 
 
 def test_failing_sink_resumes_after_reopen():
