@@ -591,6 +591,8 @@ stream_flush_partial(struct stream *st)
 	stream_line(st, util_now_wall(), st->pbuf, st->plen, true);
 	stream_pbuf_clear(st);
 	stream_flush(st);
+	if (st->merged)
+		stream_flush(&st->io->st[0]);
 }
 
 static void
@@ -683,6 +685,8 @@ stream_pump(struct stream *st, size_t limit)
 		total += (size_t)n;
 	}
 	stream_flush(st);
+	if (st->merged)
+		stream_flush(&io->st[0]);	/* its lines went there */
 	if (st->plen > 0 && !evtimer_pending(st->flush, NULL)) {
 		tv.tv_sec = LOGS_FLUSH_DELAY / USEC_PER_SEC;
 		tv.tv_usec = LOGS_FLUSH_DELAY % USEC_PER_SEC;

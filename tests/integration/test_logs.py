@@ -1300,6 +1300,29 @@ def test_reload_applies_log_keys_live():
         t.stop()
 
 
+def test_reload_merges_stderr_live():
+    # The running program keeps its own stderr pipe; after a reload to
+    # stderr="stdout" its stderr lines go to stdout's sink, at once, even
+    # if it never writes to stdout.
+    cmd = ('i=0; while :; do echo "e $i" >&2; i=$((i+1)); sleep 0.02; '
+           'done')
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(prog("em", cmd, start_secs=0, stderr="null"))
+        t.start()
+        pid = t.wait_state("em", "running")["pid"]
+        path = logfile(t, "em.log")
+        t.write_config(prog("em", cmd, start_secs=0, stderr="stdout"))
+        t.ctl("reload", check=0)
+        wait_for(lambda: len(lines_of(path)) >= 5,
+                 what="stderr lines in em.log after the reload")
+        objs = logs_json(t, "-n", "3", "em")
+        eq({o["stream"] for o in objs}, {"stdout"}, "merged lines are "
+           "stdout's")
+        eq(t.status()["em"]["pid"], pid)
+        t.stop()
+
+
 def test_no_line_lost_across_restarts():
     n = 3000
     with Tend("") as t:
