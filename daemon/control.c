@@ -45,6 +45,7 @@ struct control {
 	struct client_list	 clients;
 	bool			 has_group;
 	gid_t			 gid;
+	bool			 adopted;	/* systemd's socket */
 };
 
 static void	control_client_free(struct client *);
@@ -158,6 +159,14 @@ control_bind(const char *path, mode_t mode, char *err, size_t errlen)
 void
 control_set_mode(struct control *c, mode_t mode, const char *group, gid_t gid)
 {
+	if (c->adopted) {
+		/* systemd's SocketMode= and SocketGroup= rule the file. */
+		if (group != NULL) {
+			c->has_group = true;
+			c->gid = gid;
+		}
+		return;
+	}
 	c->has_group = group != NULL;
 	c->gid = gid;
 	if (group != NULL && chown(c->path, (uid_t)-1, gid) == -1)
@@ -421,6 +430,66 @@ control_accept_error_cb(struct evconnlistener *l, void *arg)
 	log_warnx("accept: %s", strerror(e));
 }
 
+/* Listen on fd (bound and listening already). */
+static struct control *
+control_start(struct daemon *d, int fd, const char *path, char *err,
+    size_t errlen)
+{
+	struct control	*c;
+
+	c = xcalloc(1, sizeof *c);
+	c->d = d;
+	c->path = xstrdup(path);
+	TAILQ_INIT(&c->clients);
+	c->listener = evconnlistener_new(d->base, control_accept_cb, c,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (c->listener == NULL) {
+		snprintf(err, errlen, "cannot listen on %s", path);
+		free(c->path);
+		free(c);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(c->listener, control_accept_error_cb);
+	c->ev_resume = evtimer_new(d->base, control_resume_cb, c);
+	c->ev_dead = event_new(d->base, -1, 0, control_dead_cb, c);
+	return c;
+}
+
+struct control *
+control_adopt(struct daemon *d, int fd, const char *group, gid_t gid,
+    char *err, size_t errlen)
+{
+	struct control		*c;
+	struct sockaddr_un	 sun;
+	socklen_t		 len = sizeof sun;
+	struct stat		 st;
+	const char		*path = "(socket from systemd)";
+
+	memset(&sun, 0, sizeof sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 &&
+	    sun.sun_path[0] != '\0')
+		path = sun.sun_path;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+		snprintf(err, errlen, "socket activation: fd %d: %s", fd,
+		    strerror(errno));
+		return NULL;
+	}
+	if ((c = control_start(d, fd, path, err, errlen)) == NULL)
+		return NULL;
+	c->adopted = true;
+	if (group != NULL) {
+		c->has_group = true;
+		c->gid = gid;
+	} else if (stat(path, &st) == 0 && st.st_gid != 0) {
+		/* SocketGroup= in the socket unit. */
+		c->has_group = true;
+		c->gid = st.st_gid;
+	}
+	log_info("listening on %s (passed by systemd)", path);
+	return c;
+}
+
 struct control *
 control_new(struct daemon *d, const char *path, mode_t mode,
     const char *group, gid_t gid, char *err, size_t errlen)
@@ -430,25 +499,13 @@ control_new(struct daemon *d, const char *path, mode_t mode,
 
 	if ((fd = control_bind(path, mode, err, errlen)) == -1)
 		return NULL;
-	c = xcalloc(1, sizeof *c);
-	c->d = d;
-	c->path = xstrdup(path);
-	TAILQ_INIT(&c->clients);
-	if (group != NULL)
-		control_set_mode(c, mode, group, gid);
-	c->listener = evconnlistener_new(d->base, control_accept_cb, c,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-	if (c->listener == NULL) {
-		snprintf(err, errlen, "cannot listen on %s", path);
+	if ((c = control_start(d, fd, path, err, errlen)) == NULL) {
 		unlink(path);
 		close(fd);
-		free(c->path);
-		free(c);
 		return NULL;
 	}
-	evconnlistener_set_error_cb(c->listener, control_accept_error_cb);
-	c->ev_resume = evtimer_new(d->base, control_resume_cb, c);
-	c->ev_dead = event_new(d->base, -1, 0, control_dead_cb, c);
+	if (group != NULL)
+		control_set_mode(c, mode, group, gid);
 	log_info("listening on %s", path);
 	return c;
 }
@@ -475,7 +532,7 @@ control_free(struct control *c)
 	evconnlistener_free(c->listener);
 	event_free(c->ev_resume);
 	event_free(c->ev_dead);
-	if (unlink(c->path) == -1 && errno != ENOENT)
+	if (!c->adopted && unlink(c->path) == -1 && errno != ENOENT)
 		log_warn("unlink %s", c->path);
 	free(c->path);
 	free(c);

@@ -38,6 +38,13 @@ struct client {
 
 struct control	*control_new(struct daemon *, const char *path, mode_t,
 		    const char *group, gid_t, char *err, size_t errlen);
+/*
+ * Use a listening socket passed by systemd (socket activation). Its path,
+ * mode and group are systemd's: tendd neither changes nor removes them.
+ * Without a configured group, the socket file's group may control tendd.
+ */
+struct control	*control_adopt(struct daemon *, int fd, const char *group,
+		    gid_t, char *err, size_t errlen);
 /* Close every client and the socket, and unlink it. */
 void		 control_free(struct control *);
 /* Apply a new mode and group to the socket file. */

@@ -3,6 +3,7 @@
  * timers), the reaper, reload and shutdown.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -14,12 +15,14 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <systemd/sd-daemon.h>
 
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "logs.h"
+#include "notify.h"
 #include "proctab.h"
 #include "util.h"
 
@@ -136,6 +139,59 @@ daemon_svc_timer_cancel(struct svc *s)
 		evtimer_del(s->timer);
 }
 
+/* Has the instance got where READY waits for: up, or given up? */
+static bool
+svc_settled(const struct svc *s)
+{
+	return s->state == SVC_RUNNING || svc_is_down(s);
+}
+
+/* "12 running, 1 backoff, 0 failed" for systemd's STATUS. */
+static void
+daemon_status_text(struct daemon *d, char *buf, size_t len)
+{
+	struct program	*p;
+	unsigned	 i, n[SVC_NSTATES] = { 0 };
+
+	TAILQ_FOREACH(p, &d->programs, entry) {
+		for (i = 0; i < p->nsvcs; i++)
+			n[p->svcs[i]->state]++;
+	}
+	snprintf(buf, len, "%u running, %u backoff, %u failed",
+	    n[SVC_RUNNING], n[SVC_BACKOFF], n[SVC_FAILED]);
+}
+
+static void
+daemon_status(struct daemon *d)
+{
+	char	 buf[128];
+
+	if (!notify_active(d->notify))
+		return;
+	daemon_status_text(d, buf, sizeof buf);
+	notify_status(d->notify, buf);
+}
+
+/* READY=1 with the status of now. */
+static void
+daemon_notify_ready(struct daemon *d)
+{
+	char	 buf[128];
+
+	if (!notify_active(d->notify))
+		return;
+	daemon_status_text(d, buf, sizeof buf);
+	notify_ready(d->notify, buf);
+}
+
+static void
+daemon_ready(struct daemon *d)
+{
+	d->ready = true;
+	daemon_notify_ready(d);
+	log_info("ready");
+}
+
 static void
 daemon_svc_changed(struct svc *s, enum svc_state old)
 {
@@ -155,6 +211,14 @@ daemon_svc_changed(struct svc *s, enum svc_state old)
 	cmd_svc_changed(s);
 	if (svc_is_down(s) && (p->nretiring > 0 || p->d->shutting_down))
 		daemon_schedule_gc(p->d);
+	if (s->boot_wait && svc_settled(s)) {
+		s->boot_wait = false;
+		if (--p->d->boot_pending == 0 && !p->d->shutting_down) {
+			daemon_ready(p->d);
+			return;
+		}
+	}
+	daemon_status(p->d);
 }
 
 /* Programs and instances */
@@ -185,6 +249,14 @@ program_new_svc(struct program *p, unsigned i)
 static void
 program_free_svc(struct svc *s)
 {
+	struct program	*p = svc_program(s);
+
+	if (s->boot_wait) {
+		s->boot_wait = false;
+		if (--p->d->boot_pending == 0 && !p->d->ready &&
+		    !p->d->shutting_down)
+			daemon_ready(p->d);
+	}
 	cmd_svc_gone(s);
 	if (s->timer != NULL)
 		event_free(s->timer);
@@ -495,6 +567,7 @@ daemon_shutdown(struct daemon *d)
 		return;
 	}
 	log_info("shutting down");
+	notify_stopping(d->notify);
 	d->shutting_down = true;
 	d->shutdown_stage = 1;
 	TAILQ_FOREACH(p, &d->programs, entry) {
@@ -601,6 +674,7 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 	int			 mask;
 
 	*resultp = *errorsp = NULL;
+	notify_reloading(d->notify);
 	if ((nc = conf_load(d->config_path, &errs)) == NULL) {
 		*errorsp = json_array();
 		for (i = 0; i < errs.n; i++) {
@@ -609,6 +683,9 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 			free(msg);
 		}
 		conf_errors_clear(&errs);
+		/* Still running as before: ready again (if it was). */
+		if (d->ready)
+			daemon_notify_ready(d);
 		return -1;
 	}
 	changes = json_array();
@@ -704,6 +781,8 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 	daemon_schedule_gc(d);
 	log_info("reloaded %s: %zu programs changed", d->config_path,
 	    json_array_size(changes));
+	if (d->ready)
+		daemon_notify_ready(d);
 	*resultp = json_pack("{s:o,s:o}", "changes", changes, "notes", notes);
 	return 0;
 }
@@ -728,6 +807,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	TAILQ_INIT(&d->programs);
 	d->procs = proctab_new();
 	d->logs = logs_new(base);
+	d->notify = notify_new(base);
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("open /dev/null");
 	d->stdio.in = devnull;
@@ -745,8 +825,30 @@ daemon_new(struct event_base *base, struct conf *conf,
 int
 daemon_listen(struct daemon *d, char *err, size_t errlen)
 {
-	d->control = control_new(d, d->socket_path, d->conf->socket_mode,
-	    d->conf->socket_group, d->conf->socket_gid, err, errlen);
+	int	 n, fd = SD_LISTEN_FDS_START;
+
+	/* Socket activation: systemd passes the control socket as fd 3. */
+	if ((n = sd_listen_fds(1)) < 0) {
+		snprintf(err, errlen, "socket activation: %s", strerror(-n));
+		return -1;
+	}
+	if (n > 1) {
+		snprintf(err, errlen, "socket activation: %d sockets passed, "
+		    "tendd takes one (its control socket)", n);
+		return -1;
+	}
+	if (n == 1) {
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			snprintf(err, errlen, "socket activation: fd %d is not "
+			    "a listening Unix stream socket", fd);
+			return -1;
+		}
+		d->control = control_adopt(d, fd, d->conf->socket_group,
+		    d->conf->socket_gid, err, errlen);
+	} else
+		d->control = control_new(d, d->socket_path,
+		    d->conf->socket_mode, d->conf->socket_group,
+		    d->conf->socket_gid, err, errlen);
 	return d->control == NULL ? -1 : 0;
 }
 
@@ -778,6 +880,17 @@ daemon_run(struct daemon *d)
 		for (i = 0; i < p->nsvcs; i++)
 			svc_event(p->svcs[i], SVC_EV_START, 0);
 	}
+	/* READY waits until every autostart instance is up or gave up. */
+	TAILQ_FOREACH(p, &d->programs, entry) {
+		for (i = 0; i < p->nsvcs; i++) {
+			if (p->cp->autostart && !svc_settled(p->svcs[i])) {
+				p->svcs[i]->boot_wait = true;
+				d->boot_pending++;
+			}
+		}
+	}
+	if (d->boot_pending == 0)
+		daemon_ready(d);
 }
 
 void
@@ -803,6 +916,7 @@ daemon_free(struct daemon *d)
 	event_free(d->ev_shutdown);
 	proctab_free(d->procs);
 	logs_free(d->logs);
+	notify_free(d->notify);
 	close(d->stdio.in);
 	conf_unref(d->conf);
 	free(d->config_path);

@@ -22,6 +22,7 @@ struct event_base;
 struct event;
 struct control;
 struct logs;
+struct notify;
 struct proctab;
 
 /* A configured program: its instances, and the conf entry in force. */
@@ -50,6 +51,9 @@ struct daemon {
 	struct proctab		*procs;
 	struct control		*control;
 	struct logs		*logs;
+	struct notify		*notify;	/* NULL without systemd */
+	bool			 ready;		/* READY=1 was sent */
+	unsigned		 boot_pending;	/* autostart not yet settled */
 	struct launch_stdio	 stdio;
 
 	struct event		*ev_chld;

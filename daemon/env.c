@@ -85,6 +85,18 @@ env_import(struct env *e, char *const *vec)
 		(void)env_put(e, *vec);
 }
 
+void
+env_unset(struct env *e, const char *key)
+{
+	ssize_t	 i = env_find(e, key, strlen(key));
+
+	if (i < 0)
+		return;
+	free(e->v[i]);
+	memmove(&e->v[i], &e->v[i + 1], (e->n - (size_t)i) * sizeof *e->v);
+	e->n--;
+}
+
 const char *
 env_get(const struct env *e, const char *key)
 {

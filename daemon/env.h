@@ -22,6 +22,7 @@ void	 env_set(struct env *, const char *key, const char *value);
 /* Set from "KEY=value"; returns -1 if there is no '=' or key is empty. */
 int	 env_put(struct env *, const char *);
 const char *env_get(const struct env *, const char *);
+void	 env_unset(struct env *, const char *);
 
 /*
  * Parse an environment file's text into env. Lines: KEY=value, blank lines,

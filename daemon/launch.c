@@ -26,6 +26,11 @@
 
 extern char **environ;
 
+static const char *const launch_private[] = {
+	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS",
+	"LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM",
+};
+
 /* The open-file limit tendd was started with, for its children. */
 static struct rlimit	 launch_nofile;
 static bool		 launch_nofile_raised;
@@ -154,8 +159,14 @@ spawn_build_env(const struct conf_program *cp, unsigned index,
 	size_t	 i;
 
 	env_init(env);
-	if (!cp->clear_environment)
+	if (!cp->clear_environment) {
 		env_import(env, environ);
+		/* systemd's words to tendd, not to its programs (whose
+		   stdout is a pipe, not the journal). */
+		for (i = 0; i < sizeof launch_private / sizeof *launch_private;
+		    i++)
+			env_unset(env, launch_private[i]);
+	}
 	if (cp->user != NULL) {
 		env_set(env, "USER", cp->user);
 		env_set(env, "LOGNAME", cp->user);

@@ -1,4 +1,6 @@
 /* log.c: leveled logging to stderr (with a timestamp) or syslog. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,16 +11,33 @@
 #include "log.h"
 
 static int		 log_stderr = 1;
+static int		 log_journal;	/* stderr is a journal stream */
 static enum log_level	 log_max = LOG_LEVEL_INFO;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 static const int log_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+/* Is stderr the journal stream systemd set up (JOURNAL_STREAM=dev:ino)? */
+static int
+log_stderr_is_journal(void)
+{
+	const char		*v = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+
+	if (v == NULL || sscanf(v, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(2, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(int to_stderr, enum log_level level)
 {
 	log_stderr = to_stderr;
 	log_max = level;
+	log_journal = to_stderr && log_stderr_is_journal();
 }
 
 void
@@ -62,6 +81,15 @@ log_vwrite(enum log_level level, const char *errstr, const char *fmt,
 	if (level > log_max)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (log_journal) {
+		/* journald reads the priority; it adds the time itself. */
+		if (errstr != NULL)
+			fprintf(stderr, "<%d>%s: %s\n", log_prio[level], msg,
+			    errstr);
+		else
+			fprintf(stderr, "<%d>%s\n", log_prio[level], msg);
+		return;
+	}
 	if (!log_stderr) {
 		if (errstr != NULL)
 			syslog(log_prio[level], "%s: %s", msg, errstr);

@@ -91,6 +91,7 @@ struct svc {
 
 	void				*waits;	/* the daemon's waiters */
 	struct logio			*logio;	/* output capture (logs.c) */
+	bool				 boot_wait; /* READY waits for it */
 };
 
 struct svc	*svc_new(const struct svc_ops *, const struct conf_program *,

@@ -21,6 +21,26 @@ T_CASE(set_replaces)
 	env_free(&e);
 }
 
+T_CASE(unset)
+{
+	struct env	 e;
+	char		*vec[] = { "A=1", "B=2", "C=3", NULL };
+
+	env_init(&e);
+	env_import(&e, vec);
+	env_unset(&e, "B");
+	env_unset(&e, "NOPE");
+	T_INTEQ(e.n, 2);
+	T_CHECK(env_get(&e, "B") == NULL);
+	T_STREQ(env_get(&e, "C"), "3");
+	T_CHECK(e.v[2] == NULL);
+	env_unset(&e, "C");
+	env_unset(&e, "A");
+	T_INTEQ(e.n, 0);
+	T_CHECK(e.v[0] == NULL);
+	env_free(&e);
+}
+
 T_CASE(grows)
 {
 	struct env	 e;
@@ -78,5 +98,5 @@ T_CASE(file_errors)
 	env_free(&e);
 }
 
-T_MAIN(T_ENTRY(set_replaces), T_ENTRY(grows), T_ENTRY(file_syntax),
+T_MAIN(T_ENTRY(set_replaces), T_ENTRY(unset), T_ENTRY(grows), T_ENTRY(file_syntax),
     T_ENTRY(file_errors))
