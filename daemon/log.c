@@ -44,6 +44,7 @@ void
 log_set_syslog(void)
 {
 	log_stderr = 0;
+	log_journal = 0;
 	openlog("tendd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 

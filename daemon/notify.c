@@ -23,6 +23,7 @@ struct notify {
 	char		*status;	/* latest text */
 	char		*sent;		/* last text sent */
 	uint64_t	 sent_at;	/* mono usec */
+	bool		 ready;		/* STATUS goes with READY first */
 };
 
 static void
@@ -137,7 +138,7 @@ notify_status(struct notify *n, const char *text)
 		return;
 	free(n->status);
 	n->status = xstrdup(text);
-	if (evtimer_pending(n->status_timer, NULL))
+	if (!n->ready || evtimer_pending(n->status_timer, NULL))
 		return;
 	now = util_now_mono();
 	if (now - n->sent_at >= NOTIFY_STATUS_GAP) {
@@ -154,6 +155,7 @@ notify_ready(struct notify *n, const char *text)
 	if (n == NULL)
 		return;
 	evtimer_del(n->status_timer);
+	n->ready = true;
 	notify_send(n, "READY=1\nSTATUS=%s", text);
 	free(n->status);
 	n->status = xstrdup(text);
