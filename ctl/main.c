@@ -39,6 +39,8 @@ struct main_conn {
 /* Set by SIGINT or SIGTERM once a streaming request is under way. */
 static volatile sig_atomic_t main_stopping;
 
+#define MAIN_SYSTEM_SOCKET	"/run/tend/tend.sock"
+
 /* The socket path: -s, else -c CONFIG, else $TEND_SOCKET, else default. */
 static int
 main_socket(const struct ctl_global *g, char **path)
@@ -74,10 +76,18 @@ main_socket(const struct ctl_global *g, char **path)
 		if (*path != NULL)
 			return 0;
 	}
-	if ((env = getenv("TEND_SOCKET")) != NULL && *env != '\0')
+	if ((env = getenv("TEND_SOCKET")) != NULL && *env != '\0') {
 		*path = xstrdup(env);
-	else
-		*path = conf_default_socket();
+		return 0;
+	}
+	*path = conf_default_socket();
+	/* A user without a tendd of their own most likely means the
+	   system's (as a member of its socket group). */
+	if (geteuid() != 0 && access(*path, F_OK) == -1 &&
+	    access(MAIN_SYSTEM_SOCKET, F_OK) == 0) {
+		free(*path);
+		*path = xstrdup(MAIN_SYSTEM_SOCKET);
+	}
 	return 0;
 }
 

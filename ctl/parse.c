@@ -374,8 +374,9 @@ ctl_usage(FILE *f)
 	}
 	fprintf(f, "\nThe socket is SOCKET, else the one CONFIG names, else "
 	    "$TEND_SOCKET, else\ntendd's default: /run/tend/tend.sock for "
-	    "root, else\n$XDG_RUNTIME_DIR/tend/tend.sock. S is in seconds or "
-	    "a duration like 1m30s.\n");
+	    "root, else\n$XDG_RUNTIME_DIR/tend/tend.sock (or, when that does "
+	    "not exist,\n/run/tend/tend.sock). S is in seconds or a duration "
+	    "like 1m30s.\n");
 	fprintf(f, "\nexit status:\n");
 	for (i = 0; i < sizeof ctl_exits / sizeof ctl_exits[0]; i++)
 		fprintf(f, "  %d  %s\n", ctl_exits[i].code, ctl_exits[i].text);

@@ -27,6 +27,9 @@
 #include "util.h"
 
 #define SHUTDOWN_KILL_GRACE	(5 * USEC_PER_SEC)
+/* At exit, how long to wait for children that were killed with what was
+   left of their process group to be reaped. */
+#define SHUTDOWN_LINGER		USEC_PER_SEC
 
 static pid_t	 daemon_svc_spawn(struct svc *, char *, size_t, bool *);
 static int	 daemon_svc_kill(struct svc *, pid_t, int, bool);
@@ -461,6 +464,8 @@ daemon_reap(struct daemon *d)
 		if ((s = proctab_find(d->procs, pid, &kind)) == NULL) {
 			log_debug("reaped pid %d (not a program's main "
 			    "process)", (int)pid);
+			if (d->shutting_down)
+				daemon_schedule_gc(d);
 			continue;
 		}
 		proctab_remove(d->procs, pid);
@@ -479,11 +484,24 @@ daemon_sigchld_cb(evutil_socket_t sig, short events, void *arg)
 
 /* Deferred work: free retired instances and removed programs; finish a
    shutdown once nothing runs. Runs from the loop, never inside svc_event. */
+/* Has tendd a child left (running, or a zombie not yet reaped)? */
+static bool
+daemon_has_children(void)
+{
+	siginfo_t	 si;
+
+	memset(&si, 0, sizeof si);
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+static void	daemon_linger_cb(evutil_socket_t, short, void *);
+
 static void
 daemon_gc_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct daemon	*d = arg;
 	struct program	*p, *next;
+	struct timeval	 tv;
 	unsigned	 i;
 
 	for (p = TAILQ_FIRST(&d->programs); p != NULL; p = next) {
@@ -503,9 +521,29 @@ daemon_gc_cb(evutil_socket_t fd, short events, void *arg)
 		}
 	}
 	if (d->shutting_down && proctab_count(d->procs) == 0) {
+		/* What was left of the programs' groups got SIGKILL; as
+		   their subreaper, see them reaped before leaving. */
+		if (daemon_has_children() && !d->lingered) {
+			if (!evtimer_pending(d->ev_linger, NULL)) {
+				usec_to_tv(SHUTDOWN_LINGER, &tv);
+				evtimer_add(d->ev_linger, &tv);
+			}
+			return;
+		}
 		log_info("all programs stopped");
 		event_base_loopexit(d->base, NULL);
 	}
+}
+
+static void
+daemon_linger_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon	*d = arg;
+
+	log_warnx("leaving processes that are not part of any program "
+	    "(they left their program's process group)");
+	d->lingered = true;
+	daemon_schedule_gc(d);
 }
 
 static void
@@ -819,6 +857,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	}
 	d->ev_gc = event_new(base, -1, 0, daemon_gc_cb, d);
 	d->ev_shutdown = evtimer_new(base, daemon_shutdown_timer_cb, d);
+	d->ev_linger = evtimer_new(base, daemon_linger_cb, d);
 	return d;
 }
 
@@ -914,6 +953,7 @@ daemon_free(struct daemon *d)
 	}
 	event_free(d->ev_gc);
 	event_free(d->ev_shutdown);
+	event_free(d->ev_linger);
 	proctab_free(d->procs);
 	logs_free(d->logs);
 	notify_free(d->notify);

@@ -63,6 +63,8 @@ struct daemon {
 	struct event		*ev_usr1;
 	struct event		*ev_gc;		/* deferred cleanups */
 	struct event		*ev_shutdown;	/* shutdown_timeout */
+	struct event		*ev_linger;	/* last children dying */
+	bool			 lingered;
 
 	bool			 shutting_down;
 	int			 shutdown_stage;
