@@ -1,9 +1,25 @@
-/* notify.c: sd_notify to systemd, rate-limited status, watchdog. */
+/*
+ * notify.c: messages to systemd, rate-limited status, watchdog.
+ *
+ * libsystemd's sd_notify() writes on a blocking socket: when systemd does
+ * not read its notification socket (busy, hung, or its queue full), it
+ * would stop tendd's whole event loop. So tendd sends the datagrams
+ * itself on a non-blocking socket, to the address NOTIFY_SOCKET names,
+ * and what cannot be sent now is sent again shortly (the latest state
+ * wins; nothing piles up). sd_watchdog_enabled() still parses the
+ * watchdog settings.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
@@ -15,8 +31,15 @@
 #define NOTIFY_STATUS_GAP	(250 * USEC_PER_MSEC)	/* 4 a second */
 #define NOTIFY_EXTEND_EVERY	(5 * USEC_PER_SEC)
 #define NOTIFY_EXTEND_BY	(15 * USEC_PER_SEC)
+#define NOTIFY_RETRY		(100 * USEC_PER_MSEC)
 
 struct notify {
+	int		 fd;
+	struct sockaddr_un sun;
+	socklen_t	 sunlen;
+	char		*retry;		/* not sent yet: systemd was busy */
+	struct event	*retry_timer;
+	bool		 warned;
 	struct event	*watchdog;
 	struct event	*status_timer;
 	struct event	*extend;
@@ -33,17 +56,77 @@ tv_usec(struct timeval *tv, uint64_t usec)
 	tv->tv_usec = (suseconds_t)(usec % USEC_PER_SEC);
 }
 
+/* One datagram, never blocking. Returns 0, or -1 if it must wait. */
+static int
+notify_write(struct notify *n, const char *msg)
+{
+	ssize_t	 r;
+
+	do {
+		r = sendto(n->fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL,
+		    (struct sockaddr *)&n->sun, n->sunlen);
+	} while (r == -1 && errno == EINTR);
+	if (r >= 0)
+		return 0;
+	if (!n->warned) {
+		log_warn("cannot notify systemd (will retry)");
+		n->warned = true;
+	}
+	return -1;
+}
+
+static void
+notify_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct notify	*n = arg;
+	struct timeval	 tv;
+
+	if (n->retry == NULL || notify_write(n, n->retry) == 0) {
+		free(n->retry);
+		n->retry = NULL;
+		return;
+	}
+	tv_usec(&tv, NOTIFY_RETRY);
+	evtimer_add(n->retry_timer, &tv);
+}
+
+/* Send now, or keep it (after what is already waiting) for a retry. */
+static void
+notify_raw(struct notify *n, const char *msg)
+{
+	struct timeval	 tv;
+	char		*joined;
+
+	if (n->retry == NULL && notify_write(n, msg) == 0)
+		return;
+	if (n->retry == NULL)
+		n->retry = xstrdup(msg);
+	else if (strlen(n->retry) < 4096) {
+		/* Later assignments override earlier ones for systemd. */
+		xasprintf(&joined, "%s\n%s", n->retry, msg);
+		free(n->retry);
+		n->retry = joined;
+	}
+	if (!evtimer_pending(n->retry_timer, NULL)) {
+		tv_usec(&tv, NOTIFY_RETRY);
+		evtimer_add(n->retry_timer, &tv);
+	}
+}
+
 static void
 notify_watchdog_cb(evutil_socket_t fd, short events, void *arg)
 {
-	sd_notify(0, "WATCHDOG=1");
+	notify_raw(arg, "WATCHDOG=1");
 }
 
 static void
 notify_extend_cb(evutil_socket_t fd, short events, void *arg)
 {
-	sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu",
+	char	 msg[64];
+
+	snprintf(msg, sizeof msg, "EXTEND_TIMEOUT_USEC=%llu",
 	    (unsigned long long)NOTIFY_EXTEND_BY);
+	notify_raw(arg, msg);
 }
 
 static void
@@ -52,7 +135,7 @@ notify_flush_status(struct notify *n)
 	if (n->status == NULL ||
 	    (n->sent != NULL && strcmp(n->sent, n->status) == 0))
 		return;
-	sd_notifyf(0, "STATUS=%s", n->status);
+	notify_send(n, "STATUS=%s", n->status);
 	free(n->sent);
 	n->sent = xstrdup(n->status);
 	n->sent_at = util_now_mono();
@@ -69,12 +152,31 @@ notify_new(struct event_base *base)
 {
 	struct notify	*n;
 	struct timeval	 tv;
+	const char	*path = getenv("NOTIFY_SOCKET");
 	uint64_t	 usec;
+	size_t		 len;
 	int		 r;
 
-	if (getenv("NOTIFY_SOCKET") == NULL)
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) >= sizeof n->sun.sun_path) {
+		if (path != NULL)
+			log_warnx("ignoring NOTIFY_SOCKET=%s", path);
 		return NULL;
+	}
 	n = xcalloc(1, sizeof *n);
+	n->sun.sun_family = AF_UNIX;
+	memcpy(n->sun.sun_path, path, len);
+	if (path[0] == '@')
+		n->sun.sun_path[0] = '\0';	/* abstract namespace */
+	n->sunlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
+	    (path[0] == '@' ? 0 : 1));
+	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (n->fd == -1) {
+		log_warn("notify socket");
+		free(n);
+		return NULL;
+	}
+	n->retry_timer = evtimer_new(base, notify_retry_cb, n);
 	n->status_timer = evtimer_new(base, notify_status_cb, n);
 	n->extend = event_new(base, -1, EV_PERSIST, notify_extend_cb, n);
 	/* Only for us: 0 with another WATCHDOG_PID, < 0 if malformed. */
@@ -97,8 +199,13 @@ notify_free(struct notify *n)
 {
 	if (n == NULL)
 		return;
+	if (n->retry != NULL)
+		(void)notify_write(n, n->retry);	/* last try */
 	if (n->watchdog != NULL)
 		event_free(n->watchdog);
+	event_free(n->retry_timer);
+	close(n->fd);
+	free(n->retry);
 	event_free(n->status_timer);
 	event_free(n->extend);
 	free(n->status);
@@ -123,8 +230,7 @@ notify_send(struct notify *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (sd_notify(0, msg) < 0)
-		log_warnx("sd_notify failed: %s", msg);
+	notify_raw(n, msg);
 	free(msg);
 }
 

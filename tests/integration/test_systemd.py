@@ -565,6 +565,26 @@ def no_pings(env):
            "watchdog datagrams with %r" % env)
 
 
+def test_notify_unread_socket_never_blocks_tendd():
+    # systemd busy or hung: nobody reads the notification socket, whose
+    # queue fills (about 10 datagrams). tendd must go on serving, and
+    # deliver the latest state once the socket is read again.
+    with Tend(prog("a", S, start_secs=0)) as t:
+        n, _ = start_notified(t, {"WATCHDOG_USEC": "100000"})
+        wait_for(t.connectable, what="tendd to listen")
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 2.0:   # 40 pings would be due
+            t0_cmd = time.monotonic()
+            eq(t.status()["a"]["state"] in ("starting", "running"), True)
+            check(time.monotonic() - t0_cmd < 5, "status took %.1fs" % (
+                time.monotonic() - t0_cmd))
+            time.sleep(0.1)
+        t.ctl("reload", check=0)
+        n.wait(is_ready, what="READY=1 once the socket is read again")
+        n.wait(is_ping, what="watchdog pings once the socket is read again")
+        stopped_cleanly(t, n)
+
+
 def test_notify_no_watchdog_for_another_pid():
     no_pings({"WATCHDOG_USEC": "400000", "WATCHDOG_PID": "1"})
 
