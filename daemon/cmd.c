@@ -57,23 +57,29 @@ client_daemon(struct client *cl)
 	return control_daemon(cl->control);
 }
 
+/* {"code":N} or {"signal":N,"signal_name":..}, with "at"; or null. */
+static json_t *
+cmd_exit_json(const struct svc *s)
+{
+	int	 st = s->last_exit.status;
+
+	if (!s->last_exit.valid)
+		return json_null();
+	if (WIFSIGNALED(st))
+		return json_pack("{s:i,s:s,s:f}", "signal", WTERMSIG(st),
+		    "signal_name", util_signal_name(WTERMSIG(st)),
+		    "at", (double)s->last_exit.wall / USEC_PER_SEC);
+	return json_pack("{s:i,s:f}", "code", WEXITSTATUS(st),
+	    "at", (double)s->last_exit.wall / USEC_PER_SEC);
+}
+
 json_t *
 cmd_instance_json(const struct svc *s)
 {
 	const struct conf_program	*cp = s->cp;
-	json_t				*o, *ex = json_null();
+	json_t				*o;
 	uint64_t			 now = util_now_mono();
-	int				 st = s->last_exit.status;
 
-	if (s->last_exit.valid) {
-		if (WIFSIGNALED(st))
-			ex = json_pack("{s:i,s:s,s:f}", "signal", WTERMSIG(st),
-			    "signal_name", util_signal_name(WTERMSIG(st)),
-			    "at", (double)s->last_exit.wall / USEC_PER_SEC);
-		else
-			ex = json_pack("{s:i,s:f}", "code", WEXITSTATUS(st),
-			    "at", (double)s->last_exit.wall / USEC_PER_SEC);
-	}
 	o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:o,s:o,s:f,s:i,s:o,s:b,s:o}",
 	    "name", s->name,
 	    "program", cp->name,
@@ -85,7 +91,7 @@ cmd_instance_json(const struct svc *s)
 	    "uptime", s->pid > 0 ?
 		(double)(now - s->started) / USEC_PER_SEC : 0.0,
 	    "restarts", (int)s->restarts,
-	    "last_exit", ex,
+	    "last_exit", cmd_exit_json(s),
 	    "daemon", cp->daemon,
 	    "error", s->error != NULL ? json_string(s->error) : json_null());
 	json_object_set_new(o, "log_dropped", json_integer(s->logio != NULL ?
@@ -99,17 +105,13 @@ cmd_instance_json(const struct svc *s)
 static json_t *
 cmd_result_json(const struct svc *s, bool ok, bool with_exit)
 {
-	json_t	*o, *inst;
+	json_t	*o;
 
 	o = json_pack("{s:s,s:b,s:s,s:o}", "name", s->name, "ok", ok,
 	    "state", svc_state_name(s->state),
 	    "error", s->error != NULL ? json_string(s->error) : json_null());
-	if (with_exit) {
-		inst = cmd_instance_json(s);
-		json_object_set(o, "last_exit",
-		    json_object_get(inst, "last_exit"));
-		json_decref(inst);
-	}
+	if (with_exit)
+		json_object_set_new(o, "last_exit", cmd_exit_json(s));
 	return o;
 }
 

@@ -165,14 +165,22 @@ daemon_status_text(struct daemon *d, char *buf, size_t len)
 }
 
 static void
-daemon_status(struct daemon *d)
+daemon_status_cb(evutil_socket_t fd, short events, void *arg)
 {
-	char	 buf[128];
+	struct daemon	*d = arg;
+	char		 buf[128];
 
-	if (!notify_active(d->notify))
-		return;
 	daemon_status_text(d, buf, sizeof buf);
 	notify_status(d->notify, buf);
+}
+
+/* Counts changed: recount once, after this pass of the loop (a thousand
+   instances starting together are one count, not a thousand). */
+static void
+daemon_status(struct daemon *d)
+{
+	if (notify_active(d->notify))
+		event_active(d->ev_status, 0, 0);
 }
 
 /* READY=1 with the status of now. */
@@ -858,6 +866,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_gc = event_new(base, -1, 0, daemon_gc_cb, d);
 	d->ev_shutdown = evtimer_new(base, daemon_shutdown_timer_cb, d);
 	d->ev_linger = evtimer_new(base, daemon_linger_cb, d);
+	d->ev_status = event_new(base, -1, 0, daemon_status_cb, d);
 	return d;
 }
 
@@ -954,6 +963,7 @@ daemon_free(struct daemon *d)
 	event_free(d->ev_gc);
 	event_free(d->ev_shutdown);
 	event_free(d->ev_linger);
+	event_free(d->ev_status);
 	proctab_free(d->procs);
 	logs_free(d->logs);
 	notify_free(d->notify);

@@ -64,6 +64,7 @@ struct daemon {
 	struct event		*ev_gc;		/* deferred cleanups */
 	struct event		*ev_shutdown;	/* shutdown_timeout */
 	struct event		*ev_linger;	/* last children dying */
+	struct event		*ev_status;	/* recount for STATUS= */
 	bool			 lingered;
 
 	bool			 shutting_down;

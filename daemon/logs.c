@@ -320,7 +320,7 @@ sink_journal(struct stream *st, const char *text, size_t len)
 {
 	struct svc	*s = st->io->svc;
 	struct iovec	 iov[5];
-	char		 pri[16], prog[96], inst[32], *msg;
+	char		 pri[16], prog[96], tprog[96], inst[32], *msg;
 	int		 p = st->which == 0 ? LOG_INFO : LOG_ERR;
 
 	if (len >= 3 && text[0] == '<' && text[1] >= '0' && text[1] <= '7' &&
@@ -343,13 +343,12 @@ sink_journal(struct stream *st, const char *text, size_t len)
 	snprintf(inst, sizeof inst, "TEND_INSTANCE=%u", s->index);
 	iov[3].iov_base = inst;
 	iov[3].iov_len = strlen(inst);
-	iov[4].iov_len = strlen("TEND_PROGRAM=") + strlen(s->cp->name);
-	iov[4].iov_base = xmalloc(iov[4].iov_len + 1);
-	snprintf(iov[4].iov_base, iov[4].iov_len + 1, "TEND_PROGRAM=%s",
-	    s->cp->name);
+	/* Program names are at most 64 bytes (util_valid_name). */
+	snprintf(tprog, sizeof tprog, "TEND_PROGRAM=%s", s->cp->name);
+	iov[4].iov_base = tprog;
+	iov[4].iov_len = strlen(tprog);
 	if (sd_journal_sendv(iov, 5) < 0)
 		st->dropped += len;
-	free(iov[4].iov_base);
 	free(msg);
 }
 
@@ -656,7 +655,8 @@ stream_splice(struct stream *st)
 	return n;
 }
 
-/* Read up to limit bytes (0: until the pipe is empty); returns how many. */
+/* Read about limit bytes at most (less if the pipe empties); returns how
+   many. */
 static size_t
 stream_pump(struct stream *st, size_t limit)
 {
@@ -665,7 +665,7 @@ stream_pump(struct stream *st, size_t limit)
 	size_t		 total = 0;
 	ssize_t		 n;
 
-	while (limit == 0 || total < limit) {
+	while (total < limit) {
 		if (stream_can_splice(st) && stream_mid_open(st)) {
 			n = stream_splice(st);
 			if (n > 0) {

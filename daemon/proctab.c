@@ -144,16 +144,3 @@ proctab_count(const struct proctab *t)
 {
 	return t->count;
 }
-
-void
-proctab_foreach(const struct proctab *t,
-    void (*fn)(pid_t, enum proctab_kind, void *, void *), void *arg)
-{
-	size_t	 i;
-
-	for (i = 0; i < t->cap; i++) {
-		if (t->slots[i].pid != 0)
-			fn(t->slots[i].pid, t->slots[i].kind,
-			    t->slots[i].owner, arg);
-	}
-}

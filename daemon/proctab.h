@@ -29,8 +29,5 @@ void		*proctab_find(const struct proctab *, pid_t,
 /* Returns the owner it removed, or NULL. */
 void		*proctab_remove(struct proctab *, pid_t);
 size_t		 proctab_count(const struct proctab *);
-/* Visit every entry; fn must not change the table. */
-void		 proctab_foreach(const struct proctab *,
-		    void (*)(pid_t, enum proctab_kind, void *, void *), void *);
 
 #endif
