@@ -24,6 +24,10 @@
 
 #include "conf_int.h"
 
+#define CONF_RUN_FILE	"(command line)"
+#define CONF_NAME_RULES	"(1 to 64 letters, digits, '_', '.' or '-', " \
+			"not starting with '.' or '-', and not \"all\")"
+
 /* Errors. */
 
 static void __attribute__((format(printf, 5, 0)))
@@ -276,6 +280,48 @@ conf_p_restart(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 	    "\"never\" (got \"%s\")", v);
 }
 
+static const struct {
+	const char	*name;
+	enum conf_type	 value;
+} conf_type_names[] = {
+	{ "simple", CONF_TYPE_SIMPLE },
+	{ "forking", CONF_TYPE_FORKING },
+};
+
+/* A type setting's value, or -1 if it is not one (already reported). */
+static int
+conf_type_value(const config_setting_t *s, enum conf_type *out)
+{
+	const char	*v;
+	size_t		 i;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return -1;
+	v = config_setting_get_string(s);
+	for (i = 0; i < nitems(conf_type_names); i++) {
+		if (strcmp(v, conf_type_names[i].name) == 0) {
+			*out = conf_type_names[i].value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+conf_p_type(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+
+	if (conf_type_value(s, &p->type) == 0)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		conf_err(ctx, s, "type must be one of \"simple\", \"forking\" "
+		    "(got %s)", conf_type_name(s));
+	else
+		conf_err(ctx, s, "type must be one of \"simple\", \"forking\" "
+		    "(got \"%s\")", config_setting_get_string(s));
+}
+
 /* "stdout" is last: only stderr may go there. */
 static const struct {
 	const char	*name;
@@ -333,6 +379,9 @@ conf_p_codes(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 		conf_err(ctx, s, "success_exit_codes must not be empty");
 		return;
 	}
+	/* Replaces the default {0} of conf_program_new(). */
+	free(p->success_codes);
+	p->nsuccess_codes = 0;
 	p->success_codes = xcalloc((size_t)n, sizeof *p->success_codes);
 	for (i = 0; i < n; i++) {
 		if (list)
@@ -450,65 +499,224 @@ conf_eq_codes(const struct conf_program *a, const struct conf_program *b)
 	    a->nsuccess_codes * sizeof *a->success_codes) == 0;
 }
 
+/* Hashes of the same keys, for conf_program_hash(): FNV-1a over values. */
+
+#define CONF_FNV_BASIS	0xcbf29ce484222325ULL
+#define CONF_FNV_PRIME	0x100000001b3ULL
+
+static uint64_t
+conf_hash_bytes(uint64_t h, const void *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= CONF_FNV_PRIME;
+	}
+	return h;
+}
+
+/* Little-endian whatever the host, so the value alone decides. */
+static uint64_t
+conf_hash_u64(uint64_t h, uint64_t v)
+{
+	unsigned char	 b[8];
+	size_t		 i;
+
+	for (i = 0; i < sizeof b; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	return conf_hash_bytes(h, b, sizeof b);
+}
+
+/* A length in front keeps {"ab","c"} apart from {"a","bc"}; a tag keeps
+   NULL apart from "". */
+static uint64_t
+conf_hash_str(uint64_t h, const char *s)
+{
+	if (s == NULL)
+		return conf_hash_u64(h, 0);
+	h = conf_hash_u64(h, 1);
+	h = conf_hash_u64(h, strlen(s));
+	return conf_hash_bytes(h, s, strlen(s));
+}
+
+static uint64_t
+conf_hash_strv(uint64_t h, char *const *v, size_t n)
+{
+	size_t	 i;
+
+	h = conf_hash_u64(h, n);
+	for (i = 0; i < n; i++)
+		h = conf_hash_str(h, v[i]);
+	return h;
+}
+
+static uint64_t
+conf_hash_command(uint64_t h, const struct conf_program *p)
+{
+	h = conf_hash_u64(h, p->shell);
+	return conf_hash_strv(h, p->argv, p->argc);
+}
+
+static uint64_t
+conf_hash_env(uint64_t h, const struct conf_program *p)
+{
+	size_t	 i;
+
+	h = conf_hash_u64(h, p->nenv);
+	for (i = 0; i < p->nenv; i++) {
+		h = conf_hash_str(h, p->env[i].key);
+		h = conf_hash_str(h, p->env[i].value);
+	}
+	return h;
+}
+
+static uint64_t
+conf_hash_env_files(uint64_t h, const struct conf_program *p)
+{
+	return conf_hash_strv(h, p->env_files, p->nenv_files);
+}
+
+static uint64_t
+conf_hash_user(uint64_t h, const struct conf_program *p)
+{
+	size_t	 i;
+
+	h = conf_hash_str(h, p->user);
+	h = conf_hash_u64(h, p->uid);
+	h = conf_hash_str(h, p->home);
+	h = conf_hash_str(h, p->login_shell);
+	h = conf_hash_u64(h, p->ngroups);
+	for (i = 0; i < p->ngroups; i++)
+		h = conf_hash_u64(h, p->groups[i]);
+	return h;
+}
+
+static uint64_t
+conf_hash_group(uint64_t h, const struct conf_program *p)
+{
+	h = conf_hash_str(h, p->group);
+	return conf_hash_u64(h, p->gid);
+}
+
+/* As conf_eq_umask: the mode counts only if set. */
+static uint64_t
+conf_hash_umask(uint64_t h, const struct conf_program *p)
+{
+	h = conf_hash_u64(h, p->has_umask);
+	return conf_hash_u64(h, p->has_umask ? p->umask : 0);
+}
+
+static uint64_t
+conf_hash_codes(uint64_t h, const struct conf_program *p)
+{
+	size_t	 i;
+
+	h = conf_hash_u64(h, p->nsuccess_codes);
+	for (i = 0; i < p->nsuccess_codes; i++)
+		h = conf_hash_u64(h, (uint64_t)p->success_codes[i]);
+	return h;
+}
+
+/* Supervisor keys. */
+
+static void
+conf_s_cgroups(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf	*conf = obj;
+	const char	*v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "cgroups must be one of \"auto\", \"off\" "
+		    "(got %s)", conf_type_name(s));
+		return;
+	}
+	v = config_setting_get_string(s);
+	if (strcmp(v, "auto") == 0)
+		conf->cgroups = CONF_CGROUPS_AUTO;
+	else if (strcmp(v, "off") == 0)
+		conf->cgroups = CONF_CGROUPS_OFF;
+	else
+		conf_err(ctx, s, "cgroups must be one of \"auto\", \"off\" "
+		    "(got \"%s\")", v);
+}
+
 /* Key tables. */
 
 #define F(t, f)		offsetof(struct t, f), sizeof ((struct t *)0)->f
-#define SV(n, k, f)	{ n, k, F(conf, f), 0, 0, NULL, 0, NULL }
-#define PG(n, k, f, d)	{ n, k, F(conf_program, f), 0, 0, NULL, d, NULL }
+#define SV(n, k, f)	{ n, k, F(conf, f), 0, 0, NULL, 0, NULL, NULL }
+#define SVF(n, fn)	{ n, CONF_FN, 0, 0, 0, 0, fn, 0, NULL, NULL }
+#define PG(n, k, f, d)	{ n, k, F(conf_program, f), 0, 0, NULL, d, NULL, \
+			    NULL }
 #define PGN(n, f, max, d) { n, CONF_UINT, F(conf_program, f), 1, max, NULL, \
-			    d, NULL }
+			    d, NULL, NULL }
 #define PGR(n, k, f, min, max) { n, k, F(conf_program, f), min, max, NULL, \
-			    CONF_DIFF_LIVE, NULL }
-#define PGF(n, fn, d, eq) { n, CONF_FN, 0, 0, 0, 0, fn, d, eq }
+			    CONF_DIFF_LIVE, NULL, NULL }
+/* A scalar set by fn, compared and hashed as PG. */
+#define PGS(n, f, fn, d) { n, CONF_FN, F(conf_program, f), 0, 0, fn, d, \
+			    NULL, NULL }
+/* Compared by eq and hashed by h. */
+#define PGF(n, fn, d, eq, h) { n, CONF_FN, 0, 0, 0, 0, fn, d, eq, h }
 
 static const struct conf_key conf_supervisor_keys[] = {
 	SV("socket", CONF_PATH, socket),
 	SV("socket_mode", CONF_MODE, socket_mode),
-	{ "socket_group", CONF_FN, 0, 0, 0, 0, conf_socket_group, 0, NULL },
+	SVF("socket_group", conf_socket_group),
 	SV("state_dir", CONF_PATH, state_dir),
 	SV("log_dir", CONF_PATH, log_dir),
 	SV("include_dir", CONF_PATH, include_dir),
 	SV("subreaper", CONF_BOOL, subreaper),
 	SV("shutdown_timeout", CONF_DURATION, shutdown_timeout),
+	SV("exit_when_done", CONF_BOOL, exit_when_done),
+	SVF("cgroups", conf_s_cgroups),
 };
 
-/* In the order conf_program_diff() reports them. */
+/*
+ * In the order conf_program_diff() reports them: what shapes the processes,
+ * instances, then what applies live (lifecycle, then logs).
+ */
 static const struct conf_key conf_program_keys[] = {
-	/* Read first, as messages need it. */
-	{ "name", CONF_FN, 0, 0, 0, 0, NULL, 0, NULL },
-	PGF("command", conf_p_command, CONF_DIFF_RESTART, conf_eq_command),
-	PGF("environment", conf_p_env, CONF_DIFF_RESTART, conf_eq_env),
+	/* Read first, as messages need it; no diff: it names the program. */
+	PGF("name", NULL, 0, NULL, NULL),
+	PGF("command", conf_p_command, CONF_DIFF_RESTART, conf_eq_command,
+	    conf_hash_command),
+	PGS("type", type, conf_p_type, CONF_DIFF_RESTART),
+	/* Needs type "forking": checked in conf_program_load(). */
+	PG("pidfile", CONF_PATH, pidfile, CONF_DIFF_RESTART),
+	PGF("environment", conf_p_env, CONF_DIFF_RESTART, conf_eq_env,
+	    conf_hash_env),
 	PGF("environment_file", conf_p_env_files, CONF_DIFF_RESTART,
-	    conf_eq_env_files),
+	    conf_eq_env_files, conf_hash_env_files),
 	PG("clear_environment", CONF_BOOL, clear_environment,
 	    CONF_DIFF_RESTART),
 	PG("directory", CONF_PATH, directory, CONF_DIFF_RESTART),
 	{ "user", CONF_ID, F(conf_program, user), 0, 0, NULL,
-	  CONF_DIFF_RESTART, conf_eq_user },
+	  CONF_DIFF_RESTART, conf_eq_user, conf_hash_user },
 	{ "group", CONF_ID, F(conf_program, group), 0, 0, NULL,
-	  CONF_DIFF_RESTART, conf_eq_group },
-	PGF("umask", conf_p_umask, CONF_DIFF_RESTART, conf_eq_umask),
+	  CONF_DIFF_RESTART, conf_eq_group, conf_hash_group },
+	PGF("umask", conf_p_umask, CONF_DIFF_RESTART, conf_eq_umask,
+	    conf_hash_umask),
 	PGN("instances", instances, CONF_MAX_INSTANCES, CONF_DIFF_INSTANCES),
 	PG("autostart", CONF_BOOL, autostart, CONF_DIFF_LIVE),
 	PG("daemon", CONF_BOOL, daemon, CONF_DIFF_LIVE),
-	{ "restart", CONF_FN, F(conf_program, restart), 0, 0, conf_p_restart,
-	  CONF_DIFF_LIVE, NULL },
+	PG("essential", CONF_BOOL, essential, CONF_DIFF_LIVE),
+	PGS("restart", restart, conf_p_restart, CONF_DIFF_LIVE),
 	PGF("success_exit_codes", conf_p_codes, CONF_DIFF_LIVE,
-	    conf_eq_codes),
+	    conf_eq_codes, conf_hash_codes),
 	PG("start_secs", CONF_DURATION, start_secs, CONF_DIFF_LIVE),
+	/* > 0: checked in conf_program_load(). */
+	PG("start_timeout", CONF_DURATION, start_timeout, CONF_DIFF_LIVE),
 	PG("restart_delay", CONF_DURATION, restart_delay, CONF_DIFF_LIVE),
 	PG("restart_delay_max", CONF_DURATION, restart_delay_max,
 	    CONF_DIFF_LIVE),
 	PGN("start_limit", start_limit, INT_MAX, CONF_DIFF_LIVE),
 	PG("failed_retry", CONF_DURATION, failed_retry, CONF_DIFF_LIVE),
-	{ "stop_signal", CONF_FN, F(conf_program, stop_signal), 0, 0,
-	  conf_p_signal, CONF_DIFF_LIVE, NULL },
+	PGS("stop_signal", stop_signal, conf_p_signal, CONF_DIFF_LIVE),
 	PG("stop_timeout", CONF_DURATION, stop_timeout, CONF_DIFF_LIVE),
 	PG("kill_group", CONF_BOOL, kill_group, CONF_DIFF_LIVE),
-	{ "stdout", CONF_FN, F(conf_program, stdout_sink), 0, 0, conf_p_sink,
-	  CONF_DIFF_LIVE, NULL },
-	{ "stderr", CONF_FN, F(conf_program, stderr_sink), 0, 0, conf_p_sink,
-	  CONF_DIFF_LIVE, NULL },
+	PGS("stdout", stdout_sink, conf_p_sink, CONF_DIFF_LIVE),
+	PGS("stderr", stderr_sink, conf_p_sink, CONF_DIFF_LIVE),
 	PG("log_prefix", CONF_BOOL, log_prefix, CONF_DIFF_LIVE),
 	/* Defaults from log_dir once every file is read: conf_log_files(). */
 	PG("log_file", CONF_PATH, log_file, CONF_DIFF_LIVE),
@@ -525,9 +733,11 @@ static const struct conf_key conf_program_keys[] = {
 
 #undef F
 #undef SV
+#undef SVF
 #undef PG
 #undef PGN
 #undef PGR
+#undef PGS
 #undef PGF
 
 /* The walk. */
@@ -655,6 +865,7 @@ conf_program_free(struct conf_program *p)
 	for (i = 0; i < p->nenv_files; i++)
 		free(p->env_files[i]);
 	free(p->argv);
+	free(p->pidfile);
 	free(p->env);
 	free(p->env_files);
 	free(p->name);
@@ -670,21 +881,26 @@ conf_program_free(struct conf_program *p)
 	free(p);
 }
 
+/* A program with every default, for conf_program_load() and conf_run(). */
 static struct conf_program *
-conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
+conf_program_new(const char *file, unsigned line)
 {
 	struct conf_program	*p;
-	const config_setting_t	*m;
-	const char		*name;
-	char			 where[128], a[32], b[32];
 
 	p = xcalloc(1, sizeof *p);
-	p->file = xstrdup(conf_sfile(ctx, s));
-	p->line = config_setting_source_line(s);
+	p->file = xstrdup(file);
+	p->line = line;
+	p->type = CONF_TYPE_SIMPLE;
+	p->uid = geteuid();
+	p->gid = getegid();
 	p->instances = 1;
 	p->autostart = true;
 	p->restart = CONF_RESTART_ON_FAILURE;
+	/* conf_p_codes() replaces it. */
+	p->success_codes = xcalloc(1, sizeof *p->success_codes);
+	p->nsuccess_codes = 1;
 	p->start_secs = USEC_PER_SEC;
+	p->start_timeout = 30 * USEC_PER_SEC;
 	p->restart_delay = 100 * USEC_PER_MSEC;
 	p->restart_delay_max = 30 * USEC_PER_SEC;
 	p->start_limit = 5;
@@ -699,7 +915,28 @@ conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
 	p->log_mode = 0640;
 	p->log_ring_size = 64 * CONF_KIB;
 	p->log_line_max = 64 * CONF_KIB;
+	return p;
+}
 
+/* A type that is set but invalid has its own error. */
+static bool
+conf_type_ok(const config_setting_t *s)
+{
+	const config_setting_t	*m = config_setting_get_member(s, "type");
+	enum conf_type		 t;
+
+	return m == NULL || conf_type_value(m, &t) == 0;
+}
+
+static struct conf_program *
+conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
+{
+	struct conf_program	*p;
+	const config_setting_t	*m;
+	const char		*name;
+	char			 where[128], a[32], b[32];
+
+	p = conf_program_new(conf_sfile(ctx, s), config_setting_source_line(s));
 	snprintf(ctx->what, sizeof ctx->what, "program #%d", idx + 1);
 	if ((m = config_setting_get_member(s, "name")) == NULL)
 		conf_err(ctx, s, "missing required key 'name'");
@@ -707,9 +944,7 @@ conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
 		conf_err(ctx, m, "name must be a string (got %s)",
 		    conf_type_name(m));
 	else if (!util_valid_name(name = config_setting_get_string(m)))
-		conf_err(ctx, m, "invalid name \"%s\" (1 to 64 letters, digits,"
-		    " '_', '.' or '-', not starting with '.' or '-', and not "
-		    "\"all\")", name);
+		conf_err(ctx, m, "invalid name \"%s\" " CONF_NAME_RULES, name);
 	else {
 		p->name = xstrdup(name);
 		snprintf(ctx->what, sizeof ctx->what, "program '%s'", name);
@@ -720,10 +955,13 @@ conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
 
 	if (config_setting_get_member(s, "command") == NULL)
 		conf_err(ctx, s, "missing required key 'command'");
-	if (p->success_codes == NULL) {
-		p->success_codes = xcalloc(1, sizeof *p->success_codes);
-		p->nsuccess_codes = 1;
-	}
+	if (p->pidfile != NULL && p->type != CONF_TYPE_FORKING &&
+	    conf_type_ok(s))
+		conf_err(ctx, config_setting_get_member(s, "pidfile"),
+		    "pidfile needs type = \"forking\"");
+	if (p->start_timeout == 0)
+		conf_err(ctx, config_setting_get_member(s, "start_timeout"),
+		    "start_timeout must be more than 0");
 	if (p->restart_delay_max < p->restart_delay) {
 		if ((m = config_setting_get_member(s,
 		    "restart_delay_max")) == NULL)
@@ -788,13 +1026,13 @@ conf_programs(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 }
 
 static const struct conf_key conf_top_keys[] = {
-	{ "supervisor", CONF_FN, 0, 0, 0, 0, conf_supervisor, 0, NULL },
-	{ "programs", CONF_FN, 0, 0, 0, 0, conf_programs, 0, NULL },
+	{ "supervisor", CONF_FN, 0, 0, 0, 0, conf_supervisor, 0, NULL, NULL },
+	{ "programs", CONF_FN, 0, 0, 0, 0, conf_programs, 0, NULL, NULL },
 };
 
 /* An include_dir file may only add programs. */
 static const struct conf_key conf_include_keys[] = {
-	{ "programs", CONF_FN, 0, 0, 0, 0, conf_programs, 0, NULL },
+	{ "programs", CONF_FN, 0, 0, 0, 0, conf_programs, 0, NULL, NULL },
 };
 
 /* Files. */
@@ -1039,43 +1277,29 @@ conf_free(struct conf *conf)
 	free(conf);
 }
 
-/*
- * Parse the main file (text, or read from abspath if text is NULL) and
- * fill in defaults. Errors name the file as name; relative paths are from
- * dir. abspath NULL: getcwd failed.
- */
+/* A conf with every supervisor default, for conf_parse() and conf_run(). */
 static struct conf *
-conf_parse(const char *text, const char *name, const char *abspath,
-    const char *dir, struct conf_errors *errs)
+conf_new(const char *file)
 {
-	struct conf_errors	 local = { NULL, 0 };
-	struct conf		*conf = NULL;
-	struct conf_ctx		 ctx;
-	struct sockaddr_un	 sun;
+	struct conf	*conf;
 
-	if (errs == NULL)
-		errs = &local;
-	conf_errors_clear(errs);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.errs = errs;
-	ctx.file = name;
-	if (abspath == NULL) {
-		conf_error_at(&ctx, name, 0, "cannot get the working "
-		    "directory: %s", strerror(errno));
-		goto out;
-	}
-	conf = ctx.conf = xcalloc(1, sizeof *conf);
+	conf = xcalloc(1, sizeof *conf);
 	conf->refs = 1;
-	conf->file = xstrdup(abspath);
+	conf->file = xstrdup(file);
 	conf->socket_mode = 0600;
 	conf->subreaper = true;
 	conf->shutdown_timeout = 60 * USEC_PER_SEC;
+	conf->exit_when_done = false;
+	conf->cgroups = CONF_CGROUPS_AUTO;
+	return conf;
+}
 
-	ctx.dir = dir;
-	if (text != NULL)
-		conf_parse_text(&ctx, text, true);
-	else
-		conf_parse_file(&ctx, abspath, name, true);
+/* Once everything is read: default paths and log files, final checks. */
+static void
+conf_finish(struct conf_ctx *ctx)
+{
+	struct conf		*conf = ctx->conf;
+	struct sockaddr_un	 sun;
 
 	if (conf->socket == NULL)
 		conf->socket = conf_default_socket();
@@ -1088,9 +1312,42 @@ conf_parse(const char *text, const char *name, const char *abspath,
 		conf->log_dir = conf_join(conf->state_dir, "log");
 	conf_log_files(conf);
 	if (strlen(conf->socket) >= sizeof sun.sun_path)
-		conf_error_at(&ctx, name, 0, "socket path \"%s\" is too long "
-		    "(at most %zu bytes)", conf->socket,
+		conf_error_at(ctx, ctx->file, 0, "socket path \"%s\" is too "
+		    "long (at most %zu bytes)", conf->socket,
 		    sizeof sun.sun_path - 1);
+}
+
+/*
+ * Parse the main file (text, or read from abspath if text is NULL) and
+ * fill in defaults. Errors name the file as name; relative paths are from
+ * dir. abspath NULL: getcwd failed.
+ */
+static struct conf *
+conf_parse(const char *text, const char *name, const char *abspath,
+    const char *dir, struct conf_errors *errs)
+{
+	struct conf_errors	 local = { NULL, 0 };
+	struct conf		*conf = NULL;
+	struct conf_ctx		 ctx;
+
+	if (errs == NULL)
+		errs = &local;
+	conf_errors_clear(errs);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.errs = errs;
+	ctx.file = name;
+	if (abspath == NULL) {
+		conf_error_at(&ctx, name, 0, "cannot get the working "
+		    "directory: %s", strerror(errno));
+		goto out;
+	}
+	conf = ctx.conf = conf_new(abspath);
+	ctx.dir = dir;
+	if (text != NULL)
+		conf_parse_text(&ctx, text, true);
+	else
+		conf_parse_file(&ctx, abspath, name, true);
+	conf_finish(&ctx);
 
 	if (errs->n != 0) {
 		conf_free(conf);
@@ -1129,6 +1386,72 @@ conf_read_string(const char *text, const char *name, const char *basedir,
 	conf = conf_parse(text, name, abspath, dir, errs);
 	free(abspath);
 	free(dir);
+	return conf;
+}
+
+struct conf *
+conf_run(char *const *argv, size_t argc, const char *name,
+    struct conf_errors *errs)
+{
+	struct conf_errors	 local = { NULL, 0 };
+	struct conf		*conf = NULL;
+	struct conf_program	*p;
+	struct conf_ctx		 ctx;
+	size_t			 i;
+
+	if (errs == NULL)
+		errs = &local;
+	conf_errors_clear(errs);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.errs = errs;
+	ctx.file = CONF_RUN_FILE;
+	if (name == NULL || !util_valid_name(name))
+		conf_error_at(&ctx, ctx.file, 0, "invalid name \"%s\" "
+		    CONF_NAME_RULES, name != NULL ? name : "");
+	if (argv == NULL || argc == 0)
+		conf_error_at(&ctx, ctx.file, 0, "no command to run");
+	else if (argv[0] == NULL || *argv[0] == '\0')
+		conf_error_at(&ctx, ctx.file, 0, "command[0] must not be "
+		    "empty");
+	for (i = 1; argv != NULL && i < argc; i++) {
+		if (argv[i] == NULL) {
+			conf_error_at(&ctx, ctx.file, 0, "command[%zu] is "
+			    "missing", i);
+			break;
+		}
+	}
+	if (errs->n != 0)
+		goto out;
+
+	conf = ctx.conf = conf_new(CONF_RUN_FILE);
+	conf->exit_when_done = true;
+
+	/* Defaults first, so nothing differs from a loaded program but
+	   what tendd --run means. */
+	p = conf_program_new(CONF_RUN_FILE, 0);
+	p->name = xstrdup(name);
+	p->argv = xcalloc(argc + 1, sizeof *p->argv);
+	for (i = 0; i < argc; i++)
+		p->argv[i] = xstrdup(argv[i]);
+	p->argc = argc;
+	p->shell = false;
+	p->literal = true;
+	p->restart = CONF_RESTART_NEVER;
+	p->start_secs = 0;
+	p->stdout_sink = CONF_SINK_INHERIT;
+	p->stderr_sink = CONF_SINK_INHERIT;
+	p->log_prefix = false;
+	p->autostart = true;
+	conf->programs = xcalloc(1, sizeof *conf->programs);
+	conf->programs[conf->nprograms++] = p;
+	conf_finish(&ctx);
+
+	if (errs->n != 0) {
+		conf_free(conf);
+		conf = NULL;
+	}
+out:
+	conf_errors_clear(&local);
 	return conf;
 }
 
@@ -1172,6 +1495,60 @@ conf_key_eq(const struct conf_key *k, const struct conf_program *a,
 	if (k->kind == CONF_PATH)
 		return conf_streq(*(char *const *)pa, *(char *const *)pb);
 	return memcmp(pa, pb, k->size) == 0;
+}
+
+/* Fields are read by width, so the value alone decides the hash. */
+static uint64_t
+conf_key_scalar(const struct conf_key *k, const struct conf_program *p)
+{
+	const char	*src = (const char *)p + k->off;
+	uint8_t		 u8;
+	uint16_t	 u16;
+	uint32_t	 u32;
+	uint64_t	 u64;
+
+	switch (k->size) {
+	case sizeof u8:
+		memcpy(&u8, src, sizeof u8);
+		return u8;
+	case sizeof u16:
+		memcpy(&u16, src, sizeof u16);
+		return u16;
+	case sizeof u32:
+		memcpy(&u32, src, sizeof u32);
+		return u32;
+	case sizeof u64:
+		memcpy(&u64, src, sizeof u64);
+		return u64;
+	}
+	/* A key of another width needs its own eq and hash. */
+	abort();
+}
+
+uint64_t
+conf_program_hash(const struct conf_program *p)
+{
+	const struct conf_key	*k;
+	uint64_t		 h = CONF_FNV_BASIS;
+	size_t			 i;
+
+	/* The name's row has no diff; literal is not a key. */
+	h = conf_hash_str(h, p->name);
+	h = conf_hash_u64(h, p->literal);
+	for (i = 0; i < nitems(conf_program_keys); i++) {
+		k = &conf_program_keys[i];
+		if (k->diff == 0)	/* name, above */
+			continue;
+		h = conf_hash_str(h, k->name);
+		if (k->hash != NULL)
+			h = k->hash(h, p);
+		else if (k->kind == CONF_PATH)
+			h = conf_hash_str(h, *(char *const *)((const char *)p +
+			    k->off));
+		else
+			h = conf_hash_u64(h, conf_key_scalar(k, p));
+	}
+	return h;
 }
 
 int

@@ -23,6 +23,18 @@ enum conf_restart {
 	CONF_RESTART_NEVER,
 };
 
+enum conf_type {
+	CONF_TYPE_SIMPLE,	/* the command is the main process (default) */
+	CONF_TYPE_FORKING,	/* the command forks the main process and
+				   exits 0 (self-daemonizing programs) */
+};
+
+enum conf_cgroups {
+	CONF_CGROUPS_AUTO,	/* one cgroup v2 per instance when tendd may
+				   create them (default) */
+	CONF_CGROUPS_OFF,	/* process-tree tracking only */
+};
+
 /* Where a program's stdout or stderr goes. */
 enum conf_sink {
 	CONF_SINK_FILE,		/* "file": log_file (default) */
@@ -39,8 +51,9 @@ struct conf_env {
 
 struct conf_program {
 	char		*name;
-	char		*file;		/* where the program is defined */
-	unsigned	 line;
+	char		*file;		/* where the program is defined,
+					   or "(command line)" (conf_run) */
+	unsigned	 line;		/* 0 from conf_run() */
 
 	/* What shapes the processes (a change means a restart on reload). */
 	char		**argv;		/* NULL-terminated; may hold {name},
@@ -48,6 +61,11 @@ struct conf_program {
 					   {"/bin/sh", "-c", string, NULL} */
 	size_t		 argc;
 	bool		 shell;		/* command was given as a string */
+	bool		 literal;	/* argv taken as is: no {name} or
+					   {instance} (tendd --run) */
+	enum conf_type	 type;		/* default simple */
+	char		*pidfile;	/* forking only; absolute, may hold
+					   {name} and {instance}; NULL: none */
 	struct conf_env	*env;		/* in file order */
 	size_t		 nenv;
 	char		**env_files;	/* absolute; a leading '-' kept: the
@@ -70,6 +88,9 @@ struct conf_program {
 	/* What applies live. */
 	bool		 autostart;	/* default true */
 	bool		 daemon;	/* default false */
+	bool		 essential;	/* default false */
+	uint64_t	 start_timeout;	/* usec, default 30s: forking's
+					   launcher exit and pidfile */
 	enum conf_restart restart;	/* default on-failure */
 	int		*success_codes;	/* default {0} */
 	size_t		 nsuccess_codes;
@@ -102,7 +123,8 @@ struct conf_program {
 
 struct conf {
 	int		  refs;
-	char		 *file;		/* absolute path of the main file */
+	char		 *file;		/* absolute path of the main file,
+					   or "(command line)" (conf_run) */
 
 	char		 *socket;	/* absolute */
 	mode_t		  socket_mode;	/* default 0600 */
@@ -113,6 +135,8 @@ struct conf {
 	char		 *include_dir;	/* NULL: none */
 	bool		  subreaper;	/* default true */
 	uint64_t	  shutdown_timeout; /* usec, default 60s */
+	bool		  exit_when_done; /* default false */
+	enum conf_cgroups cgroups;	/* default auto */
 
 	struct conf_program **programs;	/* main file first, then include_dir
 					   files in name order */
@@ -147,6 +171,25 @@ void		 conf_errors_clear(struct conf_errors *);
 char		*conf_error_format(const struct conf_error *);
 
 const struct conf_program *conf_find(const struct conf *, const char *);
+
+/*
+ * The configuration of tendd --run: default paths and supervisor settings
+ * (exit_when_done true), and one program called name running argv
+ * literally (no {name}/{instance} substitution, not through a shell),
+ * restart never, start_secs 0, stdout and stderr inherited without a
+ * prefix. file is "(command line)". NULL with errs on a bad name or an
+ * empty argv.
+ */
+struct conf	*conf_run(char *const *argv, size_t argc, const char *name,
+		    struct conf_errors *errs);
+
+/*
+ * A 64-bit fingerprint of every key of a program (FNV-1a over the values,
+ * never over pointers), equal across processes for equal configs: tells a
+ * restarted tendd whether a program's config changed since an operator's
+ * decision was recorded.
+ */
+uint64_t	 conf_program_hash(const struct conf_program *);
 
 /*
  * Default paths, from the effective uid and XDG variables (see README):

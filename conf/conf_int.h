@@ -45,18 +45,24 @@ enum conf_kind {
 	CONF_FN,
 };
 
-/* One row per key: generic kinds store at off, CONF_FN calls fn. */
+/*
+ * One row per key: generic kinds store at off, CONF_FN calls fn. A program
+ * key is compared (conf_program_diff) and hashed (conf_program_hash) as a
+ * string if it is a CONF_PATH, else as the scalar of size bytes at off,
+ * unless it has eq and hash: a key with one needs the other.
+ */
 struct conf_key {
 	const char	*name;
 	enum conf_kind	 kind;
 	size_t		 off;
-	size_t		 size;		/* compared by conf_program_diff */
+	size_t		 size;
 	long long	 min, max;	/* CONF_UINT, CONF_SIZE */
 	void		(*fn)(struct conf_ctx *, const config_setting_t *,
 			    void *);
 	int		 diff;		/* CONF_DIFF_* of a program key */
 	bool		(*eq)(const struct conf_program *,
 			    const struct conf_program *);
+	uint64_t	(*hash)(uint64_t, const struct conf_program *);
 };
 
 void	 conf_err(struct conf_ctx *, const config_setting_t *, const char *,

@@ -105,6 +105,8 @@ T_CASE(t_defaults)
 	T_CHECK(c->include_dir == NULL);
 	T_CHECK(c->subreaper);
 	T_INTEQ(c->shutdown_timeout, 60 * SEC);
+	T_CHECK(!c->exit_when_done);
+	T_INTEQ(c->cgroups, CONF_CGROUPS_AUTO);
 
 	T_CHECK((p = only(c)) != NULL);
 	if (p == NULL)
@@ -116,6 +118,9 @@ T_CASE(t_defaults)
 	T_STREQ(p->argv[0], "/bin/x");
 	T_CHECK(p->argv[1] == NULL);
 	T_CHECK(!p->shell);
+	T_CHECK(!p->literal);
+	T_INTEQ(p->type, CONF_TYPE_SIMPLE);
+	T_CHECK(p->pidfile == NULL);
 	T_INTEQ(p->nenv, 0);
 	T_INTEQ(p->nenv_files, 0);
 	T_CHECK(!p->clear_environment);
@@ -130,10 +135,12 @@ T_CASE(t_defaults)
 	T_INTEQ(p->instances, 1);
 	T_CHECK(p->autostart);
 	T_CHECK(!p->daemon);
+	T_CHECK(!p->essential);
 	T_INTEQ(p->restart, CONF_RESTART_ON_FAILURE);
 	T_INTEQ(p->nsuccess_codes, 1);
 	T_INTEQ(p->success_codes[0], 0);
 	T_INTEQ(p->start_secs, 1 * SEC);
+	T_INTEQ(p->start_timeout, 30 * SEC);
 	T_INTEQ(p->restart_delay, 100 * MSEC);
 	T_INTEQ(p->restart_delay_max, 30 * SEC);
 	T_INTEQ(p->start_limit, 5);
@@ -1581,6 +1588,42 @@ T_CASE(t_diff)
 	T_INTEQ(n, 1);
 	T_STREQ(keys[0], "log_file");
 
+	r = diff(WEB(""), WEB("type = \"forking\";"), keys, 8, &n);
+	T_INTEQ(r, CONF_DIFF_RESTART);
+	T_INTEQ(n, 1);
+	T_STREQ(keys[0], "type");
+	r = diff(WEB("type = \"forking\"; pidfile = \"/a.pid\";"),
+	    WEB("type = \"forking\"; pidfile = \"/b.pid\";"), keys, 8, &n);
+	T_INTEQ(r, CONF_DIFF_RESTART);
+	T_INTEQ(n, 1);
+	T_STREQ(keys[0], "pidfile");
+	/* None to one. */
+	r = diff(WEB("type = \"forking\";"), WEB("type = \"forking\";"
+	    " pidfile = \"a.pid\";"), keys, 8, &n);
+	T_INTEQ(r, CONF_DIFF_RESTART);
+	T_INTEQ(n, 1);
+	T_STREQ(keys[0], "pidfile");
+	/* The same path written two ways is no change. */
+	T_INTEQ(diff(WEB("type = \"forking\"; pidfile = \"./a.pid\";"),
+	    WEB("type = \"forking\"; pidfile = \"/etc/tend/a.pid\";"), keys,
+	    8, &n), 0);
+	r = diff(WEB(""), WEB("essential = true; start_timeout = 5;"), keys,
+	    8, &n);
+	T_INTEQ(r, CONF_DIFF_LIVE);
+	T_INTEQ(n, 2);
+	T_STREQ(keys[0], "essential");
+	T_STREQ(keys[1], "start_timeout");
+	/* type and pidfile come right after command. */
+	r = diff(WEB("essential = true;"), WEB("type = \"forking\";"
+	    " pidfile = \"/p\"; environment = { A = \"1\"; };"), keys, 8,
+	    &n);
+	T_INTEQ(r, CONF_DIFF_RESTART | CONF_DIFF_LIVE);
+	T_INTEQ(n, 4);
+	T_STREQ(keys[0], "type");
+	T_STREQ(keys[1], "pidfile");
+	T_STREQ(keys[2], "environment");
+	T_STREQ(keys[3], "essential");
+
 	/* No room for names, no count: still the flags. */
 	T_INTEQ(diff(WEB(""), WEB("daemon = true;"), NULL, 0, NULL),
 	    CONF_DIFF_LIVE);
@@ -1593,6 +1636,403 @@ T_CASE(t_diff)
 		T_STREQ(keys[0], "user");
 		T_STREQ(keys[1], "group");
 	}
+}
+
+T_CASE(t_forking)
+{
+	struct conf			*c;
+	const struct conf_program	*p;
+
+	c = load(WEB("type = \"forking\";\n"
+	    " pidfile = \"run/{name}-{instance}.pid\";"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_INTEQ(p->type, CONF_TYPE_FORKING);
+		T_STREQ(p->pidfile, "/etc/tend/run/{name}-{instance}.pid");
+	}
+	conf_unref(c);
+	/* A pidfile is optional. */
+	c = load(WEB("type = \"forking\";"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_INTEQ(p->type, CONF_TYPE_FORKING);
+		T_CHECK(p->pidfile == NULL);
+	}
+	conf_unref(c);
+	c = load(WEB("type = \"simple\";"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL)
+		T_INTEQ(p->type, CONF_TYPE_SIMPLE);
+	conf_unref(c);
+
+	T_ERR(WEB("type = \"oneshot\";"), "tend.conf:2: program 'web': "
+	    "type must be one of \"simple\", \"forking\" (got \"oneshot\")");
+	T_ERR(WEB("type = \"Forking\";"), "tend.conf:2: program 'web': "
+	    "type must be one of \"simple\", \"forking\" (got \"Forking\")");
+	T_ERR(WEB("type = 1;"), "tend.conf:2: program 'web': "
+	    "type must be one of \"simple\", \"forking\" (got an integer)");
+	T_ERR(WEB("pidfile = \"/run/web.pid\";"), "tend.conf:2: program "
+	    "'web': pidfile needs type = \"forking\"");
+	T_ERR(WEB("type = \"simple\";\n\n pidfile = \"web.pid\";"),
+	    "tend.conf:4: program 'web': pidfile needs type = \"forking\"");
+	/* A bad type is reported once, not again by pidfile. */
+	T_ERR(WEB("type = \"fork\";\n pidfile = \"web.pid\";"),
+	    "tend.conf:2: program 'web': type must be one of \"simple\", "
+	    "\"forking\" (got \"fork\")");
+	T_ERR(WEB("type = \"forking\";\n pidfile = \"\";"), "tend.conf:3: "
+	    "program 'web': pidfile must not be empty");
+	T_ERR(WEB("type = \"forking\";\n pidfile = 5;"), "tend.conf:3: "
+	    "program 'web': pidfile must be a string (got an integer)");
+	T_ERR(WEB("pidfil = \"x\";"), "tend.conf:2: unknown key 'pidfil' in "
+	    "program 'web' (did you mean 'pidfile'?)");
+}
+
+T_CASE(t_essential_and_start_timeout)
+{
+	struct conf			*c;
+	const struct conf_program	*p;
+
+	c = load(WEB("essential = true; start_timeout = \"2m\";"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_CHECK(p->essential);
+		T_INTEQ(p->start_timeout, 120 * SEC);
+	}
+	conf_unref(c);
+	c = load(WEB("essential = false; start_timeout = 0.5;"));
+	T_CHECK((p = only(c)) != NULL);
+	if (p != NULL) {
+		T_CHECK(!p->essential);
+		T_INTEQ(p->start_timeout, 500 * MSEC);
+	}
+	conf_unref(c);
+
+	T_ERR(WEB("start_timeout = 0;"), "tend.conf:2: program 'web': "
+	    "start_timeout must be more than 0");
+	T_ERR(WEB("\n start_timeout = \"0s\";"), "tend.conf:3: program 'web': "
+	    "start_timeout must be more than 0");
+	T_ERR(WEB("start_timeout = -1;"), "tend.conf:2: program 'web': "
+	    "start_timeout must not be negative (got -1)");
+	T_ERR(WEB("start_timeout = \"soon\";"), "tend.conf:2: program 'web': "
+	    "start_timeout must be a duration such as \"10s\", \"250ms\" or "
+	    "\"1m30s\" (got \"soon\")");
+	T_ERR(WEB("essential = \"yes\";"), "tend.conf:2: program 'web': "
+	    "essential must be true or false (got a string)");
+	T_ERR(WEB("essential = 1;"), "tend.conf:2: program 'web': "
+	    "essential must be true or false (got an integer)");
+	/* literal is set by conf_run() only. */
+	T_ERR(WEB("literal = true;"), "tend.conf:2: unknown key 'literal' in "
+	    "program 'web'");
+	/* Supervisor keys are not program keys, and the other way round. */
+	T_ERR(WEB("exit_when_done = true;"), "tend.conf:2: unknown key "
+	    "'exit_when_done' in program 'web'");
+	T_ERR("supervisor = {\n essential = true; };", "tend.conf:2: unknown "
+	    "key 'essential' in supervisor");
+}
+
+T_CASE(t_supervisor_new_keys)
+{
+	struct conf	*c;
+
+	c = load("supervisor = { exit_when_done = true; cgroups = \"off\"; };");
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_CHECK(c->exit_when_done);
+		T_INTEQ(c->cgroups, CONF_CGROUPS_OFF);
+	}
+	conf_unref(c);
+	c = load("supervisor = { exit_when_done = false;"
+	    " cgroups = \"auto\"; };");
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_CHECK(!c->exit_when_done);
+		T_INTEQ(c->cgroups, CONF_CGROUPS_AUTO);
+	}
+	conf_unref(c);
+
+	T_ERR("supervisor = {\n cgroups = \"on\"; };", "tend.conf:2: cgroups "
+	    "must be one of \"auto\", \"off\" (got \"on\")");
+	T_ERR("supervisor = {\n cgroups = \"\"; };", "tend.conf:2: cgroups "
+	    "must be one of \"auto\", \"off\" (got \"\")");
+	T_ERR("supervisor = {\n\n cgroups = false; };", "tend.conf:3: cgroups "
+	    "must be one of \"auto\", \"off\" (got a boolean)");
+	T_ERR("supervisor = {\n exit_when_done = \"yes\"; };", "tend.conf:2: "
+	    "exit_when_done must be true or false (got a string)");
+	T_ERR("supervisor = {\n cgroup = \"off\"; };", "tend.conf:2: unknown "
+	    "key 'cgroup' in supervisor (did you mean 'cgroups'?)");
+}
+
+T_CASE(t_conf_run)
+{
+	static char		*argv[] = { (char *)"/bin/echo",
+				    (char *)"{name}-{instance}",
+				    (char *)"a b", NULL };
+	static char		*empty[] = { (char *)"", NULL };
+	struct conf		*c, *lc;
+	struct conf_program	*p;
+	const char		*keys[8];
+	size_t			 n = 99;
+	char			*s;
+
+	c = conf_run(argv, 3, "job", &errs);
+	T_CHECK(c != NULL);
+	T_INTEQ(errs.n, 0);
+	if (c == NULL || c->nprograms != 1) {
+		T_CHECK(0);
+		conf_unref(c);
+		return;
+	}
+	T_INTEQ(c->refs, 1);
+	T_STREQ(c->file, "(command line)");
+	s = conf_default_socket();
+	T_STREQ(c->socket, s);
+	free(s);
+	s = conf_default_state_dir();
+	T_STREQ(c->state_dir, s);
+	free(s);
+	s = conf_default_log_dir();
+	T_STREQ(c->log_dir, s);
+	free(s);
+	T_INTEQ(c->socket_mode, 0600);
+	T_CHECK(c->socket_group == NULL);
+	T_CHECK(c->include_dir == NULL);
+	T_CHECK(c->subreaper);
+	T_INTEQ(c->shutdown_timeout, 60 * SEC);
+	T_CHECK(c->exit_when_done);
+	T_INTEQ(c->cgroups, CONF_CGROUPS_AUTO);
+
+	p = c->programs[0];
+	T_CHECK(conf_find(c, "job") == p);
+	T_STREQ(p->name, "job");
+	T_STREQ(p->file, "(command line)");
+	T_INTEQ(p->line, 0);
+	/* Copied, verbatim: no substitution. */
+	T_INTEQ(p->argc, 3);
+	T_CHECK(p->argv != argv && p->argv[1] != argv[1]);
+	T_STREQ(p->argv[0], "/bin/echo");
+	T_STREQ(p->argv[1], "{name}-{instance}");
+	T_STREQ(p->argv[2], "a b");
+	T_CHECK(p->argv[3] == NULL);
+	T_CHECK(!p->shell);
+	T_CHECK(p->literal);
+	T_INTEQ(p->type, CONF_TYPE_SIMPLE);
+	T_CHECK(p->pidfile == NULL);
+	T_INTEQ(p->restart, CONF_RESTART_NEVER);
+	T_INTEQ(p->start_secs, 0);
+	T_INTEQ(p->stdout_sink, CONF_SINK_INHERIT);
+	T_INTEQ(p->stderr_sink, CONF_SINK_INHERIT);
+	T_CHECK(!p->log_prefix);
+	T_CHECK(p->autostart);
+	T_CHECK(!p->daemon);
+	T_CHECK(!p->essential);
+	T_INTEQ(p->instances, 1);
+	T_INTEQ(p->nsuccess_codes, 1);
+	T_INTEQ(p->success_codes[0], 0);
+	T_INTEQ(p->start_timeout, 30 * SEC);
+	T_INTEQ(p->stop_signal, SIGTERM);
+	T_INTEQ(p->uid, geteuid());
+	T_INTEQ(p->gid, getegid());
+	xasprintf(&s, "%s/job.log", c->log_dir);
+	T_STREQ(p->log_file, s);
+	free(s);
+	T_CHECK(!p->log_file_per_instance);
+
+	/* Everything else is a loaded program's default: no key differs
+	   from the same program written in a file, only literal. */
+	lc = load("programs = ( { name = \"job\";"
+	    " command = [\"/bin/echo\", \"{name}-{instance}\", \"a b\"];"
+	    " restart = \"never\"; start_secs = 0; stdout = \"inherit\";"
+	    " stderr = \"inherit\"; log_prefix = false; } );");
+	T_CHECK(lc != NULL);
+	if (lc != NULL) {
+		T_INTEQ(conf_program_diff(lc->programs[0], p, keys, 8, &n), 0);
+		T_INTEQ(n, 0);
+		T_CHECK(conf_program_hash(lc->programs[0]) !=
+		    conf_program_hash(p));
+		p->literal = false;
+		T_CHECK(conf_program_hash(lc->programs[0]) ==
+		    conf_program_hash(p));
+		p->literal = true;
+	}
+	conf_unref(lc);
+	conf_unref(c);
+
+	/* One argument. */
+	c = conf_run(argv, 1, "a.b-c_1", &errs);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_INTEQ(c->programs[0]->argc, 1);
+		T_CHECK(c->programs[0]->argv[1] == NULL);
+	}
+	conf_unref(c);
+
+	T_CHECK(conf_run(argv, 3, "a b", &errs) == NULL);
+	T_CHECK(has_error("(command line): invalid name \"a b\" (1 to 64 "
+	    "letters, digits, '_', '.' or '-', not starting with '.' or '-', "
+	    "and not \"all\")"));
+	T_INTEQ(errs.n, 1);
+	T_CHECK(conf_run(argv, 3, "all", &errs) == NULL);
+	T_INTEQ(errs.n, 1);
+	T_CHECK(conf_run(argv, 3, "", &errs) == NULL);
+	T_INTEQ(errs.n, 1);
+	T_CHECK(conf_run(argv, 3, NULL, &errs) == NULL);
+	T_INTEQ(errs.n, 1);
+	T_CHECK(conf_run(argv, 0, "job", &errs) == NULL);
+	T_CHECK(has_error("(command line): no command to run"));
+	T_INTEQ(errs.n, 1);
+	T_CHECK(conf_run(NULL, 0, "job", &errs) == NULL);
+	T_INTEQ(errs.n, 1);
+	T_CHECK(conf_run(empty, 1, "job", &errs) == NULL);
+	T_CHECK(has_error("(command line): command[0] must not be empty"));
+	T_INTEQ(errs.n, 1);
+	/* Every error, not just the first. */
+	T_CHECK(conf_run(empty, 1, "-x", &errs) == NULL);
+	T_INTEQ(errs.n, 2);
+	/* A NULL errs is allowed; a reused errs is cleared. */
+	T_CHECK(conf_run(empty, 1, "job", NULL) == NULL);
+	c = conf_run(argv, 3, "job", &errs);
+	T_CHECK(c != NULL);
+	T_INTEQ(errs.n, 0);
+	conf_unref(c);
+}
+
+/* The hash of the one program of text, or 0 if it does not load. */
+static uint64_t
+hash(const char *text)
+{
+	struct conf	*c;
+	uint64_t	 h = 0;
+
+	c = load(text);
+	T_CHECK(c != NULL && c->nprograms == 1);
+	if (c != NULL && c->nprograms == 1)
+		h = conf_program_hash(c->programs[0]);
+	conf_unref(c);
+	return h;
+}
+
+#define PROG(keys)	"programs = ( { " keys " } );"
+
+T_CASE(t_hash)
+{
+	/* Each pair differs in one key (or in how it is written). */
+	static const struct {
+		const char	*a, *b;
+	} differ[] = {
+		{ PROG("name = \"web\"; command = [\"/x\", \"ab\", \"c\"];"),
+		  PROG("name = \"web\"; command = [\"/x\", \"a\", \"bc\"];") },
+		{ PROG("name = \"web\"; command = [\"/x\", \"ab\"];"),
+		  PROG("name = \"web\"; command = [\"/x\", \"ab\", \"\"];") },
+		{ PROG("name = \"web\"; command = [\"/x\"];"),
+		  PROG("name = \"web\"; command = [\"/y\"];") },
+		{ WEB(""), PROG("name = \"web\"; command = [\"true\"];") },
+		{ WEB(""), PROG("name = \"web2\"; command = \"true\";") },
+		{ WEB(""), WEB("type = \"forking\";") },
+		{ WEB("type = \"forking\";"),
+		  WEB("type = \"forking\"; pidfile = \"/a.pid\";") },
+		{ WEB("type = \"forking\"; pidfile = \"/a.pid\";"),
+		  WEB("type = \"forking\"; pidfile = \"/b.pid\";") },
+		{ WEB(""), WEB("environment = { A = \"1\"; };") },
+		{ WEB("environment = { A = \"1\"; };"),
+		  WEB("environment = { A = \"2\"; };") },
+		{ WEB("environment = { A = \"1\"; B = \"2\"; };"),
+		  WEB("environment = { B = \"2\"; A = \"1\"; };") },
+		{ WEB("environment = { A = \"bc\"; };"),
+		  WEB("environment = { A = \"b\"; B = \"c\"; };") },
+		{ WEB(""), WEB("environment_file = \"a\";") },
+		{ WEB(""), WEB("clear_environment = true;") },
+		{ WEB(""), WEB("directory = \"/srv\";") },
+		{ WEB(""), WEB("umask = \"0\";") },
+		{ WEB(""), WEB("instances = 2;") },
+		{ WEB(""), WEB("autostart = false;") },
+		{ WEB(""), WEB("daemon = true;") },
+		{ WEB(""), WEB("essential = true;") },
+		{ WEB(""), WEB("restart = \"always\";") },
+		{ WEB(""), WEB("success_exit_codes = [0, 1];") },
+		{ WEB(""), WEB("start_secs = 2;") },
+		{ WEB(""), WEB("start_timeout = 5;") },
+		{ WEB(""), WEB("restart_delay = 1;") },
+		{ WEB(""), WEB("restart_delay_max = 31;") },
+		{ WEB(""), WEB("start_limit = 6;") },
+		{ WEB(""), WEB("failed_retry = 1;") },
+		{ WEB(""), WEB("stop_signal = \"INT\";") },
+		{ WEB(""), WEB("stop_timeout = 11;") },
+		{ WEB(""), WEB("kill_group = false;") },
+		{ WEB(""), WEB("stdout = \"null\";") },
+		{ WEB(""), WEB("stderr = \"stdout\";") },
+		{ WEB(""), WEB("log_prefix = false;") },
+		{ WEB(""), WEB("log_file = \"/x.log\";") },
+		{ WEB("log_file = \"/x.log\";"),
+		  WEB("log_file = \"/y.log\";") },
+		{ WEB(""), WEB("log_max_size = 0;") },
+		{ WEB(""), WEB("log_keep = 1;") },
+		{ WEB(""), WEB("log_rotate_every = 60;") },
+		{ WEB(""), WEB("log_timestamps = true;") },
+		{ WEB(""), WEB("log_mode = \"0600\";") },
+		{ WEB(""), WEB("log_ring_size = 0;") },
+		{ WEB(""), WEB("log_line_max = 512;") },
+	};
+	/* Each pair is the same config written two ways. */
+	static const struct {
+		const char	*a, *b;
+	} same[] = {
+		{ WEB(""), WEB("stop_timeout = \"10s\"; instances = 1;"
+		  " log_max_size = \"10M\"; stop_signal = 15;") },
+		{ WEB("type = \"forking\"; pidfile = \"./a.pid\";"),
+		  WEB("pidfile = \"/etc/tend/a.pid\"; type = \"forking\";") },
+		{ WEB("umask = \"022\";"), WEB("umask = \"0022\";") },
+	};
+	struct conf		*c1, *c2;
+	struct conf_program	*p;
+	uint64_t		 h1, h2;
+	size_t			 i;
+
+	for (i = 0; i < nitems_(differ); i++) {
+		h1 = hash(differ[i].a);
+		h2 = hash(differ[i].b);
+		if (h1 == h2)
+			fprintf(stderr, "  same hash:\n    %s\n    %s\n",
+			    differ[i].a, differ[i].b);
+		T_CHECK(h1 != h2);
+	}
+	for (i = 0; i < nitems_(same); i++) {
+		h1 = hash(same[i].a);
+		h2 = hash(same[i].b);
+		if (h1 != h2)
+			fprintf(stderr, "  different hash:\n    %s\n    %s\n",
+			    same[i].a, same[i].b);
+		T_CHECK(h1 == h2);
+	}
+
+	/* Two loads (other pointers) hash the same. */
+	c1 = load(full);
+	c2 = load(full);
+	if (c1 != NULL && c2 != NULL) {
+		for (i = 0; i < c1->nprograms; i++) {
+			T_CHECK(c1->programs[i] != c2->programs[i]);
+			T_INTEQ(conf_program_hash(c1->programs[i]),
+			    conf_program_hash(c2->programs[i]));
+		}
+		T_CHECK(conf_program_hash(c1->programs[0]) !=
+		    conf_program_hash(c1->programs[1]));
+	} else
+		T_CHECK(geteuid() != 0);	/* full needs root */
+	conf_unref(c1);
+	conf_unref(c2);
+
+	/* NULL is not "". */
+	c1 = load(WEB(""));
+	if ((p = c1 != NULL ? c1->programs[0] : NULL) != NULL) {
+		h1 = conf_program_hash(p);
+		T_INTEQ(h1, conf_program_hash(p));
+		p->directory = (char *)"";
+		h2 = conf_program_hash(p);
+		p->directory = NULL;
+		T_CHECK(h1 != h2);
+		T_INTEQ(h1, conf_program_hash(p));
+	} else
+		T_CHECK(0);
+	conf_unref(c1);
 }
 
 /*
@@ -1721,5 +2161,10 @@ T_MAIN(
 	T_ENTRY(t_conf_load),
 	T_ENTRY(t_refs_and_errors),
 	T_ENTRY(t_diff),
+	T_ENTRY(t_forking),
+	T_ENTRY(t_essential_and_start_timeout),
+	T_ENTRY(t_supervisor_new_keys),
+	T_ENTRY(t_conf_run),
+	T_ENTRY(t_hash),
 	T_ENTRY(t_doc_examples),
 )
