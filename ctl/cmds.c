@@ -7,7 +7,7 @@
 #include "ctl.h"
 #include "util.h"
 
-static int	cmds_build_status(struct ctl_inv *, char *, size_t);
+static int	cmds_build_patterns(struct ctl_inv *, char *, size_t);
 static int	cmds_build_start(struct ctl_inv *, char *, size_t);
 static int	cmds_build_signal(struct ctl_inv *, char *, size_t);
 static int	cmds_build_targets(struct ctl_inv *, char *, size_t);
@@ -15,6 +15,7 @@ static int	cmds_build_wait(struct ctl_inv *, char *, size_t);
 static int	cmds_build_logs(struct ctl_inv *, char *, size_t);
 static int	cmds_build_help(struct ctl_inv *, char *, size_t);
 static int	cmds_print_status(struct ctl_inv *, const json_t *);
+static int	cmds_print_ps(struct ctl_inv *, const json_t *);
 static int	cmds_print_results(struct ctl_inv *, const json_t *);
 static int	cmds_print_logs(struct ctl_inv *, const json_t *);
 static int	cmds_print_logrotate(struct ctl_inv *, const json_t *);
@@ -32,7 +33,11 @@ static const struct ctl_cmd cmds_table[] = {
 	{ "status", "[PATTERN...]",
 	  "show instances and their state (exit 3 unless all are running)",
 	  0, -1, 0, "status",
-	  cmds_build_status, cmds_print_status, NULL, NULL },
+	  cmds_build_patterns, cmds_print_status, NULL, NULL },
+	{ "ps", "[PATTERN...]",
+	  "show every process of programs as a tree, with adopted orphans",
+	  0, -1, 0, "ps",
+	  cmds_build_patterns, cmds_print_ps, NULL, NULL },
 	{ "start", "NAME...|all",
 	  "start programs and wait until they run (or end)",
 	  1, -1, CMDS_WAIT_OPTS, "start",
@@ -105,6 +110,15 @@ static const struct {
 	{ "stopping", OUTPUT_YELLOW },
 	{ "failed", OUTPUT_RED },
 };
+
+/* Boolean instance keys shown after the state: "running (adopted)". */
+static const char *const cmds_markers[] = {
+	"adopted",	/* taken over from a crashed tendd */
+	"operator",	/* started or stopped against autostart */
+};
+
+/* ps: deeper processes are indented no further, to bound the cell. */
+#define CMDS_PS_MAX_DEPTH	32
 
 const struct ctl_cmd *
 ctl_cmd_find(const char *name)
@@ -186,8 +200,9 @@ cmds_build_targets(struct ctl_inv *inv, char *err, size_t errlen)
 	return 0;
 }
 
+/* status, ps: optional patterns. */
 static int
-cmds_build_status(struct ctl_inv *inv, char *err, size_t errlen)
+cmds_build_patterns(struct ctl_inv *inv, char *err, size_t errlen)
 {
 	json_t	*patterns;
 
@@ -352,7 +367,10 @@ cmds_error_cell(struct output_table *t, const json_t *inst)
 		output_table_cell(t, OUTPUT_PLAIN, "%s", "");
 }
 
-/* LAST EXIT column: "-", "0", "SIGKILL". */
+/*
+ * LAST EXIT column: "-", "0", "SIGKILL", or "unknown" when an adopted
+ * process ended: not tendd's child, so its status never reached tendd.
+ */
 static void
 cmds_last_exit(const json_t *last_exit, char *buf, size_t len)
 {
@@ -363,8 +381,41 @@ cmds_last_exit(const json_t *last_exit, char *buf, size_t len)
 		    (long long)json_integer_value(code));
 	else if (json_object_get(last_exit, "signal") != NULL)
 		snprintf(buf, len, "SIG%s", cmds_signal(last_exit));
+	else if (json_is_true(json_object_get(last_exit, "unknown")))
+		snprintf(buf, len, "unknown");
 	else
 		snprintf(buf, len, "-");
+}
+
+/* An integer cell, "-" for null or missing. */
+static void
+cmds_int_cell(struct output_table *t, const json_t *v)
+{
+	if (json_is_integer(v))
+		output_table_cell(t, OUTPUT_PLAIN, "%lld",
+		    (long long)json_integer_value(v));
+	else
+		output_table_cell(t, OUTPUT_PLAIN, "-");
+}
+
+/* STATE column: the state in its colour, then " (adopted, operator)". */
+static void
+cmds_state_cell(struct output_table *t, const json_t *inst)
+{
+	const char	*state = cmds_str(inst, "state", "?");
+	char		 tail[64];	/* room for every marker */
+	size_t		 i, len = 0;
+
+	tail[0] = '\0';
+	for (i = 0; i < sizeof cmds_markers / sizeof cmds_markers[0]; i++) {
+		if (!json_is_true(json_object_get(inst, cmds_markers[i])))
+			continue;
+		len += (size_t)snprintf(tail + len, sizeof tail - len, "%s%s",
+		    len == 0 ? " (" : ", ", cmds_markers[i]);
+	}
+	if (len != 0)
+		snprintf(tail + len, sizeof tail - len, ")");
+	output_table_cell_tail(t, cmds_colour(state), state, tail);
 }
 
 static int
@@ -372,7 +423,6 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 {
 	const json_t		*instances, *inst, *pid, *v;
 	struct output_table	*t;
-	const char		*state;
 	char			 up[32], last[64];
 	uint64_t		 usec;
 	size_t			 i;
@@ -394,38 +444,33 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 	output_table_column(t, "NAME", 0);
 	output_table_column(t, "STATE", 0);
 	output_table_column(t, "PID", OUTPUT_RIGHT);
+	output_table_column(t, "PPID", OUTPUT_RIGHT);
+	output_table_column(t, "DESC", OUTPUT_RIGHT);
 	output_table_column(t, "UPTIME", OUTPUT_RIGHT);
 	output_table_column(t, "RESTARTS", OUTPUT_RIGHT);
 	output_table_column(t, "LAST EXIT", 0);
 	output_table_column(t, "ERROR", OUTPUT_OPTIONAL);
 	json_array_foreach(instances, i, inst) {
-		state = cmds_str(inst, "state", "?");
 		output_table_row(t);
 		output_table_cell(t, OUTPUT_PLAIN, "%s",
 		    cmds_str(inst, "name", "?"));
-		output_table_cell(t, cmds_colour(state), "%s", state);
+		cmds_state_cell(t, inst);
 
 		pid = json_object_get(inst, "pid");
+		cmds_int_cell(t, pid);
+		cmds_int_cell(t, json_object_get(inst, "ppid"));
+		cmds_int_cell(t, json_object_get(inst, "descendants"));
 		v = json_object_get(inst, "uptime");
 		if (json_is_integer(pid)) {
-			output_table_cell(t, OUTPUT_PLAIN, "%lld",
-			    (long long)json_integer_value(pid));
 			if (!json_is_number(v) || util_seconds_to_usec(
 			    json_number_value(v), &usec) != 0)
 				usec = 0;
 			util_format_duration(usec, up, sizeof up);
 			output_table_cell(t, OUTPUT_PLAIN, "%s", up);
-		} else {
+		} else
 			output_table_cell(t, OUTPUT_PLAIN, "-");
-			output_table_cell(t, OUTPUT_PLAIN, "-");
-		}
 
-		v = json_object_get(inst, "restarts");
-		if (json_is_integer(v))
-			output_table_cell(t, OUTPUT_PLAIN, "%lld",
-			    (long long)json_integer_value(v));
-		else
-			output_table_cell(t, OUTPUT_PLAIN, "-");
+		cmds_int_cell(t, json_object_get(inst, "restarts"));
 		cmds_last_exit(json_object_get(inst, "last_exit"), last,
 		    sizeof last);
 		output_table_cell(t, OUTPUT_PLAIN, "%s", last);
@@ -434,6 +479,96 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 	output_table_print(t, inv->out, inv->style);
 	output_table_free(t);
 	return rc;
+}
+
+/*
+ * Make s safe for a terminal, in place, as ps does: control characters
+ * (C0, DEL, and C1 in UTF-8) become '?'. Any process picks its own argv,
+ * so a command line could otherwise carry escape sequences.
+ */
+static void
+cmds_printable(char *s)
+{
+	unsigned char	*p = (unsigned char *)s, *q = p;
+
+	while (*p != '\0') {
+		if (*p < 0x20 || *p == 0x7f) {
+			*q++ = '?';
+			p++;
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*q++ = '?';
+			p += 2;
+		} else
+			*q++ = *p++;
+	}
+	*q = '\0';
+}
+
+/*
+ * COMMAND column of ps: indented by depth in the tree, like ps f.
+ *   sh -c ./serve
+ *   \_ ./serve
+ *     \_ worker
+ */
+static void
+cmds_tree_cell(struct output_table *t, const json_t *proc)
+{
+	const json_t	*v = json_object_get(proc, "depth");
+	char		*command;
+	json_int_t	 depth;
+
+	command = xstrdup(cmds_str(proc, "command", ""));
+	cmds_printable(command);
+	depth = json_is_integer(v) ? json_integer_value(v) : 0;
+	if (depth > CMDS_PS_MAX_DEPTH)
+		depth = CMDS_PS_MAX_DEPTH;
+	if (depth <= 0)
+		output_table_cell(t, OUTPUT_PLAIN, "%s", command);
+	else
+		output_table_cell(t, OUTPUT_PLAIN, "%*s\\_ %s",
+		    (int)(2 * (depth - 1)), "", command);
+	free(command);
+}
+
+static int
+cmds_print_ps(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t		*processes, *proc;
+	struct output_table	*t;
+	size_t			 i;
+
+	processes = json_object_get(result, "processes");
+	if (!json_is_array(processes))
+		return cmds_malformed(inv, "no \"processes\" array");
+	if (inv->json) {
+		cmds_dump(inv, processes);
+		return CTL_EXIT_OK;
+	}
+
+	t = output_table_new();
+	output_table_column(t, "PID", OUTPUT_RIGHT);
+	output_table_column(t, "PPID", OUTPUT_RIGHT);
+	output_table_column(t, "NAME", 0);
+	output_table_column(t, "STATE", 0);
+	output_table_column(t, "ADOPTED", 0);
+	output_table_column(t, "COMMAND", 0);
+	json_array_foreach(processes, i, proc) {
+		output_table_row(t);
+		cmds_int_cell(t, json_object_get(proc, "pid"));
+		cmds_int_cell(t, json_object_get(proc, "ppid"));
+		/* null: an adopted orphan no program claims. */
+		output_table_cell(t, OUTPUT_PLAIN, "%s",
+		    cmds_str(proc, "name", "-"));
+		output_table_cell(t, OUTPUT_PLAIN, "%s",
+		    cmds_str(proc, "state", "?"));
+		output_table_cell(t, OUTPUT_PLAIN, "%s",
+		    json_is_true(json_object_get(proc, "adopted")) ?
+		    "yes" : "no");
+		cmds_tree_cell(t, proc);
+	}
+	output_table_print(t, inv->out, inv->style);
+	output_table_free(t);
+	return CTL_EXIT_OK;
 }
 
 /* "web:0: running", "web:0: failed: exec /x: No such file or directory". */
@@ -472,6 +607,8 @@ cmds_line_wait(struct ctl_inv *inv, const json_t *r)
 		else if (json_object_get(last_exit, "signal") != NULL)
 			fprintf(inv->out, " (signal %s)",
 			    cmds_signal(last_exit));
+		else if (json_is_true(json_object_get(last_exit, "unknown")))
+			fputs(" (exit unknown)", inv->out);
 	}
 	fputc('\n', inv->out);
 }

@@ -162,6 +162,9 @@ void		 output_table_column(struct output_table *, const char *,
 void		 output_table_row(struct output_table *);
 void		 output_table_cell(struct output_table *, enum output_colour,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
+/* A cell of text in colour, then tail plain: "running (adopted)". */
+void		 output_table_cell_tail(struct output_table *,
+		    enum output_colour, const char *, const char *);
 /* With style, a bold header and coloured cells; else plain text. */
 void		 output_table_print(const struct output_table *, FILE *,
 		    bool style);

@@ -1,5 +1,6 @@
 /* output.c: tendctl's aligned tables, with colour only on a terminal. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 struct output_cell {
 	char			*text;
 	enum output_colour	 colour;
+	size_t			 coloured;	/* bytes of text in colour */
 };
 
 struct output_column {
@@ -87,32 +89,56 @@ output_table_row(struct output_table *t)
 	for (i = 0; i < t->ncols; i++) {
 		t->cells[first + i].text = NULL;
 		t->cells[first + i].colour = OUTPUT_PLAIN;
+		t->cells[first + i].coloured = 0;
 	}
 	t->nrows++;
 	t->ncell = 0;
 }
 
-void
-output_table_cell(struct output_table *t, enum output_colour colour,
-    const char *fmt, ...)
+/* Set the next cell of the last row to text, which it takes over. */
+static void
+output_cell_set(struct output_table *t, enum output_colour colour,
+    char *text, size_t coloured)
 {
 	struct output_cell	*cell;
 	struct output_column	*c;
-	va_list			 ap;
 	size_t			 len;
 
 	if (t->nrows == 0 || t->ncell >= t->ncols)
 		abort();	/* more cells than columns */
 	cell = &t->cells[(t->nrows - 1) * t->ncols + t->ncell];
 	c = &t->cols[t->ncell++];
-	va_start(ap, fmt);
-	xvasprintf(&cell->text, fmt, ap);
-	va_end(ap);
+	cell->text = text;
 	cell->colour = colour;
-	if ((len = strlen(cell->text)) > c->width)
+	len = strlen(text);
+	cell->coloured = coloured < len ? coloured : len;
+	if (len > c->width)
 		c->width = len;
 	if (len != 0)
 		c->used = 1;
+}
+
+void
+output_table_cell(struct output_table *t, enum output_colour colour,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text;
+
+	va_start(ap, fmt);
+	xvasprintf(&text, fmt, ap);
+	va_end(ap);
+	output_cell_set(t, colour, text, SIZE_MAX);
+}
+
+void
+output_table_cell_tail(struct output_table *t, enum output_colour colour,
+    const char *text, const char *tail)
+{
+	char	*s;
+
+	xasprintf(&s, "%s%s", text, tail);
+	output_cell_set(t, colour, s, strlen(text));
 }
 
 void
@@ -140,6 +166,21 @@ output_text(const struct output_cell *cells, const char *const *names,
 	if (names != NULL)
 		return names[i];
 	return cells[i].text != NULL ? cells[i].text : "";
+}
+
+/* A cell: its coloured part, then the rest plain. */
+static void
+output_cell_print(FILE *f, bool style, const struct output_cell *cell)
+{
+	if (cell->text == NULL)
+		return;
+	if (!style || cell->colour == OUTPUT_PLAIN || cell->coloured == 0) {
+		fputs(cell->text, f);
+		return;
+	}
+	fprintf(f, "%s%.*s%s%s", output_escapes[cell->colour],
+	    (int)cell->coloured, cell->text, OUTPUT_RESET,
+	    cell->text + cell->coloured);
 }
 
 /*
@@ -172,8 +213,10 @@ output_line(const struct output_table *t, FILE *f, bool style,
 		pad = c->width - len;
 		if ((c->flags & OUTPUT_RIGHT) && pad > 0)
 			fprintf(f, "%*s", (int)pad, "");
-		output_colour(f, style, names != NULL ? OUTPUT_BOLD :
-		    cells[i].colour, text);
+		if (names != NULL)
+			output_colour(f, style, OUTPUT_BOLD, text);
+		else
+			output_cell_print(f, style, &cells[i]);
 		if (!(c->flags & OUTPUT_RIGHT) && i + 1 != end && pad > 0)
 			fprintf(f, "%*s", (int)pad, "");
 	}

@@ -168,13 +168,14 @@ T_CASE(test_table)
 		T_CHECK(c->help != NULL && c->args != NULL);
 		T_CHECK(c->max_args < 0 || c->max_args >= c->min_args);
 	}
-	T_INTEQ(i, 13);
+	T_INTEQ(i, 14);
 	T_CHECK(ctl_cmd_find("nope") == NULL);
 	T_CHECK(ctl_cmd_find("") == NULL);
 	T_STREQ(ctl_cmd_suggest("stats"), "status");
 	T_STREQ(ctl_cmd_suggest("strat"), "start");
 	T_STREQ(ctl_cmd_suggest("relaod"), "reload");
 	T_STREQ(ctl_cmd_suggest("log"), "logs");
+	T_STREQ(ctl_cmd_suggest("pss"), "ps");
 	T_CHECK(ctl_cmd_suggest("xyzzy") == NULL);
 	T_CHECK(ctl_cmd_suggest("x") == NULL);
 }
@@ -184,6 +185,12 @@ T_CASE(test_requests)
 	T_CHECK(request_is("status", REQ("status", "{}")));
 	T_CHECK(request_is("status web db*",
 	    REQ("status", "{\"patterns\":[\"web\",\"db*\"]}")));
+	T_CHECK(request_is("ps", REQ("ps", "{}")));
+	T_CHECK(request_is("ps web db*",
+	    REQ("ps", "{\"patterns\":[\"web\",\"db*\"]}")));
+	T_CHECK(request_is("ps --json web:1",
+	    REQ("ps", "{\"patterns\":[\"web:1\"]}")));
+	T_CHECK(request_is("ps -- all", REQ("ps", "{\"patterns\":[\"all\"]}")));
 	T_CHECK(request_is("start web",
 	    REQ("start", "{\"targets\":[\"web\"],\"wait\":true}")));
 	T_CHECK(request_is("start --no-wait web db",
@@ -301,6 +308,12 @@ T_CASE(test_options)
 	T_CHECK(!r.inv.has_deadline);
 	run_done(&r);
 
+	run_parse(&r, "ps --json");
+	T_INTEQ(r.rc, 0);
+	T_CHECK(r.inv.json && !r.inv.has_deadline && !r.inv.streaming);
+	T_INTEQ(r.inv.argc, 0);
+	run_done(&r);
+
 	run_parse(&r, "start --timeout 5 web");
 	T_INTEQ(r.rc, 0);
 	T_CHECK(r.inv.wait && r.inv.has_deadline);
@@ -354,6 +367,8 @@ T_CASE(test_options)
 	    NULL);
 	T_CHECK(strstr(r.outbuf, "  logrotate\n      close and reopen") !=
 	    NULL);
+	T_CHECK(strstr(r.outbuf, "  ps [PATTERN...]\n      show every "
+	    "process of programs as a tree, with adopted orphans\n") != NULL);
 	T_CHECK(strstr(r.outbuf, "  5  cannot connect") != NULL);
 	run_done(&r);
 }
@@ -380,6 +395,11 @@ T_CASE(test_usage_errors)
 	T_CHECK(usage_error("help bogus", "unknown command 'bogus'"));
 	T_CHECK(usage_error("status --no-wait", "unknown option "
 	    "'--no-wait'"));
+	T_CHECK(usage_error("ps --timeout 1", "unknown option '--timeout'"));
+	T_CHECK(usage_error("ps -f", "unknown option '-f'"));
+	T_CHECK(usage_error("ps -s /x", "(global options go before "
+	    "COMMAND)"));
+	T_CHECK(usage_error("ps \xff", "not valid UTF-8"));
 	T_CHECK(usage_error("signal --timeout 3 HUP web", "unknown option"));
 	T_CHECK(usage_error("start --bogus web", "unknown option '--bogus'"));
 	T_CHECK(usage_error("start -x web", "unknown option '-x'"));
@@ -478,10 +498,13 @@ T_CASE(test_exit_codes)
 
 #define INST_WEB "{\"name\":\"web:0\",\"program\":\"web\",\"instance\":0," \
 	"\"state\":\"running\",\"want\":\"up\",\"pid\":1234,\"ppid\":1," \
+	"\"descendants\":2,\"adopted\":false,\"operator\":false," \
+	"\"tracking\":\"cgroup\",\"cgroup\":\"/tend-1a2b/web@0\"," \
 	"\"uptime\":303.2,\"restarts\":0,\"last_exit\":null," \
 	"\"daemon\":false,\"error\":null}"
 #define INST_WEB1 "{\"name\":\"web:1\",\"program\":\"web\",\"instance\":1," \
 	"\"state\":\"backoff\",\"want\":\"up\",\"pid\":null,\"ppid\":null," \
+	"\"descendants\":0,\"adopted\":false,\"operator\":false," \
 	"\"uptime\":0,\"restarts\":12,\"last_exit\":{\"signal\":9," \
 	"\"signal_name\":\"KILL\",\"at\":1700000000}," \
 	"\"daemon\":false,\"error\":null}"
@@ -501,10 +524,11 @@ T_CASE(test_status)
 	T_INTEQ(run_reply(&r, OK("{\"instances\":[" INST_WEB "," INST_WEB1
 	    "," INST_DB "]}")), CTL_EXIT_NOT_RUNNING);
 	T_STREQ(r.outbuf,
-	    "NAME   STATE     PID  UPTIME  RESTARTS  LAST EXIT  ERROR\n"
-	    "web:0  running  1234   5m03s         0  -\n"
-	    "web:1  backoff     -       -        12  SIGKILL\n"
-	    "db     failed      -       -         5  127        "
+	    "NAME   STATE     PID  PPID  DESC  UPTIME  RESTARTS  LAST EXIT  "
+	    "ERROR\n"
+	    "web:0  running  1234     1     2   5m03s         0  -\n"
+	    "web:1  backoff     -     -     0       -        12  SIGKILL\n"
+	    "db     failed      -     -     -       -         5  127        "
 	    "exec /x: No such file or directory\n");
 	T_STREQ(r.errbuf, "");
 	run_done(&r);
@@ -514,8 +538,8 @@ T_CASE(test_status)
 	T_INTEQ(run_reply(&r, OK("{\"instances\":[" INST_WEB "]}")),
 	    CTL_EXIT_OK);
 	T_STREQ(r.outbuf,
-	    "NAME   STATE     PID  UPTIME  RESTARTS  LAST EXIT\n"
-	    "web:0  running  1234   5m03s         0  -\n");
+	    "NAME   STATE     PID  PPID  DESC  UPTIME  RESTARTS  LAST EXIT\n"
+	    "web:0  running  1234     1     2   5m03s         0  -\n");
 	run_done(&r);
 
 	/* A terminal: bold header, coloured states, same alignment. */
@@ -523,12 +547,14 @@ T_CASE(test_status)
 	r.inv.style = true;
 	T_INTEQ(run_reply(&r, OK("{\"instances\":[" INST_WEB "]}")), 0);
 	T_CHECK(strstr(r.outbuf, "\033[1mNAME\033[0m") != NULL);
-	T_CHECK(strstr(r.outbuf, "\033[32mrunning\033[0m  1234") != NULL);
+	T_CHECK(strstr(r.outbuf, "\033[32mrunning\033[0m  1234     1") !=
+	    NULL);
 	run_done(&r);
 
 	run_parse(&r, "status");
 	T_INTEQ(run_reply(&r, OK("{\"instances\":[]}")), CTL_EXIT_OK);
-	T_STREQ(r.outbuf, "NAME  STATE  PID  UPTIME  RESTARTS  LAST EXIT\n");
+	T_STREQ(r.outbuf, "NAME  STATE  PID  PPID  DESC  UPTIME  RESTARTS  "
+	    "LAST EXIT\n");
 	run_done(&r);
 
 	/* --json: the instances array, as received. */
@@ -587,13 +613,14 @@ T_CASE(test_status_log_error)
 	    "\"error\":null,\"log_dropped\":100,\"log_error\":null}]}")),
 	    CTL_EXIT_NOT_RUNNING);
 	T_STREQ(r.outbuf,
-	    "NAME  STATE    PID  UPTIME  RESTARTS  LAST EXIT  ERROR\n"
-	    "web   running    7   5m03s         0  -          "
+	    "NAME  STATE    PID  PPID  DESC  UPTIME  RESTARTS  LAST EXIT  "
+	    "ERROR\n"
+	    "web   running    7     -     -   5m03s         0  -          "
 	    "log: /var/log/web.log: No space left on device (4096 bytes "
 	    "dropped)\n"
-	    "db    failed     -       -         5  -          "
+	    "db    failed     -     -     -       -         5  -          "
 	    "exec /x: No such file or directory\n"
-	    "ok    running    8   5m03s         0  -\n");
+	    "ok    running    8     -     -   5m03s         0  -\n");
 	run_done(&r);
 
 	/* Dropped bytes alone (the sink works again): no column. */
@@ -623,6 +650,169 @@ T_CASE(test_status_log_error)
 	    "\"log_error\":\"e\"}]}")), CTL_EXIT_OK);
 	T_CHECK(strstr(r.outbuf, "\"log_dropped\": 3") != NULL);
 	T_CHECK(strstr(r.outbuf, "\"log_error\": \"e\"") != NULL);
+	run_done(&r);
+}
+
+T_CASE(test_status_markers)
+{
+	struct run	 r;
+
+	/* Markers after the state; an adopted process's exit is unknown. */
+	run_parse(&r, "status");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":["
+	    "{\"name\":\"a\",\"state\":\"running\",\"pid\":70,"
+	    "\"ppid\":1,\"descendants\":0,\"uptime\":61,\"restarts\":0,"
+	    "\"last_exit\":null,\"adopted\":true,\"operator\":false},"
+	    "{\"name\":\"b\",\"state\":\"stopped\",\"pid\":null,"
+	    "\"ppid\":null,\"descendants\":0,\"uptime\":0,\"restarts\":1,"
+	    "\"last_exit\":{\"unknown\":true,\"at\":1700000000},"
+	    "\"adopted\":false,\"operator\":true},"
+	    "{\"name\":\"c\",\"state\":\"running\",\"pid\":71,"
+	    "\"ppid\":70,\"descendants\":12,\"uptime\":1,\"restarts\":0,"
+	    "\"last_exit\":{\"unknown\":true},"
+	    "\"adopted\":true,\"operator\":true},"
+	    "{\"name\":\"d\",\"state\":\"running\",\"pid\":72,"
+	    "\"ppid\":1,\"descendants\":0,\"uptime\":1,\"restarts\":0,"
+	    "\"last_exit\":null,\"adopted\":false,\"operator\":false}"
+	    "]}")), CTL_EXIT_NOT_RUNNING);
+	T_STREQ(r.outbuf,
+	    "NAME  STATE                        PID  PPID  DESC  UPTIME  "
+	    "RESTARTS  LAST EXIT\n"
+	    "a     running (adopted)             70     1     0   1m01s  "
+	    "       0  -\n"
+	    "b     stopped (operator)             -     -     0       -  "
+	    "       1  unknown\n"
+	    "c     running (adopted, operator)   71    70    12      1s  "
+	    "       0  unknown\n"
+	    "d     running                       72     1     0      1s  "
+	    "       0  -\n");
+	run_done(&r);
+
+	/* On a terminal only the state word is coloured. */
+	run_parse(&r, "status");
+	r.inv.style = true;
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[{\"name\":\"a\","
+	    "\"state\":\"running\",\"pid\":70,\"adopted\":true,"
+	    "\"operator\":true}]}")), CTL_EXIT_OK);
+	T_CHECK(strstr(r.outbuf, "\033[32mrunning\033[0m (adopted, "
+	    "operator)   70") != NULL);
+	run_done(&r);
+
+	/* wait says so too. */
+	run_parse(&r, "wait a");
+	T_INTEQ(run_reply(&r, OK("{\"results\":[{\"name\":\"a\","
+	    "\"ok\":true,\"state\":\"exited\","
+	    "\"last_exit\":{\"unknown\":true,\"at\":1}}]}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf, "a: exited (exit unknown)\n");
+	run_done(&r);
+}
+
+#define PROC(pid, ppid, prog, inst, state, cmd, adopted, main, depth) \
+	"{\"pid\":" #pid ",\"ppid\":" #ppid ",\"program\":" prog "," \
+	"\"instance\":" inst ",\"name\":" prog "," \
+	"\"state\":\"" state "\",\"command\":\"" cmd "\"," \
+	"\"adopted\":" #adopted ",\"main\":" #main ",\"depth\":" #depth "}"
+#define PROCS_WEB \
+	PROC(100, 90, "\"web\"", "0", "sleeping", "sh -c ./serve", false, \
+	    true, 0) "," \
+	PROC(101, 100, "\"web\"", "0", "sleeping", "./serve", false, false, \
+	    1) "," \
+	PROC(102, 101, "\"web\"", "0", "running", "worker 1", false, false, \
+	    2) "," \
+	PROC(103, 102, "\"web\"", "0", "disk-sleep", "cat", false, false, \
+	    3) "," \
+	PROC(104, 101, "\"web\"", "0", "zombie", "", false, false, 2) "," \
+	PROC(4000, 90, "\"web\"", "0", "sleeping", "orphan --daemon", true, \
+	    false, 0) "," \
+	PROC(5000, 90, "null", "null", "stopped", "lost child", true, false, \
+	    0)
+
+T_CASE(test_ps)
+{
+	struct run	 r;
+
+	/* The tree: "\_ " under the parent, two more spaces a level. */
+	run_parse(&r, "ps");
+	T_INTEQ(run_reply(&r, OK("{\"processes\":[" PROCS_WEB "]}")),
+	    CTL_EXIT_OK);
+	T_STREQ(r.outbuf,
+	    " PID  PPID  NAME  STATE       ADOPTED  COMMAND\n"
+	    " 100    90  web   sleeping    no       sh -c ./serve\n"
+	    " 101   100  web   sleeping    no       \\_ ./serve\n"
+	    " 102   101  web   running     no         \\_ worker 1\n"
+	    " 103   102  web   disk-sleep  no           \\_ cat\n"
+	    " 104   101  web   zombie      no         \\_ \n"
+	    "4000    90  web   sleeping    yes      orphan --daemon\n"
+	    "5000    90  -     stopped     yes      lost child\n");
+	T_STREQ(r.errbuf, "");
+	run_done(&r);
+
+	/* Depth is bounded; nonsense depth and missing keys do not crash. */
+	run_parse(&r, "ps");
+	T_INTEQ(run_reply(&r, OK("{\"processes\":["
+	    "{\"pid\":1,\"name\":\"a\",\"command\":\"deep\","
+	    "\"depth\":1000000000000},"
+	    "{\"pid\":2,\"name\":\"a\",\"command\":\"neg\",\"depth\":-5},"
+	    "{}]}")), CTL_EXIT_OK);
+	{
+		char	 want[256];
+
+		snprintf(want, sizeof want, "  1     -  a     ?      no"
+		    "       %*s\\_ deep\n", 2 * (32 - 1), "");
+		T_CHECK(strstr(r.outbuf, want) != NULL);
+	}
+	T_CHECK(strstr(r.outbuf, "  2     -  a     ?      no       neg\n")
+	    != NULL);
+	T_CHECK(strstr(r.outbuf, "\n  -     -  -     ?      no\n") != NULL);
+	run_done(&r);
+
+	/* Control characters in a command line do not reach the terminal. */
+	run_parse(&r, "ps");
+	T_INTEQ(run_reply(&r, OK("{\"processes\":[{\"pid\":1,"
+	    "\"command\":\"a\\u001b[2Jb\\nc\\u007fd\\u009be\\u00e9f\","
+	    "\"depth\":1}]}")), CTL_EXIT_OK);
+	T_CHECK(strstr(r.outbuf, "\\_ a?[2Jb?c?d?e\xc3\xa9" "f\n") != NULL);
+	run_done(&r);
+
+	/* Nothing listed is still a success. */
+	run_parse(&r, "ps web");
+	T_INTEQ(run_reply(&r, OK("{\"processes\":[]}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf, "PID  PPID  NAME  STATE  ADOPTED  COMMAND\n");
+	run_done(&r);
+
+	/* A terminal: a bold header, the cells as they are. */
+	run_parse(&r, "ps");
+	r.inv.style = true;
+	T_INTEQ(run_reply(&r, OK("{\"processes\":[" PROCS_WEB "]}")), 0);
+	T_CHECK(strstr(r.outbuf, "\033[1mCOMMAND\033[0m\n") != NULL);
+	T_CHECK(strstr(r.outbuf, "no         \\_ worker 1\n") != NULL);
+	run_done(&r);
+
+	/* --json: the processes array, as received. */
+	run_parse(&r, "ps --json");
+	T_INTEQ(run_reply(&r, OK("{\"processes\":[" PROCS_WEB "]}")),
+	    CTL_EXIT_OK);
+	{
+		json_t	*got = json_loads(r.outbuf, 0, NULL);
+		json_t	*want = json_loads("[" PROCS_WEB "]", 0, NULL);
+
+		T_CHECK(got != NULL && want != NULL && json_equal(got, want));
+		json_decref(got);
+		json_decref(want);
+	}
+	run_done(&r);
+
+	run_parse(&r, "ps x");
+	T_INTEQ(run_reply(&r, ERR("{\"code\":\"no_such_program\",\"message\":"
+	    "\"no program or instance matches 'x'\",\"patterns\":[\"x\"]}")),
+	    CTL_EXIT_NO_PROGRAM);
+	T_STREQ(r.outbuf, "");
+	T_STREQ(r.errbuf, "tendctl: no program or instance matches 'x'\n");
+	run_done(&r);
+
+	run_parse(&r, "ps");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[]}")), CTL_EXIT_FAILED);
+	T_CHECK(strstr(r.errbuf, "malformed reply") != NULL);
 	run_done(&r);
 }
 
@@ -975,7 +1165,8 @@ T_CASE(test_table_render)
 T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_usage_errors), T_ENTRY(test_global),
     T_ENTRY(test_exit_codes), T_ENTRY(test_status),
-    T_ENTRY(test_status_log_error), T_ENTRY(test_logs_requests),
+    T_ENTRY(test_status_log_error), T_ENTRY(test_status_markers),
+    T_ENTRY(test_ps), T_ENTRY(test_logs_requests),
     T_ENTRY(test_logs), T_ENTRY(test_logs_follow),
     T_ENTRY(test_logs_follow_closed), T_ENTRY(test_logrotate),
     T_ENTRY(test_results), T_ENTRY(test_reload), T_ENTRY(test_misc),
