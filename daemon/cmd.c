@@ -18,7 +18,10 @@
 #include "daemon.h"
 #include "log.h"
 #include "logs.h"
+#include "persist.h"
+#include "procfs.h"
 #include "proto.h"
+#include "track.h"
 #include "util.h"
 
 enum wait_goal {
@@ -65,6 +68,9 @@ cmd_exit_json(const struct svc *s)
 
 	if (!s->last_exit.valid)
 		return json_null();
+	if (st == SVC_STATUS_UNKNOWN)
+		return json_pack("{s:b,s:f}", "unknown", 1,
+		    "at", (double)s->last_exit.wall / USEC_PER_SEC);
 	if (WIFSIGNALED(st))
 		return json_pack("{s:i,s:s,s:f}", "signal", WTERMSIG(st),
 		    "signal_name", util_signal_name(WTERMSIG(st)),
@@ -80,6 +86,13 @@ cmd_instance_json(const struct svc *s)
 	json_t				*o;
 	uint64_t			 now = util_now_mono();
 
+	struct daemon			*d = ((struct program *)s->owner)->d;
+	struct procfs_stat		 st;
+	char				*cg;
+	json_t				*ppid = json_null();
+
+	if (s->pid > 0 && procfs_read_stat(s->pid, &st) == 0)
+		ppid = json_integer(st.ppid);
 	o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:o,s:o,s:f,s:i,s:o,s:b,s:o}",
 	    "name", s->name,
 	    "program", cp->name,
@@ -87,7 +100,7 @@ cmd_instance_json(const struct svc *s)
 	    "state", svc_state_name(s->state),
 	    "want", s->want_up ? "up" : "down",
 	    "pid", s->pid > 0 ? json_integer(s->pid) : json_null(),
-	    "ppid", s->pid > 0 ? json_integer(getpid()) : json_null(),
+	    "ppid", ppid,
 	    "uptime", s->pid > 0 ?
 		(double)(now - s->started) / USEC_PER_SEC : 0.0,
 	    "restarts", (int)s->restarts,
@@ -99,6 +112,18 @@ cmd_instance_json(const struct svc *s)
 	json_object_set_new(o, "log_error", s->logio != NULL &&
 	    logio_error(s->logio) != NULL ?
 	    json_string(logio_error(s->logio)) : json_null());
+	json_object_set_new(o, "descendants",
+	    json_integer((json_int_t)track_count(d->track, (struct svc *)s)));
+	json_object_set_new(o, "adopted", json_boolean(s->adopted));
+	json_object_set_new(o, "operator",
+	    json_boolean(persist_operator_set(s)));
+	json_object_set_new(o, "essential", json_boolean(cp->essential));
+	json_object_set_new(o, "tracking",
+	    json_string(track_mode(d->track)));
+	cg = track_cgroup_path(d->track, s);
+	json_object_set_new(o, "cgroup", cg != NULL ? json_string(cg) :
+	    json_null());
+	free(cg);
 	return o;
 }
 
@@ -441,6 +466,24 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 }
 
 static void
+cmd_ps(struct client *cl, json_int_t id, json_t *args)
+{
+	struct svc	**v;
+	json_t		*pats;
+	size_t		 n;
+
+	if ((pats = cmd_targets(cl, id, args, "patterns", false)) == NULL)
+		return;
+	if (cmd_select(cl, id, pats, true, &v, &n) == 0) {
+		control_send(cl, proto_reply_ok(id, track_ps(
+		    client_daemon(cl)->track, v, n,
+		    json_array_size(pats) == 0)));
+		free(v);
+	}
+	json_decref(pats);
+}
+
+static void
 cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
     enum wait_goal goal)
 {
@@ -463,6 +506,9 @@ cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
 	spawns0 = xcalloc(n, sizeof *spawns0);
 	for (i = 0; i < n; i++)
 		spawns0[i] = v[i]->spawns;
+	/* The decision outlives tendd: on disk before it is carried out
+	   (and answered). */
+	persist_operator(client_daemon(cl), v, n, ev != SVC_EV_STOP);
 	for (i = 0; i < n; i++)
 		svc_event(v[i], ev, 0);
 	if (wait)
@@ -554,8 +600,10 @@ cmd_signal(struct client *cl, json_int_t id, json_t *args)
 				r = cmd_result_json(v[i], false, false);
 				json_object_set_new(r, "error",
 				    json_string("no process to signal"));
-			} else if (kill(v[i]->cp->kill_group ? -pid : pid,
-			    sig) == -1) {
+			} else if ((v[i]->pidfd != -1 ?
+			    procfs_pidfd_signal(v[i]->pidfd, sig) :
+			    kill(v[i]->cp->kill_group ? -pid : pid, sig)) ==
+			    -1) {
 				r = cmd_result_json(v[i], false, false);
 				xasprintf(&msg, "kill: %s", strerror(errno));
 				json_object_set_new(r, "error",
@@ -682,6 +730,7 @@ cmd_shutdown(struct client *cl, json_int_t id, json_t *args)
 static const struct cmd_entry cmd_table[] = {
 	{ "version",	false,	cmd_version },
 	{ "status",	false,	cmd_status },
+	{ "ps",		false,	cmd_ps },
 	{ "wait",	false,	cmd_wait },
 	{ "logs",	false,	cmd_logs },
 	{ "start",	true,	cmd_start },

@@ -2,6 +2,7 @@
  * daemon.c: programs and instances, the svc side effects (spawn, kill,
  * timers), the reaper, reload and shutdown.
  */
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,19 +24,31 @@
 #include "log.h"
 #include "logs.h"
 #include "notify.h"
+#include "persist.h"
+#include "procfs.h"
 #include "proctab.h"
+#include "state.h"
+#include "track.h"
 #include "util.h"
 
 #define SHUTDOWN_KILL_GRACE	(5 * USEC_PER_SEC)
 /* At exit, how long to wait for children that were killed with what was
    left of their process group to be reaped. */
 #define SHUTDOWN_LINGER		USEC_PER_SEC
+/* While an instance waits for what outlived its main process to die,
+   how often to look when no exit tells tendd (processes that are not its
+   children, such as those of an adopted instance). */
+#define REST_RECHECK		(100 * USEC_PER_MSEC)
 
 static pid_t	 daemon_svc_spawn(struct svc *, char *, size_t, bool *);
 static int	 daemon_svc_kill(struct svc *, pid_t, int, bool);
 static void	 daemon_svc_timer_set(struct svc *, uint64_t);
 static void	 daemon_svc_timer_cancel(struct svc *);
 static void	 daemon_svc_changed(struct svc *, enum svc_state);
+static int	 daemon_svc_kill_rest(struct svc *);
+static bool	 daemon_svc_busy(struct svc *);
+static pid_t	 daemon_svc_find_main(struct svc *, char *, size_t);
+static void	 daemon_unwatch(struct svc *);
 
 static const struct svc_ops daemon_svc_ops = {
 	.spawn = daemon_svc_spawn,
@@ -44,6 +57,9 @@ static const struct svc_ops daemon_svc_ops = {
 	.timer_cancel = daemon_svc_timer_cancel,
 	.now = util_now_mono,
 	.changed = daemon_svc_changed,
+	.kill_rest = daemon_svc_kill_rest,
+	.busy = daemon_svc_busy,
+	.find_main = daemon_svc_find_main,
 };
 
 static struct program *
@@ -74,6 +90,7 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 	struct daemon		*d = p->d;
 	struct launch_stdio	 io = d->stdio;
 	pid_t			 pid;
+	int			 cgfd;
 
 	if (d->shutting_down) {
 		snprintf(err, errlen, "tendd is shutting down");
@@ -84,7 +101,17 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 		log_warnx("%s: %s", s->name, err);
 		return -1;
 	}
-	pid = launch_instance(s->cp, s->index, &io, err, errlen, permanent);
+	cgfd = track_spawn_fd(d->track, s);
+	if (cgfd == -1 && strcmp(track_mode(d->track), "cgroup") == 0) {
+		/* Started outside its cgroup it could escape tracking. */
+		snprintf(err, errlen, "cannot create its cgroup: %s",
+		    strerror(errno));
+		return -1;
+	}
+	pid = launch_instance(s->cp, s->index, &io, cgfd, err, errlen,
+	    permanent);
+	if (cgfd != -1)
+		close(cgfd);
 	if (pid == -1) {
 		log_warnx("%s: %s", s->name, err);
 		return -1;
@@ -92,29 +119,292 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 	if (proctab_add(d->procs, pid, PROCTAB_INSTANCE, s) == -1)
 		fatalx("%s: pid %d is already in the process table", s->name,
 		    (int)pid);
+	s->starttime = 0;
+	persist_changed(d);
 	return pid;
+}
+
+/* Signal the main process alone: by pidfd when it is not tendd's child
+   (its PID could be recycled unseen), else by PID (a child's PID is held
+   until tendd reaps it). */
+static int
+daemon_kill_main(struct svc *s, pid_t pid, int sig)
+{
+	if (s->pidfd != -1 && pid == s->pid)
+		return procfs_pidfd_signal(s->pidfd, sig);
+	return kill(pid, sig);
 }
 
 static int
 daemon_svc_kill(struct svc *s, pid_t pid, int sig, bool group)
 {
+	struct daemon	*d = svc_program(s)->d;
+
 	if (pid <= 0)
 		return 0;
-	if (group && sig == SIGKILL && s->pid == 0) {
-		/* Clearing what is left of a stopped instance's group. */
-		if (kill(-pid, sig) == 0)
-			log_info("%s: killed the rest of process group %d",
-			    s->name, (int)pid);
+	log_debug("%s: sending %s to %s %d", s->name, util_signal_name(sig),
+	    group ? "every process of" : "pid", (int)pid);
+	if (group) {
+		track_signal(d->track, s, sig);
+		/* A main process from before cgroups were in use. */
+		if (strcmp(track_mode(d->track), "cgroup") == 0 &&
+		    !track_owns(d->track, s, pid))
+			(void)daemon_kill_main(s, pid, sig);
 		return 0;
 	}
-	log_debug("%s: sending %s to %s %d", s->name, util_signal_name(sig),
-	    group ? "group" : "pid", (int)pid);
-	if (kill(group ? -pid : pid, sig) == -1) {
+	if (daemon_kill_main(s, pid, sig) == -1) {
 		if (errno != ESRCH)
 			log_warn("%s: kill %d", s->name, (int)pid);
 		return -1;
 	}
 	return 0;
+}
+
+static void
+daemon_rest_later(struct daemon *d)
+{
+	struct timeval	 tv;
+
+	if (!evtimer_pending(d->ev_rest, NULL)) {
+		usec_to_tv(REST_RECHECK, &tv);
+		evtimer_add(d->ev_rest, &tv);
+	}
+}
+
+static int
+daemon_svc_kill_rest(struct svc *s)
+{
+	struct daemon	*d = svc_program(s)->d;
+	int		 n;
+
+	if ((n = track_signal(d->track, s, SIGKILL)) > 0) {
+		log_info("%s: killed %d process%s left by its main process",
+		    s->name, n, n == 1 ? "" : "es");
+		daemon_rest_later(d);
+	}
+	return n;
+}
+
+static bool
+daemon_svc_busy(struct svc *s)
+{
+	return track_busy(svc_program(s)->d->track, s);
+}
+
+/* Watch a main process that is not tendd's child: its pidfd becomes
+   readable when it ends. */
+static void
+daemon_watch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct svc	*s = arg;
+	pid_t		 pid = s->pid;
+
+	daemon_unwatch(s);
+	log_info("%s: pid %d ended (exit status unknown: not tendd's child)",
+	    s->name, (int)pid);
+	svc_event(s, SVC_EV_EXITED, SVC_STATUS_UNKNOWN);
+}
+
+int
+daemon_watch(struct daemon *d, struct svc *s, pid_t pid, uint64_t starttime)
+{
+	int	 fd;
+
+	if ((fd = procfs_pidfd_open(pid, starttime)) == -1)
+		return -1;
+	s->pidfd = fd;
+	s->watch = event_new(d->base, fd, EV_READ, daemon_watch_cb, s);
+	event_add(s->watch, NULL);
+	return 0;
+}
+
+static void
+daemon_unwatch(struct svc *s)
+{
+	if (s->watch != NULL) {
+		event_free(s->watch);
+		s->watch = NULL;
+	}
+	if (s->pidfd != -1) {
+		close(s->pidfd);
+		s->pidfd = -1;
+	}
+}
+
+/* Forking programs: pidfiles and the wait for them */
+
+static void
+daemon_inotify_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon	*d = arg;
+	char		 buf[4096];
+	ssize_t		 n;
+	struct program	*p;
+	unsigned	 i;
+
+	/* Which file changed matters little: every waiter looks again. */
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		;
+	TAILQ_FOREACH(p, &d->programs, entry) {
+		for (i = 0; i < p->nsvcs; i++) {
+			if (p->svcs[i]->pidfile_wait)
+				svc_event(p->svcs[i], SVC_EV_READY, 0);
+		}
+	}
+}
+
+static void
+daemon_pidfile_wait(struct daemon *d, struct svc *s, const char *path)
+{
+	char	*dir, *slash;
+
+	if (d->inotify == -1) {
+		if ((d->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) ==
+		    -1) {
+			log_warn("inotify");
+			return;
+		}
+		d->ev_inotify = event_new(d->base, d->inotify,
+		    EV_READ | EV_PERSIST, daemon_inotify_cb, d);
+		event_add(d->ev_inotify, NULL);
+	}
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (inotify_add_watch(d->inotify, dir, IN_CLOSE_WRITE | IN_MOVED_TO |
+	    IN_CREATE | IN_ATTRIB) == -1)
+		log_warn("%s: watch %s", s->name, dir);
+	free(dir);
+	if (!s->pidfile_wait) {
+		s->pidfile_wait = true;
+		d->pidfile_waits++;
+	}
+}
+
+static void
+daemon_pidfile_done(struct daemon *d, struct svc *s)
+{
+	if (!s->pidfile_wait)
+		return;
+	s->pidfile_wait = false;
+	if (--d->pidfile_waits == 0 && d->inotify != -1) {
+		/* Closing drops every watch. */
+		event_free(d->ev_inotify);
+		d->ev_inotify = NULL;
+		close(d->inotify);
+		d->inotify = -1;
+	}
+}
+
+static void
+daemon_probe_cb(evutil_socket_t fd, short events, void *arg)
+{
+	svc_event(arg, SVC_EV_READY, 0);
+}
+
+/* Read a pidfile: the PID, or 0 if missing or not a PID (yet). */
+static pid_t
+daemon_read_pidfile(const char *path, char *why, size_t len)
+{
+	char	 buf[64], *end;
+	ssize_t	 n;
+	long	 v;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0) {
+		snprintf(why, len, "%s is empty", path);
+		return 0;
+	}
+	buf[n] = '\0';
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	while (*end == '\n' || *end == ' ' || *end == '\t')
+		end++;
+	if (errno != 0 || end == buf || *end != '\0' || v <= 1 ||
+	    v > INT32_MAX) {
+		snprintf(why, len, "%s does not hold a PID", path);
+		return 0;
+	}
+	return (pid_t)v;
+}
+
+/* The main process is pid: watch it as tendd's child or by pidfd. */
+static int
+daemon_take_main(struct daemon *d, struct svc *s, pid_t pid)
+{
+	struct procfs_stat	 st;
+
+	if (procfs_read_stat(pid, &st) == -1 || st.state == 'Z')
+		return -1;
+	if (st.ppid == getpid()) {
+		if (proctab_add(d->procs, pid, PROCTAB_INSTANCE, s) == -1)
+			return -1;
+	} else if (daemon_watch(d, s, pid, st.starttime) == -1)
+		return -1;
+	s->starttime = st.starttime;
+	log_info("%s: main process is pid %d%s", s->name, (int)pid,
+	    st.ppid == getpid() ? "" : " (not tendd's child: its exit "
+	    "status will be unknown)");
+	persist_changed(d);
+	return 0;
+}
+
+static pid_t
+daemon_svc_find_main(struct svc *s, char *err, size_t errlen)
+{
+	struct daemon	*d = svc_program(s)->d;
+	struct timeval	 tv;
+	uint64_t	 elapsed = util_now_mono() - s->started;
+	char		*path, why[512];
+	pid_t		 pid, *v = NULL;
+	size_t		 n = 0;
+
+	if (s->cp->pidfile != NULL) {
+		path = util_subst(s->cp->pidfile, s->cp->name, s->index);
+		pid = daemon_read_pidfile(path, why, sizeof why);
+		if (pid > 0 && !track_owns(d->track, s, pid))
+			snprintf(why, sizeof why, "%s holds pid %d, which is "
+			    "not a process of %s", path, (int)pid, s->name);
+		else if (pid > 0 && daemon_take_main(d, s, pid) == 0) {
+			daemon_pidfile_done(d, s);
+			free(path);
+			return pid;
+		}
+		/* Not yet: look again when the file changes. */
+		log_debug("%s: %s", s->name, why);
+		daemon_pidfile_wait(d, s, path);
+		free(path);
+		return 0;
+	}
+	if (elapsed < s->cp->start_secs) {
+		/* Let the launcher's children settle (a double fork). */
+		if (s->probe == NULL)
+			s->probe = evtimer_new(d->base, daemon_probe_cb, s);
+		usec_to_tv(s->cp->start_secs - elapsed, &tv);
+		evtimer_add(s->probe, &tv);
+		return 0;
+	}
+	if (track_orphans_of(d->track, s, &v, &n) == -1)
+		n = 0;
+	pid = n == 1 ? v[0] : -1;
+	free(v);
+	if (n == 0)
+		snprintf(err, errlen, "the launcher left no process running "
+		    "(set pidfile if the main process is not an orphan)");
+	else if (n > 1)
+		snprintf(err, errlen, "the launcher left %zu processes: set "
+		    "pidfile to name the main one", n);
+	else if (daemon_take_main(d, s, pid) == -1) {
+		snprintf(err, errlen, "main process %d ended", (int)pid);
+		pid = -1;
+	}
+	return pid;
 }
 
 static void
@@ -203,6 +493,59 @@ daemon_ready(struct daemon *d)
 	log_info("ready");
 }
 
+/* The exit status tendd gives for an instance that ended for good. */
+static int
+daemon_exit_code(const struct svc *s)
+{
+	int	 st = s->last_exit.status;
+
+	if (!s->last_exit.valid)
+		return 127;		/* it could not be started */
+	if (st == SVC_STATUS_UNKNOWN)
+		return 1;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+/* Did it end well: exited with a success code, or stopped on purpose? */
+static bool
+daemon_ended_well(const struct svc *s)
+{
+	if (s->state == SVC_STOPPED)
+		return true;
+	return s->state == SVC_EXITED && s->last_exit.valid &&
+	    svc_exit_success(s->cp, s->last_exit.status);
+}
+
+/* An instance came to rest: essential programs and exit_when_done. */
+static void
+daemon_ended(struct daemon *d, struct svc *s, enum svc_state old)
+{
+	int	 code;
+
+	if (svc_is_down_state(old) || s->pid != 0)
+		return;
+	if (s->cp->essential && s->state != SVC_STOPPED &&
+	    d->essential_code < 0) {
+		code = daemon_exit_code(s);
+		if (s->state == SVC_FAILED && code == 0)
+			code = 1;
+		d->essential_code = code;
+		log_info("%s: essential program ended (exit status %d): "
+		    "stopping everything", s->name, code);
+		event_active(d->ev_done, 0, 0);
+		return;
+	}
+	if (!d->exit_when_done || s->cp->daemon)
+		return;
+	if (!daemon_ended_well(s) && d->first_failure < 0) {
+		code = daemon_exit_code(s);
+		d->first_failure = code == 0 ? 1 : code;
+	}
+	event_active(d->ev_done, 0, 0);
+}
+
 static void
 daemon_svc_changed(struct svc *s, enum svc_state old)
 {
@@ -219,9 +562,19 @@ daemon_svc_changed(struct svc *s, enum svc_state old)
 	else
 		log_info("%s: %s -> %s", s->name, svc_state_name(old),
 		    svc_state_name(s->state));
+	if (s->state != SVC_STARTING) {
+		daemon_pidfile_done(p->d, s);
+		if (s->probe != NULL)
+			evtimer_del(s->probe);
+	}
+	if (s->pid == 0 && s->watch != NULL)
+		daemon_unwatch(s);
+	persist_changed(p->d);
 	cmd_svc_changed(s);
 	if (svc_is_down(s) && (p->nretiring > 0 || p->d->shutting_down))
 		daemon_schedule_gc(p->d);
+	if (svc_is_down(s) && !p->d->shutting_down)
+		daemon_ended(p->d, s, old);
 	if (s->boot_wait && svc_settled(s)) {
 		s->boot_wait = false;
 		if (--p->d->boot_pending == 0 && !p->d->shutting_down) {
@@ -271,6 +624,11 @@ program_free_svc(struct svc *s)
 	cmd_svc_gone(s);
 	if (s->timer != NULL)
 		event_free(s->timer);
+	if (s->probe != NULL)
+		event_free(s->probe);
+	daemon_unwatch(s);
+	daemon_pidfile_done(p->d, s);
+	track_forget(p->d->track, s);
 	logio_free(s->logio);
 	svc_free(s);
 }
@@ -469,6 +827,7 @@ daemon_reap(struct daemon *d)
 				log_warn("waitpid");
 			break;
 		}
+		track_reaped(d->track, pid);
 		if ((s = proctab_find(d->procs, pid, &kind)) == NULL) {
 			log_debug("reaped pid %d (not a program's main "
 			    "process)", (int)pid);
@@ -484,10 +843,106 @@ daemon_reap(struct daemon *d)
 	}
 }
 
+/* Instances waiting for what outlived their main process: done yet? */
+static void
+daemon_check_rest(struct daemon *d)
+{
+	struct program	*p;
+	struct svc	*s;
+	unsigned	 i;
+	bool		 waiting = false;
+
+	TAILQ_FOREACH(p, &d->programs, entry) {
+		for (i = 0; i < p->nsvcs + p->nretiring; i++) {
+			s = i < p->nsvcs ? p->svcs[i] :
+			    p->retiring[i - p->nsvcs];
+			if (s->state != SVC_STOPPING || s->pid != 0)
+				continue;
+			if (track_busy(d->track, s))
+				waiting = true;
+			else
+				svc_event(s, SVC_EV_EMPTY, 0);
+		}
+	}
+	if (waiting)
+		daemon_rest_later(d);
+}
+
+static void
+daemon_rest_cb(evutil_socket_t fd, short events, void *arg)
+{
+	daemon_check_rest(arg);
+}
+
 static void
 daemon_sigchld_cb(evutil_socket_t sig, short events, void *arg)
 {
-	daemon_reap(arg);
+	struct daemon	*d = arg;
+
+	daemon_reap(d);
+	/* Orphans just re-parented: whose are they, while it shows? */
+	if (strcmp(track_mode(d->track), "process-tree") == 0)
+		track_look(d->track);
+	daemon_check_rest(d);
+}
+
+/* Has every non-daemon instance (or every instance) come to rest? */
+static bool
+daemon_all_down(struct daemon *d, bool work_only)
+{
+	struct program	*p;
+	struct svc	*s;
+	unsigned	 i;
+
+	TAILQ_FOREACH(p, &d->programs, entry) {
+		if (work_only && p->cp->daemon)
+			continue;
+		for (i = 0; i < p->nsvcs + p->nretiring; i++) {
+			s = i < p->nsvcs ? p->svcs[i] :
+			    p->retiring[i - p->nsvcs];
+			if (!svc_is_down(s) || s->pid != 0)
+				return false;
+		}
+	}
+	return true;
+}
+
+static void
+daemon_done_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (d->shutting_down)
+		return;
+	if (d->essential_code >= 0) {
+		d->exit_code = d->essential_code;
+		daemon_shutdown(d);
+		return;
+	}
+	if (!d->exit_when_done || !daemon_all_down(d, true))
+		return;
+	d->exit_code = d->first_failure >= 0 ? d->first_failure : 0;
+	log_info("every non-daemon program has ended: exiting with status %d",
+	    d->exit_code);
+	daemon_shutdown(d);
+}
+
+/* Stop the daemon programs (helpers) once the work is down. */
+static void
+daemon_stop_helpers(struct daemon *d)
+{
+	struct program	*p;
+	unsigned	 i;
+
+	d->helpers_stopping = true;
+	TAILQ_FOREACH(p, &d->programs, entry) {
+		if (!p->cp->daemon)
+			continue;
+		for (i = 0; i < p->nsvcs; i++)
+			svc_event(p->svcs[i], SVC_EV_STOP, 0);
+		for (i = 0; i < p->nretiring; i++)
+			svc_event(p->retiring[i], SVC_EV_STOP, 0);
+	}
 }
 
 /* Deferred work: free retired instances and removed programs; finish a
@@ -528,9 +983,23 @@ daemon_gc_cb(evutil_socket_t fd, short events, void *arg)
 			program_free(p);
 		}
 	}
-	if (d->shutting_down && proctab_count(d->procs) == 0) {
-		/* What was left of the programs' groups got SIGKILL; as
-		   their subreaper, see them reaped before leaving. */
+	if (d->shutting_down && !d->helpers_stopping &&
+	    daemon_all_down(d, true))
+		daemon_stop_helpers(d);
+	if (d->shutting_down && d->helpers_stopping &&
+	    daemon_all_down(d, false)) {
+		/* Orphans no instance claims: tendd adopted them, so they
+		   descend from its programs; they go too. */
+		if (!d->strays_killed) {
+			int	 n;
+
+			d->strays_killed = true;
+			if ((n = track_kill_strays(d->track)) > 0)
+				log_info("killed %d adopted process%s that "
+				    "belonged to no program", n,
+				    n == 1 ? "" : "es");
+		}
+		/* As their subreaper, see them reaped before leaving. */
 		if (daemon_has_children() && !d->lingered) {
 			if (!evtimer_pending(d->ev_linger, NULL)) {
 				usec_to_tv(SHUTDOWN_LINGER, &tv);
@@ -539,6 +1008,7 @@ daemon_gc_cb(evutil_socket_t fd, short events, void *arg)
 			return;
 		}
 		log_info("all programs stopped");
+		persist_save(d, true);
 		event_base_loopexit(d->base, NULL);
 	}
 }
@@ -548,8 +1018,8 @@ daemon_linger_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct daemon	*d = arg;
 
-	log_warnx("leaving processes that are not part of any program "
-	    "(they left their program's process group)");
+	log_warnx("leaving: some children were not reaped within %.0f s "
+	    "of SIGKILL", (double)SHUTDOWN_LINGER / USEC_PER_SEC);
 	d->lingered = true;
 	daemon_schedule_gc(d);
 }
@@ -566,8 +1036,9 @@ daemon_kill_all(struct daemon *d, int sig)
 			s = i < p->nsvcs ? p->svcs[i] :
 			    p->retiring[i - p->nsvcs];
 			if (s->pid > 0)
-				daemon_svc_kill(s, s->pid, sig,
-				    s->cp->kill_group);
+				daemon_svc_kill(s, s->pid, sig, true);
+			else if (s->state == SVC_STOPPING)
+				track_signal(d->track, s, sig);
 		}
 	}
 }
@@ -616,7 +1087,11 @@ daemon_shutdown(struct daemon *d)
 	notify_stopping(d->notify);
 	d->shutting_down = true;
 	d->shutdown_stage = 1;
+	/* The work first; the daemon programs (helpers) once it is down
+	   (daemon_gc_cb). */
 	TAILQ_FOREACH(p, &d->programs, entry) {
+		if (p->cp->daemon)
+			continue;
 		for (i = 0; i < p->nsvcs; i++)
 			svc_event(p->svcs[i], SVC_EV_STOP, 0);
 		for (i = 0; i < p->nretiring; i++)
@@ -634,6 +1109,26 @@ daemon_term_cb(evutil_socket_t sig, short events, void *arg)
 {
 	log_info("received SIG%s", util_signal_name((int)sig));
 	daemon_shutdown(arg);
+}
+
+/* Pass a signal on to the main process of every instance that has one. */
+static void
+daemon_forward_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct daemon	*d = arg;
+	struct program	*p;
+	unsigned	 i, n = 0;
+
+	TAILQ_FOREACH(p, &d->programs, entry) {
+		for (i = 0; i < p->nsvcs; i++) {
+			if (p->svcs[i]->pid > 0 && !p->svcs[i]->launcher &&
+			    daemon_svc_kill(p->svcs[i], p->svcs[i]->pid,
+			    (int)sig, false) == 0)
+				n++;
+		}
+	}
+	log_info("received SIG%s: passed to %u process%s",
+	    util_signal_name((int)sig), n, n == 1 ? "" : "es");
 }
 
 static void
@@ -720,6 +1215,12 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 	int			 mask;
 
 	*resultp = *errorsp = NULL;
+	if (d->run_mode) {
+		*errorsp = json_array();
+		json_array_append_new(*errorsp, json_string("tendd --run has "
+		    "no configuration file to reload"));
+		return -1;
+	}
 	notify_reloading(d->notify);
 	if ((nc = conf_load(d->config_path, &errs)) == NULL) {
 		*errorsp = json_array();
@@ -761,6 +1262,10 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 		program_set_conf(p, nc, cp);
 		if (mask == 0)
 			continue;
+		/* A change to the program supersedes the operator. */
+		for (j = 0; j < p->nsvcs; j++)
+			p->svcs[j]->op = SVC_OP_NONE;
+		persist_changed(d);
 		if (mask & CONF_DIFF_INSTANCES)
 			program_scale(p, program_wanted_up(p));
 		if (mask & CONF_DIFF_RESTART) {
@@ -837,7 +1342,8 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 
 struct daemon *
 daemon_new(struct event_base *base, struct conf *conf,
-    const char *config_path, const char *socket_override)
+    const char *config_path, const char *socket_override,
+    bool exit_when_done)
 {
 	struct daemon	*d = xcalloc(1, sizeof *d);
 	struct program	*p;
@@ -846,7 +1352,13 @@ daemon_new(struct event_base *base, struct conf *conf,
 
 	d->base = base;
 	d->conf = conf;
-	d->config_path = xstrdup(config_path);
+	d->run_mode = config_path == NULL;
+	d->config_path = xstrdup(config_path != NULL ? config_path :
+	    conf->file);
+	d->exit_when_done = exit_when_done || conf->exit_when_done;
+	d->first_failure = -1;
+	d->essential_code = -1;
+	d->inotify = -1;
 	d->socket_override = socket_override != NULL;
 	d->socket_path = xstrdup(socket_override != NULL ? socket_override :
 	    conf->socket);
@@ -867,6 +1379,19 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_shutdown = evtimer_new(base, daemon_shutdown_timer_cb, d);
 	d->ev_linger = evtimer_new(base, daemon_linger_cb, d);
 	d->ev_status = event_new(base, -1, 0, daemon_status_cb, d);
+	d->ev_state = event_new(base, -1, 0, persist_save_cb, d);
+	d->ev_rest = evtimer_new(base, daemon_rest_cb, d);
+	d->ev_done = event_new(base, -1, 0, daemon_done_cb, d);
+	if (d->run_mode) {
+		char	 seed[32];
+
+		/* No state_dir of its own: a subtree per tendd --run. */
+		snprintf(seed, sizeof seed, "run-%d", (int)getpid());
+		d->track = track_new(d, conf->cgroups == CONF_CGROUPS_AUTO,
+		    seed);
+	} else
+		d->track = track_new(d, conf->cgroups == CONF_CGROUPS_AUTO,
+		    conf->state_dir);
 	return d;
 }
 
@@ -910,11 +1435,31 @@ daemon_run(struct daemon *d)
 	    prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 	d->ev_chld = evsignal_new(d->base, SIGCHLD, daemon_sigchld_cb, d);
-	d->ev_term = evsignal_new(d->base, SIGTERM, daemon_term_cb, d);
-	d->ev_int = evsignal_new(d->base, SIGINT, daemon_term_cb, d);
-	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_hup_cb, d);
-	d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_usr1_cb, d);
+	if (d->run_mode) {
+		/* Like tini: the command gets them, and tendd ends when
+		   it does. */
+		d->ev_term = evsignal_new(d->base, SIGTERM, daemon_forward_cb,
+		    d);
+		d->ev_int = evsignal_new(d->base, SIGINT, daemon_forward_cb, d);
+		d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_forward_cb, d);
+		d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_forward_cb,
+		    d);
+		d->ev_quit = evsignal_new(d->base, SIGQUIT, daemon_forward_cb,
+		    d);
+		d->ev_winch = evsignal_new(d->base, SIGWINCH,
+		    daemon_forward_cb, d);
+		evsignal_add(d->ev_winch, NULL);
+	} else {
+		d->ev_term = evsignal_new(d->base, SIGTERM, daemon_term_cb, d);
+		d->ev_int = evsignal_new(d->base, SIGINT, daemon_term_cb, d);
+		d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_hup_cb, d);
+		d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_usr1_cb, d);
+		d->ev_quit = evsignal_new(d->base, SIGQUIT, daemon_term_cb, d);
+	}
+	d->ev_usr2 = evsignal_new(d->base, SIGUSR2, daemon_forward_cb, d);
 	evsignal_add(d->ev_usr1, NULL);
+	evsignal_add(d->ev_usr2, NULL);
+	evsignal_add(d->ev_quit, NULL);
 	evsignal_add(d->ev_chld, NULL);
 	evsignal_add(d->ev_term, NULL);
 	evsignal_add(d->ev_int, NULL);
@@ -923,15 +1468,16 @@ daemon_run(struct daemon *d)
 	daemon_reap(d);
 
 	TAILQ_FOREACH(p, &d->programs, entry) {
-		if (!p->cp->autostart)
-			continue;
-		for (i = 0; i < p->nsvcs; i++)
-			svc_event(p->svcs[i], SVC_EV_START, 0);
+		for (i = 0; i < p->nsvcs; i++) {
+			if (persist_wants_up(p->svcs[i]))
+				svc_event(p->svcs[i], SVC_EV_START, 0);
+		}
 	}
 	/* READY waits until every autostart instance is up or gave up. */
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		for (i = 0; i < p->nsvcs; i++) {
-			if (p->cp->autostart && !svc_settled(p->svcs[i])) {
+			if (persist_wants_up(p->svcs[i]) &&
+			    !svc_settled(p->svcs[i])) {
 				p->svcs[i]->boot_wait = true;
 				d->boot_pending++;
 			}
@@ -939,6 +1485,8 @@ daemon_run(struct daemon *d)
 	}
 	if (d->boot_pending == 0)
 		daemon_ready(d);
+	if (d->exit_when_done)
+		event_active(d->ev_done, 0, 0);
 }
 
 void
@@ -959,7 +1507,20 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_int);
 		event_free(d->ev_hup);
 		event_free(d->ev_usr1);
+		event_free(d->ev_usr2);
+		event_free(d->ev_quit);
+		if (d->ev_winch != NULL)
+			event_free(d->ev_winch);
 	}
+	if (d->ev_inotify != NULL)
+		event_free(d->ev_inotify);
+	if (d->inotify != -1)
+		close(d->inotify);
+	event_free(d->ev_state);
+	event_free(d->ev_rest);
+	event_free(d->ev_done);
+	track_free(d->track);
+	state_unlock(d->state_lock);
 	event_free(d->ev_gc);
 	event_free(d->ev_shutdown);
 	event_free(d->ev_linger);

@@ -24,6 +24,8 @@ struct control;
 struct logs;
 struct notify;
 struct proctab;
+struct state_lock;
+struct track;
 
 /* A configured program: its instances, and the conf entry in force. */
 struct program {
@@ -55,12 +57,33 @@ struct daemon {
 	bool			 ready;		/* READY=1 was sent */
 	unsigned		 boot_pending;	/* autostart not yet settled */
 	struct launch_stdio	 stdio;
+	struct track		*track;		/* descendants */
+	struct state_lock	*state_lock;	/* NULL: no state kept */
+	bool			 run_mode;	/* tendd --run */
+	bool			 exit_when_done; /* --exit-when-done */
+	bool			 state_dirty;
+	int			 first_failure;	/* exit_when_done's status,
+						   -1: none yet */
+	int			 essential_code; /* -1: none ended */
+	bool			 helpers_stopping; /* shutdown reached the
+						      daemon programs */
+	bool			 strays_killed;
+	bool			 state_error;	/* last save failed */
+	int			 inotify;	/* pidfiles, -1: none */
+	struct event		*ev_inotify;
+	unsigned		 pidfile_waits;
 
 	struct event		*ev_chld;
 	struct event		*ev_term;
 	struct event		*ev_int;
 	struct event		*ev_hup;
 	struct event		*ev_usr1;
+	struct event		*ev_quit;
+	struct event		*ev_usr2;
+	struct event		*ev_winch;	/* --run only */
+	struct event		*ev_state;	/* save state_dir */
+	struct event		*ev_rest;	/* recheck leftovers */
+	struct event		*ev_done;	/* exit_when_done check */
 	struct event		*ev_gc;		/* deferred cleanups */
 	struct event		*ev_shutdown;	/* shutdown_timeout */
 	struct event		*ev_linger;	/* last children dying */
@@ -72,12 +95,20 @@ struct daemon {
 	int			 exit_code;
 };
 
+/* config_path NULL: tendd --run (no file to reload, no state kept). */
 struct daemon	*daemon_new(struct event_base *, struct conf *,
-		    const char *config_path, const char *socket_override);
+		    const char *config_path, const char *socket_override,
+		    bool exit_when_done);
 /* Listen on the control socket; on failure a message in err. */
 int		 daemon_listen(struct daemon *, char *err, size_t errlen);
-/* Install signal handlers and start the autostart programs. */
+/* Install signal handlers and start the autostart programs (and those
+   the operator started before a restart; see persist.h). */
 void		 daemon_run(struct daemon *);
+/* Watch a main process that is not tendd's child through a pidfd (so a
+   recycled PID is never taken for it); its end is an exit of unknown
+   status. -1 if it is gone or another process now. */
+int		 daemon_watch(struct daemon *, struct svc *, pid_t,
+		    uint64_t starttime);
 void		 daemon_free(struct daemon *);
 
 /* Reload the config file. On success *result is the change list; on an

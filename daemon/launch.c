@@ -1,16 +1,18 @@
-/* launch.c: build argv and environment, then posix_spawn or fork+exec. */
+/* launch.c: build argv and environment, then posix_spawn, or vfork and
+ * exec. */
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,7 @@ enum spawn_stage {
 	STAGE_GID,
 	STAGE_UID,
 	STAGE_STDIO,
+	STAGE_CGROUP,
 };
 
 static const char *const spawn_stage_names[] = {
@@ -69,6 +72,18 @@ static const char *const spawn_stage_names[] = {
 	[STAGE_GID] = "setgid",
 	[STAGE_UID] = "setuid",
 	[STAGE_STDIO] = "stdio",
+	[STAGE_CGROUP] = "cgroup",
+};
+
+/* What the forked child needs; built before the fork, only read after. */
+struct spawn_req {
+	const struct conf_program	*cp;
+	const char			*path;
+	char				**argv;
+	char				**envp;
+	const struct launch_stdio	*io;
+	bool				 creds;	/* switch user and groups */
+	int				 cgroup_fd; /* -1: stay in tendd's */
 };
 
 char *
@@ -260,14 +275,25 @@ spawn_posix(const struct conf_program *cp, const char *path, char **argv,
 	return pid;
 }
 
-/* The child side of spawn_fork: async-signal-safe calls only. */
+/*
+ * The child side of spawn_fork. It shares tendd's memory (vfork) until
+ * exec: raw system calls only, nothing written but its own stack, no
+ * glibc wrapper that keeps process-wide state (setuid and friends
+ * broadcast to threads through shared memory; syscall() does not).
+ */
 static void __attribute__((noreturn))
-spawn_child(const struct conf_program *cp, const char *path, char **argv,
-    char **envp, const struct launch_stdio *io, int errfd)
+spawn_child(const struct spawn_req *req, int procfd, int errfd)
 {
-	struct sigaction	 sa;
-	sigset_t		 none;
-	int			 sig, msg[2];
+	const struct conf_program	*cp = req->cp;
+	const struct launch_stdio	*io = req->io;
+	struct sigaction		 sa;
+	sigset_t			 none;
+	int				 sig, msg[2];
+
+	/* Into the cgroup before anything of the program can run. */
+	msg[0] = STAGE_CGROUP;
+	if (procfd != -1 && write(procfd, "0", 1) != 1)
+		goto fail;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
@@ -284,21 +310,22 @@ spawn_child(const struct conf_program *cp, const char *path, char **argv,
 	    (io->out != -1 && dup2(io->out, 1) == -1) ||
 	    (io->err != -1 && dup2(io->err, 2) == -1))
 		goto fail;
-	if (cp->user != NULL) {
+	if (req->creds) {
 		msg[0] = STAGE_GROUPS;
-		if (setgroups(cp->ngroups, cp->groups) == -1)
+		if (cp->user != NULL && syscall(SYS_setgroups,
+		    cp->ngroups, cp->groups) == -1)
 			goto fail;
-	} else if (cp->group != NULL) {
-		msg[0] = STAGE_GROUPS;
-		if (setgroups(1, &cp->gid) == -1)
+		if (cp->user == NULL &&
+		    syscall(SYS_setgroups, 1, &cp->gid) == -1)
+			goto fail;
+		msg[0] = STAGE_GID;
+		if (syscall(SYS_setresgid, cp->gid, cp->gid, cp->gid) == -1)
+			goto fail;
+		msg[0] = STAGE_UID;
+		if (cp->user != NULL &&
+		    syscall(SYS_setresuid, cp->uid, cp->uid, cp->uid) == -1)
 			goto fail;
 	}
-	msg[0] = STAGE_GID;
-	if ((cp->user != NULL || cp->group != NULL) && setgid(cp->gid) == -1)
-		goto fail;
-	msg[0] = STAGE_UID;
-	if (cp->user != NULL && setuid(cp->uid) == -1)
-		goto fail;
 	/* As the program's user, so permissions are checked as its. */
 	msg[0] = STAGE_CHDIR;
 	if (cp->directory != NULL && chdir(cp->directory) == -1)
@@ -311,43 +338,63 @@ spawn_child(const struct conf_program *cp, const char *path, char **argv,
 	   sure of it for anything inherited without the flag. */
 	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	msg[0] = STAGE_EXEC;
-	execve(path, argv, envp);
+	execve(req->path, req->argv, req->envp);
 fail:
 	msg[1] = errno;
 	(void)!write(errfd, msg, sizeof msg);
 	_exit(127);
 }
 
+/*
+ * vfork, not clone3(CLONE_INTO_CGROUP): besides copying nothing, a child
+ * that moves itself in escapes a kernel bug (seen on 6.18) where every
+ * process cloned into a cgroup that once had cgroup.kill written is
+ * killed at birth.
+ */
 static pid_t
-spawn_fork(const struct conf_program *cp, const char *path, char **argv,
-    char **envp, const struct launch_stdio *io, int *errp, int *stagep)
+spawn_fork(const struct spawn_req *req, int *errp, int *stagep)
 {
 	sigset_t	 all, old;
-	int		 p[2], msg[2];
+	int		 p[2], msg[2], procfd = -1;
 	ssize_t		 n;
 	pid_t		 pid;
 
+	if (req->cgroup_fd != -1) {
+		/* cgroup_fd is O_PATH: fine as a directory for openat. */
+		procfd = openat(req->cgroup_fd, "cgroup.procs",
+		    O_WRONLY | O_CLOEXEC);
+		if (procfd == -1) {
+			*errp = errno;
+			*stagep = STAGE_CGROUP;
+			return -1;
+		}
+	}
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		*errp = errno;
 		*stagep = -1;
+		if (procfd != -1)
+			close(procfd);
 		return -1;
 	}
+	/* No handler of tendd's may run in the child before it resets
+	   them. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		spawn_child(cp, path, argv, envp, io, p[1]);
-	}
+	pid = vfork();
+	if (pid == 0)
+		spawn_child(req, procfd, p[1]);
 	*errp = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (procfd != -1)
+		close(procfd);
 	close(p[1]);
 	if (pid == -1) {
 		close(p[0]);
 		*stagep = -1;
 		return -1;
 	}
-	/* Returns at once on exec (CLOEXEC) or with the failure. */
+	/* The child has exec'd (the pipe closed) or failed (its message
+	   is there): vfork returned only then. */
 	do {
 		n = read(p[0], msg, sizeof msg);
 	} while (n == -1 && errno == EINTR);
@@ -363,13 +410,15 @@ spawn_fork(const struct conf_program *cp, const char *path, char **argv,
 
 pid_t
 launch_instance(const struct conf_program *cp, unsigned index,
-    const struct launch_stdio *io, char *err, size_t errlen, bool *permanent)
+    const struct launch_stdio *io, int cgroup_fd, char *err, size_t errlen,
+    bool *permanent)
 {
-	struct env	 env;
-	char		**argv, *path = NULL;
-	size_t		 i;
-	pid_t		 pid = -1;
-	int		 e = 0, stage = STAGE_EXEC;
+	struct spawn_req	 req;
+	struct env		 env;
+	char			**argv, *path = NULL;
+	size_t			 i;
+	pid_t			 pid = -1;
+	int			 e = 0, stage = STAGE_EXEC;
 
 	*permanent = false;
 	if (spawn_build_env(cp, index, &env, err, errlen) == -1) {
@@ -378,8 +427,12 @@ launch_instance(const struct conf_program *cp, unsigned index,
 		return -1;
 	}
 	argv = xcalloc(cp->argc + 1, sizeof *argv);
-	for (i = 0; i < cp->argc; i++)
-		argv[i] = util_subst(cp->argv[i], cp->name, index);
+	for (i = 0; i < cp->argc; i++) {
+		if (cp->literal)
+			argv[i] = xstrdup(cp->argv[i]);
+		else
+			argv[i] = util_subst(cp->argv[i], cp->name, index);
+	}
 
 	if ((path = launch_find_path(argv[0], env_get(&env, "PATH"))) == NULL) {
 		e = errno;
@@ -388,8 +441,19 @@ launch_instance(const struct conf_program *cp, unsigned index,
 		*permanent = true;
 		goto out;
 	}
-	if ((cp->user != NULL || cp->group != NULL) && geteuid() == 0)
-		pid = spawn_fork(cp, path, argv, env.v, io, &e, &stage);
+	memset(&req, 0, sizeof req);
+	req.cp = cp;
+	req.path = path;
+	req.argv = argv;
+	req.envp = env.v;
+	req.io = io;
+	req.creds = (cp->user != NULL || cp->group != NULL) && geteuid() == 0;
+	req.cgroup_fd = cgroup_fd;
+	/* posix_spawn cannot place the child in a cgroup before it runs
+	   (not before glibc 2.39), and moving it in after exec would let
+	   it fork outside first: a cgroup needs the vfork path too. */
+	if (req.creds || cgroup_fd != -1)
+		pid = spawn_fork(&req, &e, &stage);
 	else
 		pid = spawn_posix(cp, path, argv, env.v, io, &e);
 	if (pid == -1) {
@@ -401,7 +465,9 @@ launch_instance(const struct conf_program *cp, unsigned index,
 		else
 			snprintf(err, errlen, "%s: %s",
 			    spawn_stage_names[stage], strerror(e));
-		*permanent = stage != -1 && spawn_errno_permanent(e);
+		/* A cgroup problem is tendd's, not the program's. */
+		*permanent = stage != -1 && stage != STAGE_CGROUP &&
+		    spawn_errno_permanent(e);
 	}
 out:
 	for (i = 0; i < cp->argc; i++)

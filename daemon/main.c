@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "launch.h"
 #include "log.h"
+#include "persist.h"
 #include "util.h"
 
 static void __attribute__((noreturn))
@@ -27,11 +28,18 @@ usage(int status)
 	char	*def = conf_default_config();
 
 	fprintf(f,
-"usage: tendd [-c FILE] [-s SOCKET] [-d [--pidfile FILE]] [--log-level L]\n"
+"usage: tendd [-c FILE] [-s SOCKET] [-d [--pidfile FILE]] [--exit-when-done]\n"
+"             [--log-level L]\n"
 "       tendd [-c FILE] --check\n"
+"       tendd --run [--name NAME] [-s SOCKET] [--log-level L] -- COMMAND [ARG...]\n"
 "\n"
 "  -c, --config FILE   configuration file (default: %s)\n"
 "      --check         validate the configuration, print every error, exit\n"
+"      --exit-when-done  exit once every non-daemon program has ended\n"
+"      --run           supervise COMMAND alone, without a configuration\n"
+"                      (a container's init): signals go to it, tendd\n"
+"                      exits with its status\n"
+"      --name NAME     the program's name with --run (default: main)\n"
 "  -s, --socket PATH   control socket (overrides the configuration)\n"
 "  -d, --daemonize     run in the background; returns once listening\n"
 "      --pidfile FILE  write tendd's pid to FILE (removed at exit)\n"
@@ -162,6 +170,9 @@ main(int argc, char **argv)
 		{ "check",	no_argument,		NULL, 'C' },
 		{ "pidfile",	required_argument,	NULL, 'p' },
 		{ "log-level",	required_argument,	NULL, 'l' },
+		{ "exit-when-done", no_argument,	NULL, 'E' },
+		{ "run",	no_argument,		NULL, 'R' },
+		{ "name",	required_argument,	NULL, 'N' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -172,11 +183,15 @@ main(int argc, char **argv)
 	struct daemon		*d;
 	struct conf		*conf;
 	enum log_level		 level = LOG_LEVEL_INFO;
-	const char		*socket = NULL, *pidfile = NULL;
+	bool			 level_set = false;
+	const char		*socket = NULL, *pidfile = NULL, *name = NULL;
 	char			*config = NULL, err[512];
 	int			 ch, check = 0, bg = 0, readyfd = -1, code;
+	int			 run = 0, done = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:s:dVh", longopts, NULL)) !=
+	/* "+": options end at the first operand, so --run's command keeps
+	   its own options. */
+	while ((ch = getopt_long(argc, argv, "+c:s:dVh", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -201,6 +216,16 @@ main(int argc, char **argv)
 				    "'%s'\n", optarg);
 				usage(2);
 			}
+			level_set = true;
+			break;
+		case 'E':
+			done = 1;
+			break;
+		case 'R':
+			run = 1;
+			break;
+		case 'N':
+			name = optarg;
 			break;
 		case 'V':
 			printf("tendd %s\n", TEND_VERSION);
@@ -211,13 +236,28 @@ main(int argc, char **argv)
 			usage(2);
 		}
 	}
-	if (optind != argc)
+	if (run) {
+		if (optind == argc || config != NULL || check || bg ||
+		    done) {
+			fprintf(stderr, "tendd: --run takes a command, and "
+			    "not -c, --check, -d or --exit-when-done\n");
+			usage(2);
+		}
+	} else if (optind != argc || name != NULL)
 		usage(2);
-	if (config == NULL)
+	if (config == NULL && !run)
 		config = conf_default_config();
+	/* A container's init speaks only when something is wrong. */
+	if (run && !level_set)
+		level = LOG_LEVEL_WARN;
 	log_init(1, level);
 
-	if ((conf = conf_load(config, &errs)) == NULL) {
+	if (run)
+		conf = conf_run(argv + optind, (size_t)(argc - optind),
+		    name != NULL ? name : "main", &errs);
+	else
+		conf = conf_load(config, &errs);
+	if (conf == NULL) {
 		print_errors(&errs);
 		if (check)
 			fprintf(stderr, "%s: %zu error%s\n", config, errs.n,
@@ -247,8 +287,14 @@ main(int argc, char **argv)
 	event_config_free(evcfg);
 	if (base == NULL)
 		fatalx("cannot create the event loop");
-	d = daemon_new(base, conf, config, socket);
-	if (daemon_listen(d, err, sizeof err) == -1)
+	d = daemon_new(base, conf, config, socket, done);
+	if (daemon_listen(d, err, sizeof err) == -1) {
+		if (!run)
+			goto failed;
+		/* The command matters more than the control socket. */
+		log_warnx("%s; running without a control socket", err);
+	}
+	if (persist_restore(d, err, sizeof err) == -1)
 		goto failed;
 	if (pidfile != NULL && write_pidfile(pidfile) == -1) {
 		snprintf(err, sizeof err, "cannot write pidfile %s: %s",
@@ -261,8 +307,12 @@ main(int argc, char **argv)
 		(void)!write(readyfd, "", 1);
 		close(readyfd);
 	}
-	log_info("tendd %s started (pid %d, %zu programs)", TEND_VERSION,
-	    (int)getpid(), conf->nprograms);
+	if (run)
+		log_info("tendd %s started (pid %d) to run %s", TEND_VERSION,
+		    (int)getpid(), argv[optind]);
+	else
+		log_info("tendd %s started (pid %d, %zu programs)",
+		    TEND_VERSION, (int)getpid(), conf->nprograms);
 	daemon_run(d);
 	event_base_dispatch(base);
 

@@ -45,6 +45,7 @@ svc_new(const struct svc_ops *ops, const struct conf_program *cp, void *owner,
 	s->state = SVC_STOPPED;
 	s->since = ops->now();
 	s->delay = cp->restart_delay;
+	s->pidfd = -1;
 	return s;
 }
 
@@ -66,10 +67,15 @@ svc_rename(struct svc *s, const char *name)
 }
 
 bool
+svc_is_down_state(enum svc_state st)
+{
+	return st == SVC_STOPPED || st == SVC_EXITED || st == SVC_FAILED;
+}
+
+bool
 svc_is_down(const struct svc *s)
 {
-	return s->state == SVC_STOPPED || s->state == SVC_EXITED ||
-	    s->state == SVC_FAILED;
+	return svc_is_down_state(s->state);
 }
 
 bool
@@ -136,6 +142,19 @@ svc_enter_backoff(struct svc *s)
 	s->ops->timer_set(s, delay);
 }
 
+/* Count a failed start: back off, or fail at once when never to restart. */
+static void
+svc_start_failed(struct svc *s, const char *msg)
+{
+	if (msg != NULL)
+		svc_set_error(s, msg);
+	s->fails++;
+	if (s->cp->restart == CONF_RESTART_NEVER)
+		svc_enter_failed(s);
+	else
+		svc_enter_backoff(s);
+}
+
 static void
 svc_spawn(struct svc *s)
 {
@@ -143,7 +162,13 @@ svc_spawn(struct svc *s)
 	bool		 permanent = false;
 	pid_t		 pid;
 
+	/* What outlived the last run goes first: never two generations. */
+	if (s->sid != 0 && s->ops->busy(s))
+		s->ops->kill_rest(s);
 	s->spawns++;
+	s->adopted = false;
+	s->timed_out = false;
+	s->rest_kills = 0;
 	err[0] = '\0';
 	pid = s->ops->spawn(s, err, sizeof err, &permanent);
 	if (pid <= 0) {
@@ -156,8 +181,17 @@ svc_spawn(struct svc *s)
 		return;
 	}
 	s->pid = pid;
+	s->sid = pid;
 	s->started = s->ops->now();
 	svc_set_error(s, NULL);
+	if (s->cp->type == CONF_TYPE_FORKING) {
+		/* Running only once the launcher is gone and the main
+		   process is known, within start_timeout. */
+		s->launcher = true;
+		svc_set_state(s, SVC_STARTING);
+		s->ops->timer_set(s, s->cp->start_timeout);
+		return;
+	}
 	if (s->cp->start_secs == 0) {
 		s->fails = 0;
 		s->delay = s->cp->restart_delay;
@@ -181,6 +215,7 @@ svc_reaped(struct svc *s, int status)
 static bool
 svc_should_restart(const struct svc *s, int status)
 {
+	/* An unseen exit (adopted process) counts as a failure. */
 	switch (s->cp->restart) {
 	case CONF_RESTART_ALWAYS:
 		return true;
@@ -221,9 +256,43 @@ a_start(struct svc *s, int arg)
 	svc_spawn(s);
 }
 
+/* The stop is complete: rest, or start again if wanted up. */
+static void
+svc_stopped(struct svc *s)
+{
+	if (s->want_up) {
+		s->fails = 0;
+		s->delay = s->cp->restart_delay;
+		svc_spawn(s);
+		return;
+	}
+	svc_set_state(s, SVC_STOPPED);
+}
+
+/* No main process: what is left of the instance gets SIGKILL, and the
+   stop ends when nothing is left (SVC_EV_EMPTY). */
+static void
+svc_stop_rest(struct svc *s)
+{
+	if (!s->ops->busy(s)) {
+		svc_stopped(s);
+		return;
+	}
+	s->rest_kills = 1;
+	s->ops->kill_rest(s);
+	svc_set_state(s, SVC_STOPPING);
+	s->ops->timer_set(s, s->cp->stop_timeout);
+}
+
 static void
 a_stop_process(struct svc *s, int arg)
 {
+	if (s->pid == 0) {
+		/* A forking program between launcher and main process. */
+		s->launcher = false;
+		svc_stop_rest(s);
+		return;
+	}
 	s->ops->kill(s, s->pid, s->cp->stop_signal, s->cp->kill_group);
 	svc_set_state(s, SVC_STOPPING);
 	s->ops->timer_set(s, s->cp->stop_timeout);
@@ -247,7 +316,33 @@ static void
 a_stop_resting(struct svc *s, int arg)
 {
 	s->want_up = false;
+	if (s->sid != 0) {
+		svc_stop_rest(s);
+		return;
+	}
 	svc_set_state(s, SVC_STOPPED);
+}
+
+/* A forking program's launcher is gone: take the main process. */
+static void
+svc_find_main(struct svc *s)
+{
+	char	 err[512];
+	pid_t	 pid;
+
+	err[0] = '\0';
+	pid = s->ops->find_main(s, err, sizeof err);
+	if (pid == 0)
+		return;
+	if (pid < 0) {
+		svc_start_failed(s, err[0] != '\0' ? err :
+		    "no main process found");
+		return;
+	}
+	s->pid = pid;
+	s->fails = 0;
+	s->delay = s->cp->restart_delay;
+	svc_set_state(s, SVC_RUNNING);
 }
 
 static void
@@ -258,9 +353,79 @@ a_started(struct svc *s, int arg)
 	svc_set_state(s, SVC_RUNNING);
 }
 
+/* STARTING + READY: the program is ready; a forking one may have
+   written its pidfile. */
+static void
+a_ready(struct svc *s, int arg)
+{
+	if (s->cp->type != CONF_TYPE_FORKING) {
+		a_started(s, arg);
+		return;
+	}
+	if (!s->launcher && s->pid == 0 && !s->timed_out)
+		svc_find_main(s);
+}
+
+/* STARTING + TIMER: start_secs passed, or a forking program's
+   start_timeout. */
+static void
+a_starting_timer(struct svc *s, int arg)
+{
+	char	 buf[128];
+
+	if (s->cp->type != CONF_TYPE_FORKING) {
+		a_started(s, arg);
+		return;
+	}
+	snprintf(buf, sizeof buf, "%s within start_timeout",
+	    s->launcher ? "the launcher did not exit" :
+	    s->cp->pidfile != NULL ? "no valid pidfile" :
+	    "no main process");
+	svc_set_error(s, buf);
+	s->timed_out = true;
+	if (s->launcher) {
+		/* Its exit, after this, counts the failed start. */
+		s->ops->kill(s, s->pid, SIGKILL, true);
+		return;
+	}
+	s->ops->kill_rest(s);
+	svc_start_failed(s, NULL);
+}
+
+/* The launcher of a forking program exited. */
+static void
+svc_launcher_exited(struct svc *s, int status)
+{
+	char	 buf[128];
+
+	s->launcher = false;
+	s->pid = 0;
+	if (s->timed_out) {
+		s->ops->kill_rest(s);
+		svc_start_failed(s, NULL);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		svc_find_main(s);
+		return;
+	}
+	svc_reaped(s, status);
+	if (WIFEXITED(status))
+		snprintf(buf, sizeof buf, "the launcher exited with code %d",
+		    WEXITSTATUS(status));
+	else
+		snprintf(buf, sizeof buf, "the launcher was killed by "
+		    "signal %s", util_signal_name(WTERMSIG(status)));
+	svc_start_failed(s, buf);
+}
+
 static void
 a_exited_starting(struct svc *s, int status)
 {
+	if (s->launcher) {
+		svc_launcher_exited(s, status);
+		return;
+	}
 	svc_reaped(s, status);
 	if (!svc_should_restart(s, status)) {
 		svc_set_state(s, SVC_EXITED);
@@ -289,25 +454,35 @@ a_exited_running(struct svc *s, int status)
 static void
 a_exited_stopping(struct svc *s, int status)
 {
-	pid_t	 pgid = s->pid;
-
+	if (s->launcher)
+		s->launcher = false;
 	svc_reaped(s, status);
-	/* The main process is gone; what is left of its group goes too. */
-	if (s->cp->kill_group)
-		s->ops->kill(s, pgid, SIGKILL, true);
-	if (s->want_up) {
-		s->fails = 0;
-		s->delay = s->cp->restart_delay;
-		svc_spawn(s);
-		return;
-	}
-	svc_set_state(s, SVC_STOPPED);
+	/* The main process is gone; nothing of the instance outlives it. */
+	svc_stop_rest(s);
 }
 
 static void
 a_kill(struct svc *s, int arg)
 {
-	s->ops->kill(s, s->pid, SIGKILL, s->cp->kill_group);
+	if (s->pid > 0) {
+		s->ops->kill(s, s->pid, SIGKILL, true);
+		return;
+	}
+	/* Only what outlived the main process: once more, then give up
+	   (a process in uninterruptible sleep can outlast any SIGKILL). */
+	if (s->rest_kills++ < 3 && s->ops->kill_rest(s) > 0) {
+		s->ops->timer_set(s, s->cp->stop_timeout);
+		return;
+	}
+	svc_stopped(s);
+}
+
+/* Nothing of the instance is left. */
+static void
+a_empty(struct svc *s, int arg)
+{
+	if (s->pid == 0)
+		svc_stopped(s);
 }
 
 static void
@@ -368,15 +543,17 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_READY] = a_ignore,
 		[SVC_EV_TIMER] = a_ignore,
 		[SVC_EV_RESET] = a_reset,
+		[SVC_EV_EMPTY] = a_ignore,
 	},
 	[SVC_STARTING] = {
 		[SVC_EV_START] = a_want_up,
 		[SVC_EV_STOP] = a_stop,
 		[SVC_EV_RESTART] = a_restart,
 		[SVC_EV_EXITED] = a_exited_starting,
-		[SVC_EV_READY] = a_started,
-		[SVC_EV_TIMER] = a_started,
+		[SVC_EV_READY] = a_ready,
+		[SVC_EV_TIMER] = a_starting_timer,
 		[SVC_EV_RESET] = a_reset,
+		[SVC_EV_EMPTY] = a_ignore,
 	},
 	[SVC_RUNNING] = {
 		[SVC_EV_START] = a_want_up,
@@ -386,6 +563,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_READY] = a_ignore,
 		[SVC_EV_TIMER] = a_ignore,
 		[SVC_EV_RESET] = a_reset,
+		[SVC_EV_EMPTY] = a_ignore,
 	},
 	[SVC_BACKOFF] = {
 		[SVC_EV_START] = a_want_up,
@@ -395,6 +573,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_READY] = a_ignore,
 		[SVC_EV_TIMER] = a_retry,
 		[SVC_EV_RESET] = a_reset,
+		[SVC_EV_EMPTY] = a_ignore,
 	},
 	[SVC_STOPPING] = {
 		[SVC_EV_START] = a_want_up,
@@ -404,6 +583,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_READY] = a_ignore,
 		[SVC_EV_TIMER] = a_kill,
 		[SVC_EV_RESET] = a_reset,
+		[SVC_EV_EMPTY] = a_empty,
 	},
 	[SVC_EXITED] = {
 		[SVC_EV_START] = a_start,
@@ -413,6 +593,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_READY] = a_ignore,
 		[SVC_EV_TIMER] = a_ignore,
 		[SVC_EV_RESET] = a_reset,
+		[SVC_EV_EMPTY] = a_ignore,
 	},
 	[SVC_FAILED] = {
 		[SVC_EV_START] = a_start,
@@ -422,8 +603,20 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_READY] = a_ignore,
 		[SVC_EV_TIMER] = a_retry_failed,
 		[SVC_EV_RESET] = a_reset_failed,
+		[SVC_EV_EMPTY] = a_ignore,
 	},
 };
+
+void
+svc_adopt(struct svc *s, pid_t pid)
+{
+	s->pid = pid;
+	s->sid = pid;
+	s->adopted = true;
+	s->want_up = true;
+	s->started = s->ops->now();
+	svc_set_state(s, SVC_RUNNING);
+}
 
 void
 svc_event(struct svc *s, enum svc_event ev, int arg)

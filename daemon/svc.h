@@ -36,9 +36,12 @@ enum svc_event {
 	SVC_EV_STOP,		/* operator wants it down */
 	SVC_EV_RESTART,		/* stop if running, then start */
 	SVC_EV_EXITED,		/* main process reaped; arg is wait status */
-	SVC_EV_READY,		/* the program said it is ready */
+	SVC_EV_READY,		/* the program said it is ready; for a
+				   forking program: look for the main
+				   process again (pidfile changed) */
 	SVC_EV_TIMER,		/* the instance's one timer fired */
 	SVC_EV_RESET,		/* clear failures */
+	SVC_EV_EMPTY,		/* no process of the instance is left */
 	SVC_NEVENTS
 };
 
@@ -61,7 +64,23 @@ struct svc_ops {
 	uint64_t	(*now)(void);
 	/* Called after every state change (not for the initial state). */
 	void		(*changed)(struct svc *, enum svc_state old);
+	/* SIGKILL every process of the instance other than a main one (what
+	   outlived its main process). Returns how many were signalled. */
+	int		(*kill_rest)(struct svc *);
+	/* Has the instance a process left besides its main process? */
+	bool		(*busy)(struct svc *);
+	/*
+	 * Forking programs, once the launcher has exited 0: the main process
+	 * (pid > 0, now watched); 0 when not known yet (the daemon sends
+	 * SVC_EV_READY when it may be); -1 with a message in err when it
+	 * cannot be found.
+	 */
+	pid_t		(*find_main)(struct svc *, char *err, size_t errlen);
 };
+
+/* The status of an exit tendd could not see (an adopted process that was
+   not its child): neither exited nor signalled. */
+#define SVC_STATUS_UNKNOWN	(-1)
 
 struct svc_exit {
 	bool		 valid;
@@ -87,9 +106,31 @@ struct svc {
 	unsigned			 spawns;	/* spawn attempts */
 	uint64_t			 delay;		/* next backoff delay */
 	struct svc_exit			 last_exit;
+	bool				 launcher; /* pid is a forking
+						      program's launcher */
+	bool				 adopted; /* pid taken over from a
+						     crashed tendd */
+	bool				 timed_out; /* start_timeout passed */
+	unsigned			 rest_kills; /* SIGKILL rounds for
+						        what is left */
+	pid_t				 sid;	/* session (and process group)
+						   of the current or last run;
+						   0: never ran */
 	char				*error;		/* why failed/backoff */
 
 	void				*waits;	/* the daemon's waiters */
+	void				*watch;	/* the daemon's pidfd event
+						   for a main process that is
+						   not tendd's child */
+	int				 pidfd;	/* its pidfd, or -1 */
+	void				*probe;	/* the daemon's timer to look
+						   for a forking main again */
+	bool				 pidfile_wait; /* waits for its
+							  pidfile */
+	enum { SVC_OP_NONE, SVC_OP_UP, SVC_OP_DOWN } op; /* operator's
+						   last start/stop */
+	uint64_t			 op_hash; /* conf hash at op */
+	uint64_t			 starttime; /* of pid, for state */
 	struct logio			*logio;	/* output capture (logs.c) */
 	bool				 boot_wait; /* READY waits for it */
 };
@@ -100,10 +141,14 @@ void		 svc_free(struct svc *);
 void		 svc_rename(struct svc *, const char *);
 
 void		 svc_event(struct svc *, enum svc_event, int arg);
+/* Take over a running process (from a crashed tendd's state): running,
+   wanted up, pid watched by the daemon. */
+void		 svc_adopt(struct svc *, pid_t);
 
 const char	*svc_state_name(enum svc_state);
 /* Has no process and will not start one by itself. */
 bool		 svc_is_down(const struct svc *);
+bool		 svc_is_down_state(enum svc_state);
 /* Did the last exit count as a success for this program? */
 bool		 svc_exit_success(const struct conf_program *, int status);
 

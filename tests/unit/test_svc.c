@@ -63,9 +63,34 @@ fake_changed(struct svc *s, enum svc_state old)
 	nchanges++;
 }
 
+static int	 nrest_kills;
+static bool	 busy;		/* processes left besides the main one */
+static pid_t	 found_main;	/* find_main's answer */
+
+static int
+fake_kill_rest(struct svc *s)
+{
+	nrest_kills++;
+	return busy ? 1 : 0;
+}
+
+static bool
+fake_busy(struct svc *s)
+{
+	return busy;
+}
+
+static pid_t
+fake_find_main(struct svc *s, char *err, size_t len)
+{
+	if (found_main < 0)
+		snprintf(err, len, "the launcher left no process running");
+	return found_main;
+}
+
 static const struct svc_ops fake_ops = {
 	fake_spawn, fake_kill, fake_timer_set, fake_timer_cancel, fake_now,
-	fake_changed,
+	fake_changed, fake_kill_rest, fake_busy, fake_find_main,
 };
 
 static int success_codes[] = { 0 };
@@ -102,6 +127,9 @@ reset_fakes(void)
 	last_sig = 0;
 	timer_armed = false;
 	nchanges = 0;
+	nrest_kills = 0;
+	busy = false;
+	found_main = 0;
 }
 
 #define EXIT_CODE(n)	((n) << 8)
@@ -357,12 +385,191 @@ T_CASE(exit_while_stopping_sweeps_group)
 {
 	struct conf_program	 cp = base_cp();
 	struct svc		*s = svc_in(&cp, SVC_STOPPING);
-	pid_t			 pid = s->pid;
 
+	/* Nothing left: stopped at once. */
 	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGTERM));
+	T_INTEQ(s->state, SVC_STOPPED);
+	T_INTEQ(nrest_kills, 0);
+	svc_free(s);
+
+	/* Something outlived the main process: killed, and the stop ends
+	   only when nothing is left. */
+	s = svc_in(&cp, SVC_STOPPING);
+	busy = true;
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGTERM));
+	T_INTEQ(s->state, SVC_STOPPING);
+	T_INTEQ(s->pid, 0);
+	T_INTEQ(nrest_kills, 1);
+	T_CHECK(timer_armed);
+	svc_event(s, SVC_EV_EMPTY, 0);
+	T_INTEQ(s->state, SVC_STOPPED);
+	svc_free(s);
+}
+
+T_CASE(rest_that_will_not_die_is_given_up)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_STOPPING);
+
+	busy = true;
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGTERM));
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(s->state, SVC_STOPPING);
+	T_INTEQ(nrest_kills, 2);
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(nrest_kills, 3);
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(s->state, SVC_STOPPED);
+	svc_free(s);
+}
+
+T_CASE(stop_of_exited_kills_leftovers)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_EXITED);
+
+	busy = true;
+	svc_event(s, SVC_EV_STOP, 0);
+	T_INTEQ(s->state, SVC_STOPPING);
+	T_INTEQ(nrest_kills, 1);
+	T_CHECK(!s->want_up);
+	busy = false;
+	svc_event(s, SVC_EV_EMPTY, 0);
+	T_INTEQ(s->state, SVC_STOPPED);
+	svc_free(s);
+
+	/* Nothing left: straight to stopped. */
+	s = svc_in(&cp, SVC_EXITED);
+	svc_event(s, SVC_EV_STOP, 0);
+	T_INTEQ(s->state, SVC_STOPPED);
+	T_INTEQ(nrest_kills, 0);
+	svc_free(s);
+}
+
+T_CASE(respawn_kills_what_the_last_run_left)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+
+	cp.restart = CONF_RESTART_ALWAYS;
+	cp.restart_delay = 0;
+	s = svc_in(&cp, SVC_RUNNING);
+	busy = true;
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	T_INTEQ(nrest_kills, 1);
+	T_INTEQ(s->state, SVC_STARTING);
+	T_INTEQ(s->pid, 101);
+	svc_free(s);
+}
+
+T_CASE(forking_main_found_after_launcher)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+
+	cp.type = CONF_TYPE_FORKING;
+	cp.start_timeout = 30000000;
+	s = svc_in(&cp, SVC_STARTING);
+	T_CHECK(s->launcher);
+	T_INTEQ(timer_usec, 30000000);
+	/* start_secs passing means nothing to a forking program. */
+	found_main = 555;
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	T_INTEQ(s->state, SVC_RUNNING);
+	T_INTEQ(s->pid, 555);
+	T_CHECK(!s->launcher);
+	T_INTEQ(s->fails, 0);
+	/* The main process's exit drives the policy. */
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
+	T_INTEQ(s->state, SVC_BACKOFF);
+	svc_free(s);
+}
+
+T_CASE(forking_waits_for_pidfile)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+
+	cp.type = CONF_TYPE_FORKING;
+	cp.start_timeout = 30000000;
+	s = svc_in(&cp, SVC_STARTING);
+	found_main = 0;
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	T_INTEQ(s->state, SVC_STARTING);
+	T_INTEQ(s->pid, 0);
+	T_CHECK(timer_armed);
+	found_main = 777;
+	svc_event(s, SVC_EV_READY, 0);
+	T_INTEQ(s->state, SVC_RUNNING);
+	T_INTEQ(s->pid, 777);
+	svc_free(s);
+
+	/* Never there: the timeout is a failed start. */
+	s = svc_in(&cp, SVC_STARTING);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(s->state, SVC_BACKOFF);
+	T_INTEQ(s->fails, 1);
+	T_STREQ(s->error, "no main process within start_timeout");
+	svc_free(s);
+}
+
+T_CASE(forking_launcher_failures)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+
+	cp.type = CONF_TYPE_FORKING;
+	cp.start_timeout = 30000000;
+	s = svc_in(&cp, SVC_STARTING);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(3));
+	T_INTEQ(s->state, SVC_BACKOFF);
+	T_STREQ(s->error, "the launcher exited with code 3");
+	svc_free(s);
+
+	/* No main process found. */
+	s = svc_in(&cp, SVC_STARTING);
+	found_main = -1;
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	T_INTEQ(s->state, SVC_BACKOFF);
+	T_STREQ(s->error, "the launcher left no process running");
+	svc_free(s);
+
+	/* A launcher that never exits: killed, then a failed start. */
+	s = svc_in(&cp, SVC_STARTING);
+	nkills = 0;
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(nkills, 1);
 	T_INTEQ(last_sig, SIGKILL);
-	T_INTEQ(last_kill_pid, pid);
-	T_CHECK(last_group);
+	T_INTEQ(s->state, SVC_STARTING);
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGKILL));
+	T_INTEQ(s->state, SVC_BACKOFF);
+	T_STREQ(s->error, "the launcher did not exit within start_timeout");
+	svc_free(s);
+
+	/* restart = "never": a failed start is final. */
+	cp.restart = CONF_RESTART_NEVER;
+	s = svc_in(&cp, SVC_STARTING);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(3));
+	T_INTEQ(s->state, SVC_FAILED);
+	svc_free(s);
+}
+
+T_CASE(adopted_exit_is_unknown_and_restarts)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = new_svc(&cp);
+
+	svc_adopt(s, 4242);
+	T_INTEQ(s->state, SVC_RUNNING);
+	T_CHECK(s->adopted);
+	T_CHECK(s->want_up);
+	svc_event(s, SVC_EV_EXITED, SVC_STATUS_UNKNOWN);
+	T_INTEQ(s->state, SVC_BACKOFF);
+	T_CHECK(!svc_exit_success(&cp, SVC_STATUS_UNKNOWN));
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(s->state, SVC_STARTING);
+	T_CHECK(!s->adopted);
 	svc_free(s);
 }
 
@@ -555,6 +762,13 @@ T_CASE(state_names)
 }
 
 T_MAIN(T_ENTRY(start_reaches_running_after_start_secs),
+    T_ENTRY(rest_that_will_not_die_is_given_up),
+    T_ENTRY(stop_of_exited_kills_leftovers),
+    T_ENTRY(respawn_kills_what_the_last_run_left),
+    T_ENTRY(forking_main_found_after_launcher),
+    T_ENTRY(forking_waits_for_pidfile),
+    T_ENTRY(forking_launcher_failures),
+    T_ENTRY(adopted_exit_is_unknown_and_restarts),
     T_ENTRY(start_secs_zero_is_running_at_once),
     T_ENTRY(ready_event_ends_starting),
     T_ENTRY(backoff_doubles_to_cap_then_fails),

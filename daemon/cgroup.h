@@ -1,0 +1,53 @@
+/*
+ * cgroup.h: one cgroup v2 per instance, so every descendant of a program,
+ * whatever it does (setsid, double fork), is found and killed with it.
+ *
+ * Layout: tendd's own cgroup (from /proc/self/cgroup, under the cgroup2
+ * mount found in /proc/self/mountinfo) gets a subtree named by the caller
+ * (one per state_dir, so a restarted tendd finds its predecessor's), and
+ * that gets one leaf per instance ("web@0"). No controller is enabled:
+ * the leaves are for tracking and cgroup.kill only.
+ */
+#ifndef TEND_CGROUP_H
+#define TEND_CGROUP_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cgroup_root;
+
+/*
+ * Find cgroup2 and tendd's cgroup, create the subtree name there (if
+ * missing) and check it is usable (a leaf can be made and written). NULL
+ * with the reason in err when tendd cannot use cgroups here (none
+ * mounted, no cgroup2, read-only, not delegated, ...).
+ */
+struct cgroup_root *cgroup_root_open(const char *name, char *err,
+		    size_t errlen);
+/* Remove the subtree if it is empty, and free. NULL is a no-op. */
+void		 cgroup_root_free(struct cgroup_root *);
+/* The subtree's path under the cgroup2 mount, e.g. "/tend-1a2b3c4d"
+   (as in /proc/PID/cgroup). */
+const char	*cgroup_root_path(const struct cgroup_root *);
+
+/* Make (if missing) the leaf and open it O_PATH|O_DIRECTORY|O_CLOEXEC
+   for CLONE_INTO_CGROUP. Returns the fd, or -1 with errno. */
+int		 cgroup_open(struct cgroup_root *, const char *leaf);
+/* The PIDs in the leaf (cgroup.procs). A missing leaf has none. Returns
+   0 with a malloc'd array (NULL when empty), or -1 with errno. */
+int		 cgroup_pids(struct cgroup_root *, const char *leaf, pid_t **,
+		    size_t *);
+/* Send sig to every process of the leaf (SIGKILL: cgroup.kill where the
+   kernel has it, which also catches processes forking meanwhile).
+   Returns how many were signalled (cgroup.kill: those listed before), or
+   -1 with errno. A missing leaf is 0. */
+int		 cgroup_signal(struct cgroup_root *, const char *leaf, int sig);
+/* rmdir the leaf: 0, or -1 with errno (EBUSY: processes left). A missing
+   leaf is 0. */
+int		 cgroup_remove(struct cgroup_root *, const char *leaf);
+/* Is pid in the leaf now? */
+bool		 cgroup_contains(struct cgroup_root *, const char *leaf, pid_t);
+
+#endif

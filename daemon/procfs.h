@@ -1,0 +1,62 @@
+/*
+ * procfs.h: what tendd reads from /proc about processes, and pidfds.
+ *
+ * Nothing here keeps state; every call reads the kernel's view of now. A
+ * process that is gone gives -1 with errno ENOENT or ESRCH.
+ */
+#ifndef TEND_PROCFS_H
+#define TEND_PROCFS_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct procfs_stat {
+	pid_t		 pid;
+	pid_t		 ppid;
+	pid_t		 pgrp;
+	pid_t		 session;
+	char		 state;		/* 'R', 'S', 'D', 'Z', 'T', ... */
+	uint64_t	 starttime;	/* clock ticks after boot (field 22) */
+	char		 comm[64];
+};
+
+/* Parse the text of /proc/PID/stat (comm may hold spaces and ')').
+   Returns 0, or -1 if malformed. */
+int		 procfs_parse_stat(const char *buf, size_t len,
+		    struct procfs_stat *);
+int		 procfs_read_stat(pid_t, struct procfs_stat *);
+
+/*
+ * Append the children of pid (from /proc/PID/task/ * /children, every
+ * thread's) to *v, growing it (*cap its allocated size). Returns 0, or -1
+ * if pid is gone.
+ */
+int		 procfs_children(pid_t, pid_t **v, size_t *n, size_t *cap);
+
+/* The command line, arguments joined by spaces, cut at max bytes; an
+   empty one (zombie, kernel thread) gives "[comm]". Caller frees. */
+char		*procfs_cmdline(pid_t, const char *comm, size_t max);
+
+/* The value of key in /proc/PID/environ, or NULL. Caller frees. */
+char		*procfs_environ_get(pid_t, const char *key);
+
+/* /proc/sys/kernel/random/boot_id into buf (at least 37 bytes). */
+int		 procfs_boot_id(char *buf, size_t len);
+
+/* "running", "sleeping", "disk-sleep", "zombie", "stopped", ... */
+const char	*procfs_state_name(char);
+
+/*
+ * A pidfd for pid, CLOEXEC, checked after opening to still have the given
+ * starttime (so a recycled PID is never taken for the old process).
+ * Returns the fd, or -1 with errno ESRCH when pid is gone or is another
+ * process now.
+ */
+int		 procfs_pidfd_open(pid_t, uint64_t starttime);
+/* pidfd_send_signal(2). */
+int		 procfs_pidfd_signal(int pidfd, int sig);
+
+#endif

@@ -1,0 +1,796 @@
+/* track.c: every process of every instance; see track.h for the modes. */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "daemon.h"
+#include "log.h"
+#include "procfs.h"
+#include "proctab.h"
+#include "track.h"
+#include "util.h"
+
+#define TRACK_CMDLINE_MAX	4096
+
+/* What an earlier look found out about a process. */
+struct track_known {
+	pid_t		 pid;
+	uint64_t	 starttime;
+	struct svc	*svc;		/* NULL: nobody's */
+};
+
+struct track {
+	struct daemon		*d;
+	struct cgroup_root	*cg;
+	struct track_known	*known;
+	size_t			 nknown;
+	size_t			 capknown;
+	pid_t			 self;
+};
+
+/* One process found, in tree order. */
+struct track_proc {
+	pid_t		 pid;
+	pid_t		 ppid;
+	pid_t		 pgrp;
+	char		 state;
+	struct svc	*svc;
+	unsigned	 depth;
+	bool		 main;
+	bool		 adopted;
+};
+
+struct track_list {
+	struct track_proc	*v;
+	size_t			 n;
+	size_t			 cap;
+};
+
+struct pids {
+	pid_t	*v;
+	size_t	 n;
+	size_t	 cap;
+};
+
+static void
+track_leaf(const struct svc *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s@%u", s->cp->name, s->index);
+}
+
+/* One subtree per state_dir: a restarted tendd finds its predecessor's
+   leaves; two tendds never share one. */
+static void
+track_root_name(const char *state_dir, char *buf, size_t len)
+{
+	uint32_t	 h = 2166136261u;
+	const char	*p;
+
+	for (p = state_dir; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	snprintf(buf, len, "tend-%08x", h);
+}
+
+struct track *
+track_new(struct daemon *d, bool want_cgroups, const char *state_dir)
+{
+	struct track	*t = xcalloc(1, sizeof *t);
+	char		 name[32], err[512];
+
+	t->d = d;
+	t->self = getpid();
+	if (!want_cgroups) {
+		log_info("tracking descendants by process tree (cgroups = "
+		    "\"off\")");
+		return t;
+	}
+	track_root_name(state_dir, name, sizeof name);
+	if ((t->cg = cgroup_root_open(name, err, sizeof err)) == NULL)
+		log_info("tracking descendants by process tree: %s", err);
+	else
+		log_info("tracking descendants with cgroups under %s",
+		    cgroup_root_path(t->cg));
+	return t;
+}
+
+void
+track_free(struct track *t)
+{
+	if (t == NULL)
+		return;
+	cgroup_root_free(t->cg);
+	free(t->known);
+	free(t);
+}
+
+const char *
+track_mode(const struct track *t)
+{
+	return t->cg != NULL ? "cgroup" : "process-tree";
+}
+
+char *
+track_cgroup_path(const struct track *t, const struct svc *s)
+{
+	char	 leaf[128], *path;
+
+	if (t->cg == NULL)
+		return NULL;
+	track_leaf(s, leaf, sizeof leaf);
+	xasprintf(&path, "%s/%s", cgroup_root_path(t->cg), leaf);
+	return path;
+}
+
+int
+track_spawn_fd(struct track *t, const struct svc *s)
+{
+	char	 leaf[128];
+	int	 fd;
+
+	if (t->cg == NULL)
+		return -1;
+	track_leaf(s, leaf, sizeof leaf);
+	if ((fd = cgroup_open(t->cg, leaf)) == -1)
+		log_warn("%s: cgroup %s", s->name, leaf);
+	return fd;
+}
+
+/* Lists */
+
+static void
+pids_add(struct pids *p, pid_t pid)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap == 0 ? 16 : p->cap * 2;
+		p->v = xreallocarray(p->v, p->cap, sizeof *p->v);
+	}
+	p->v[p->n++] = pid;
+}
+
+static int
+pid_cmp(const void *a, const void *b)
+{
+	pid_t	 x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+list_add(struct track_list *l, const struct procfs_stat *st, struct svc *s,
+    unsigned depth, bool main, bool adopted)
+{
+	struct track_proc	*p;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 32 : l->cap * 2;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	p = &l->v[l->n++];
+	p->pid = st->pid;
+	p->ppid = st->ppid;
+	p->pgrp = st->pgrp;
+	p->state = st->state;
+	p->svc = s;
+	p->depth = depth;
+	p->main = main;
+	p->adopted = adopted;
+}
+
+/* Instances */
+
+/* Call fn for every instance, retiring ones too; stop when it says so. */
+static struct svc *
+track_each(struct track *t, bool (*fn)(struct svc *, void *), void *arg)
+{
+	struct program	*p;
+	struct svc	*s;
+	unsigned	 i;
+
+	TAILQ_FOREACH(p, &t->d->programs, entry) {
+		for (i = 0; i < p->nsvcs + p->nretiring; i++) {
+			s = i < p->nsvcs ? p->svcs[i] :
+			    p->retiring[i - p->nsvcs];
+			if (fn(s, arg))
+				return s;
+		}
+	}
+	return NULL;
+}
+
+static bool
+match_session(struct svc *s, void *arg)
+{
+	const struct procfs_stat	*st = arg;
+
+	return s->sid != 0 && (s->sid == st->session || s->sid == st->pgrp);
+}
+
+struct env_match {
+	const char	*program;
+	unsigned	 index;
+};
+
+static bool
+match_env(struct svc *s, void *arg)
+{
+	const struct env_match	*m = arg;
+
+	return s->index == m->index && strcmp(s->cp->name, m->program) == 0;
+}
+
+static bool
+match_leaf(struct svc *s, void *arg)
+{
+	char	 leaf[128];
+
+	track_leaf(s, leaf, sizeof leaf);
+	return strcmp(leaf, arg) == 0;
+}
+
+/* Is pid the main process of an instance (a child of tendd's, or one
+   watched by pidfd)? */
+static struct svc *
+track_main_of(struct track *t, pid_t pid)
+{
+	enum proctab_kind	 kind;
+	struct svc		*s;
+
+	if ((s = proctab_find(t->d->procs, pid, &kind)) != NULL &&
+	    kind == PROCTAB_INSTANCE)
+		return s;
+	return NULL;
+}
+
+/* The known cache */
+
+static struct track_known *
+known_find(struct track *t, pid_t pid)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->nknown; i++) {
+		if (t->known[i].pid == pid)
+			return &t->known[i];
+	}
+	return NULL;
+}
+
+static void
+known_set(struct track *t, pid_t pid, uint64_t starttime, struct svc *s)
+{
+	struct track_known	*k;
+
+	if ((k = known_find(t, pid)) == NULL) {
+		if (t->nknown == t->capknown) {
+			t->capknown = t->capknown == 0 ? 16 : t->capknown * 2;
+			t->known = xreallocarray(t->known, t->capknown,
+			    sizeof *t->known);
+		}
+		k = &t->known[t->nknown++];
+	}
+	k->pid = pid;
+	k->starttime = starttime;
+	k->svc = s;
+}
+
+void
+track_reaped(struct track *t, pid_t pid)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->nknown; i++) {
+		if (t->known[i].pid == pid) {
+			t->known[i] = t->known[--t->nknown];
+			return;
+		}
+	}
+}
+
+void
+track_forget(struct track *t, const struct svc *s)
+{
+	char	 leaf[128];
+	size_t	 i;
+
+	if (t->cg != NULL) {
+		track_leaf(s, leaf, sizeof leaf);
+		if (cgroup_remove(t->cg, leaf) == -1 && errno != EBUSY)
+			log_warn("%s: remove cgroup %s", s->name, leaf);
+	}
+	for (i = 0; i < t->nknown; i++) {
+		if (t->known[i].svc == s)
+			t->known[i].svc = NULL;
+	}
+}
+
+/* The leaf under tendd's subtree that pid is in (its first component). */
+static bool
+track_pid_leaf(struct track *t, pid_t pid, char *leaf, size_t len)
+{
+	const char	*root = cgroup_root_path(t->cg), *p, *e;
+	char		 path[64], buf[4096];
+	size_t		 rlen = strlen(root);
+	ssize_t		 n;
+	int		 fd;
+
+	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (p = buf; p != NULL && *p != '\0'; p = e != NULL ? e + 1 : NULL) {
+		e = strchr(p, '\n');
+		if (strncmp(p, "0::", 3) != 0)
+			continue;
+		p += 3;
+		if (strncmp(p, root, rlen) != 0 || p[rlen] != '/')
+			return false;
+		p += rlen + 1;
+		for (n = 0; p[n] != '\0' && p[n] != '/' && p[n] != '\n';
+		    n++)
+			;
+		if (n == 0 || (size_t)n >= len)
+			return false;
+		memcpy(leaf, p, (size_t)n);
+		leaf[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* Whose is this process (not a main one)? NULL: nobody's. */
+static struct svc *
+track_attribute(struct track *t, pid_t pid)
+{
+	struct procfs_stat	 st;
+	struct track_known	*k;
+	struct env_match	 m;
+	struct svc		*s = NULL;
+	char			*prog, *inst, *end;
+	unsigned long		 idx;
+	char			 leaf[256];
+
+	if (procfs_read_stat(pid, &st) == -1)
+		return NULL;
+	if ((k = known_find(t, pid)) != NULL && k->starttime == st.starttime)
+		return k->svc;
+	if (t->cg != NULL) {
+		/* Its leaf says it all. */
+		if (track_pid_leaf(t, pid, leaf, sizeof leaf))
+			s = track_each(t, match_leaf, leaf);
+		known_set(t, pid, st.starttime, s);
+		return s;
+	}
+	s = track_each(t, match_session, &st);
+	if (s == NULL && (prog = procfs_environ_get(pid, "TEND_PROGRAM")) !=
+	    NULL) {
+		if ((inst = procfs_environ_get(pid, "TEND_INSTANCE")) != NULL) {
+			errno = 0;
+			idx = strtoul(inst, &end, 10);
+			if (errno == 0 && *inst != '\0' && *end == '\0' &&
+			    idx <= UINT32_MAX) {
+				m.program = prog;
+				m.index = (unsigned)idx;
+				s = track_each(t, match_env, &m);
+			}
+			free(inst);
+		}
+		free(prog);
+	}
+	known_set(t, pid, st.starttime, s);
+	return s;
+}
+
+void
+track_look(struct track *t)
+{
+	struct pids	 kids = { NULL, 0, 0 };
+	size_t		 i;
+
+	if (procfs_children(t->self, &kids.v, &kids.n, &kids.cap) == -1)
+		return;
+	for (i = 0; i < kids.n; i++) {
+		if (track_main_of(t, kids.v[i]) == NULL &&
+		    known_find(t, kids.v[i]) == NULL)
+			(void)track_attribute(t, kids.v[i]);
+	}
+	free(kids.v);
+}
+
+/* Collecting */
+
+struct track_frame {
+	pid_t		 pid;
+	unsigned	 depth;
+};
+
+/*
+ * Add root and its descendants, depth first in PID order, to l; pids in
+ * seen are skipped (a process re-parented while we walk is listed once).
+ * In process-tree mode what is found is remembered for later looks.
+ */
+static void
+track_subtree(struct track *t, struct track_list *l, struct proctab *seen,
+    pid_t root, struct svc *s, bool main, bool adopted)
+{
+	struct track_frame	*stack = NULL, f;
+	struct procfs_stat	 st;
+	struct pids		 kids = { NULL, 0, 0 };
+	size_t			 n = 0, cap = 0, i;
+
+	stack = xreallocarray(NULL, cap = 16, sizeof *stack);
+	stack[n].pid = root;
+	stack[n++].depth = 0;
+	while (n > 0) {
+		f = stack[--n];
+		if (proctab_find(seen, f.pid, NULL) != NULL ||
+		    procfs_read_stat(f.pid, &st) == -1)
+			continue;
+		(void)proctab_add(seen, f.pid, PROCTAB_INSTANCE, t);
+		list_add(l, &st, s, f.depth, f.pid == root && main,
+		    f.pid == root && adopted);
+		if (t->cg == NULL && !(f.pid == root && main))
+			known_set(t, f.pid, st.starttime, s);
+		kids.n = 0;
+		if (procfs_children(f.pid, &kids.v, &kids.n, &kids.cap) == -1)
+			continue;
+		if (kids.n > 1)
+			qsort(kids.v, kids.n, sizeof *kids.v, pid_cmp);
+		for (i = kids.n; i > 0; i--) {
+			if (n == cap)
+				stack = xreallocarray(stack, cap *= 2,
+				    sizeof *stack);
+			stack[n].pid = kids.v[i - 1];
+			stack[n++].depth = f.depth + 1;
+		}
+	}
+	free(kids.v);
+	free(stack);
+}
+
+struct collect {
+	struct track		*t;
+	struct track_list	*l;
+	struct proctab		*seen;
+	struct svc		*only;
+};
+
+/* Main processes tendd watches but did not start as its child. */
+static bool
+collect_watched(struct svc *s, void *arg)
+{
+	struct collect	*c = arg;
+
+	if ((c->only == NULL || c->only == s) && s->pid > 0 &&
+	    track_main_of(c->t, s->pid) == NULL)
+		track_subtree(c->t, c->l, c->seen, s->pid, s, true,
+		    s->adopted);
+	return false;
+}
+
+/* The instance's leaf, as trees: its main process first. */
+static void
+track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
+    struct proctab *seen)
+{
+	struct procfs_stat	*st;
+	struct track_frame	*stack, f;
+	char			 leaf[128];
+	pid_t			*v = NULL;
+	size_t			 n = 0, i, j, sp = 0;
+	bool			 in;
+
+	track_leaf(s, leaf, sizeof leaf);
+	if (cgroup_pids(t->cg, leaf, &v, &n) == -1 || n == 0) {
+		free(v);
+		return;
+	}
+	qsort(v, n, sizeof *v, pid_cmp);
+	st = xcalloc(n, sizeof *st);
+	for (i = 0; i < n; i++) {
+		if (procfs_read_stat(v[i], &st[i]) == -1)
+			st[i].pid = 0;
+	}
+	/* Roots: the main process, then whoever's parent is not in the
+	   leaf (orphans re-parented to tendd), in PID order. */
+	stack = xcalloc(n + 1, sizeof *stack);
+	/* Walk: push roots (main last so it pops first). */
+	for (i = n; i > 0; i--) {
+		if (st[i - 1].pid == 0 || st[i - 1].pid == s->pid)
+			continue;
+		for (in = false, j = 0; j < n && !in; j++)
+			in = st[j].pid != 0 && st[j].pid == st[i - 1].ppid;
+		if (!in && sp < n + 1) {
+			stack[sp].pid = st[i - 1].pid;
+			stack[sp++].depth = 0;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (st[i].pid != 0 && st[i].pid == s->pid) {
+			stack[sp].pid = s->pid;
+			stack[sp++].depth = 0;
+		}
+	}
+	while (sp > 0) {
+		f = stack[--sp];
+		for (i = 0; i < n && st[i].pid != f.pid; i++)
+			;
+		if (i == n || proctab_find(seen, f.pid, NULL) != NULL)
+			continue;
+		(void)proctab_add(seen, f.pid, PROCTAB_INSTANCE, t);
+		list_add(l, &st[i], s, f.depth, f.pid == s->pid,
+		    f.depth == 0 && (f.pid == s->pid ? s->adopted :
+		    st[i].ppid == t->self));
+		for (j = n; j > 0; j--) {
+			if (st[j - 1].pid == 0 || st[j - 1].ppid != f.pid)
+				continue;
+			if (sp == n + 1)
+				break;
+			stack[sp].pid = st[j - 1].pid;
+			stack[sp++].depth = f.depth + 1;
+		}
+	}
+	free(stack);
+	free(st);
+	free(v);
+}
+
+static bool
+collect_leaf(struct svc *s, void *arg)
+{
+	struct collect	*c = arg;
+
+	if (c->only == NULL || c->only == s)
+		track_collect_leaf(c->t, s, c->l, c->seen);
+	return false;
+}
+
+/*
+ * Every process of only (or of every instance), as trees in l: main
+ * processes and adopted orphans at depth 0. With strays, also the
+ * children of tendd's that belong to no instance, and their descendants.
+ */
+static void
+track_collect(struct track *t, struct svc *only, bool strays,
+    struct track_list *l)
+{
+	struct collect	 c = { t, l, NULL, only };
+	struct pids	 kids = { NULL, 0, 0 };
+	struct svc	*s;
+	size_t		 i;
+
+	c.seen = proctab_new();
+	if (t->cg != NULL)
+		(void)track_each(t, collect_leaf, &c);
+	if (t->cg == NULL || strays) {
+		if (procfs_children(t->self, &kids.v, &kids.n, &kids.cap) ==
+		    -1)
+			kids.n = 0;
+		if (kids.n > 1)
+			qsort(kids.v, kids.n, sizeof *kids.v, pid_cmp);
+	}
+	for (i = 0; i < kids.n; i++) {
+		if (proctab_find(c.seen, kids.v[i], NULL) != NULL)
+			continue;
+		if ((s = track_main_of(t, kids.v[i])) != NULL) {
+			if (t->cg == NULL && (only == NULL || only == s))
+				track_subtree(t, l, c.seen, kids.v[i], s, true,
+				    false);
+			continue;
+		}
+		s = track_attribute(t, kids.v[i]);
+		if (s == NULL ? strays : (t->cg == NULL &&
+		    (only == NULL || only == s)))
+			track_subtree(t, l, c.seen, kids.v[i], s, false, true);
+	}
+	if (t->cg == NULL)
+		(void)track_each(t, collect_watched, &c);
+	free(kids.v);
+	proctab_free(c.seen);
+}
+
+/* Queries */
+
+static size_t
+track_others(struct track *t, struct svc *s)
+{
+	struct track_list	 l = { NULL, 0, 0 };
+	char			 leaf[128];
+	pid_t			*v = NULL;
+	size_t			 n = 0, i, others = 0;
+
+	if (t->cg != NULL) {
+		track_leaf(s, leaf, sizeof leaf);
+		if (cgroup_pids(t->cg, leaf, &v, &n) == -1)
+			return 0;
+		for (i = 0; i < n; i++)
+			others += v[i] != s->pid;
+		free(v);
+		return others;
+	}
+	track_collect(t, s, false, &l);
+	for (i = 0; i < l.n; i++)
+		others += !l.v[i].main && l.v[i].state != 'Z';
+	free(l.v);
+	return others;
+}
+
+bool
+track_busy(struct track *t, struct svc *s)
+{
+	return track_others(t, s) > 0;
+}
+
+size_t
+track_count(struct track *t, struct svc *s)
+{
+	return track_others(t, s);
+}
+
+int
+track_signal(struct track *t, struct svc *s, int sig)
+{
+	struct track_list	 l = { NULL, 0, 0 };
+	char			 leaf[128];
+	size_t			 i;
+	int			 n = 0;
+
+	if (t->cg != NULL) {
+		track_leaf(s, leaf, sizeof leaf);
+		n = cgroup_signal(t->cg, leaf, sig);
+		if (n == -1)
+			log_warn("%s: signal cgroup %s", s->name, leaf);
+		return n < 0 ? 0 : n;
+	}
+	track_collect(t, s, false, &l);
+	/* The main process's group at once (also catching what forks
+	   meanwhile), then whoever left it, each once. */
+	if (s->pid > 0 && kill(-s->pid, sig) == 0)
+		n++;
+	for (i = 0; i < l.n; i++) {
+		if (s->pid > 0 && l.v[i].pgrp == s->pid)
+			continue;
+		if (l.v[i].state != 'Z' && kill(l.v[i].pid, sig) == 0)
+			n++;
+	}
+	free(l.v);
+	return n;
+}
+
+int
+track_orphans_of(struct track *t, struct svc *s, pid_t **out, size_t *nout)
+{
+	struct pids	 kids = { NULL, 0, 0 }, res = { NULL, 0, 0 };
+	struct procfs_stat st;
+	size_t		 i;
+
+	if (procfs_children(t->self, &kids.v, &kids.n, &kids.cap) == -1)
+		return -1;
+	for (i = 0; i < kids.n; i++) {
+		if (track_main_of(t, kids.v[i]) != NULL ||
+		    track_attribute(t, kids.v[i]) != s)
+			continue;
+		if (procfs_read_stat(kids.v[i], &st) == 0 && st.state != 'Z')
+			pids_add(&res, kids.v[i]);
+	}
+	free(kids.v);
+	*out = res.v;
+	*nout = res.n;
+	return 0;
+}
+
+bool
+track_owns(struct track *t, struct svc *s, pid_t pid)
+{
+	struct track_list	 l = { NULL, 0, 0 };
+	char			 leaf[128];
+	size_t			 i;
+	bool			 found = false;
+
+	if (t->cg != NULL) {
+		track_leaf(s, leaf, sizeof leaf);
+		return cgroup_contains(t->cg, leaf, pid);
+	}
+	track_collect(t, s, false, &l);
+	for (i = 0; i < l.n && !found; i++)
+		found = l.v[i].pid == pid;
+	free(l.v);
+	return found;
+}
+
+int
+track_kill_strays(struct track *t)
+{
+	struct pids	 kids = { NULL, 0, 0 };
+	size_t		 i;
+	int		 n = 0;
+
+	if (procfs_children(t->self, &kids.v, &kids.n, &kids.cap) == -1)
+		return 0;
+	for (i = 0; i < kids.n; i++) {
+		if (track_main_of(t, kids.v[i]) == NULL &&
+		    kill(kids.v[i], SIGKILL) == 0)
+			n++;
+	}
+	free(kids.v);
+	return n;
+}
+
+/* ps */
+
+static json_t *
+track_proc_json(struct track *t, const struct track_proc *p)
+{
+	struct procfs_stat	 st;
+	char			*cmd;
+	json_t			*o;
+
+	if (procfs_read_stat(p->pid, &st) == -1) {
+		memset(&st, 0, sizeof st);
+		snprintf(st.comm, sizeof st.comm, "?");
+	}
+	cmd = procfs_cmdline(p->pid, st.comm, TRACK_CMDLINE_MAX);
+	o = json_pack("{s:i,s:i,s:o,s:o,s:o,s:s,s:s,s:b,s:b,s:i}",
+	    "pid", (int)p->pid,
+	    "ppid", (int)p->ppid,
+	    "program", p->svc != NULL ? json_string(p->svc->cp->name) :
+		json_null(),
+	    "instance", p->svc != NULL ? json_integer(p->svc->index) :
+		json_null(),
+	    "name", p->svc != NULL ? json_string(p->svc->name) : json_null(),
+	    "state", procfs_state_name(p->state),
+	    "command", cmd,
+	    "adopted", p->adopted,
+	    "main", p->main,
+	    "depth", (int)p->depth);
+	free(cmd);
+	return o;
+}
+
+/* Append the tree rooted at l->v[i] (to the next depth-0 entry). */
+static void
+track_emit(struct track *t, const struct track_list *l, size_t i, json_t *a)
+{
+	do {
+		json_array_append_new(a, track_proc_json(t, &l->v[i]));
+	} while (++i < l->n && l->v[i].depth != 0);
+}
+
+json_t *
+track_ps(struct track *t, struct svc **v, size_t n, bool strays)
+{
+	struct track_list	 l = { NULL, 0, 0 };
+	json_t			*a = json_array();
+	size_t			 i, k;
+	int			 pass;
+
+	track_collect(t, NULL, strays, &l);
+	for (k = 0; k < n; k++) {
+		for (pass = 0; pass < 2; pass++) {
+			for (i = 0; i < l.n; i++) {
+				if (l.v[i].depth == 0 && l.v[i].svc == v[k] &&
+				    l.v[i].main == (pass == 0))
+					track_emit(t, &l, i, a);
+			}
+		}
+	}
+	for (i = 0; strays && i < l.n; i++) {
+		if (l.v[i].depth == 0 && l.v[i].svc == NULL)
+			track_emit(t, &l, i, a);
+	}
+	free(l.v);
+	return json_pack("{s:o}", "processes", a);
+}

@@ -1,0 +1,75 @@
+/*
+ * track.h: which processes belong to which instance, beyond its main
+ * process: children, grandchildren, and what they left behind (orphans
+ * re-parented to tendd, the subreaper).
+ *
+ * Two modes. cgroup: each instance runs in its own cgroup v2 leaf, so its
+ * processes are exactly that leaf's, whatever they do. process-tree (no
+ * usable cgroup2, or cgroups = "off"): an instance's processes are its
+ * main process's descendants, plus the orphans re-parented to tendd that
+ * are attributed to it, and their descendants. An orphan is attributed
+ * by, in order: what an earlier look saw of it (PID and start time), its
+ * session or process group (the instance's main process leads both, and
+ * the kernel never reuses a PID that still names a live session or
+ * group), and the TEND_PROGRAM/TEND_INSTANCE variables it was started
+ * with. What this cannot attribute: an orphan that left the session and
+ * group and changed those variables before tendd looked at it; tendd
+ * still reaps it and kills it when it exits.
+ */
+#ifndef TEND_TRACK_H
+#define TEND_TRACK_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct daemon;
+struct svc;
+struct track;
+
+/* Choose the mode (cgroups unless off or unusable, logged) for a tendd
+   whose state lives in state_dir. */
+struct track	*track_new(struct daemon *, bool want_cgroups,
+		    const char *state_dir);
+void		 track_free(struct track *);
+/* "cgroup" or "process-tree". */
+const char	*track_mode(const struct track *);
+/* The instance's cgroup as in /proc/PID/cgroup, or NULL. */
+char		*track_cgroup_path(const struct track *, const struct svc *);
+
+/* An fd for launch_instance's cgroup_fd (caller closes), or -1. */
+int		 track_spawn_fd(struct track *, const struct svc *);
+/* Send sig to every process of the instance, main process included.
+   Returns how many were signalled. */
+int		 track_signal(struct track *, struct svc *, int sig);
+/* Is a process of the instance left besides its main process? */
+bool		 track_busy(struct track *, struct svc *);
+/* How many processes of the instance are alive besides its main one. */
+size_t		 track_count(struct track *, struct svc *);
+/* PIDs of the instance's processes other than its main process that
+   are tendd's children (what a forking launcher left). */
+int		 track_orphans_of(struct track *, struct svc *, pid_t **,
+		    size_t *);
+/* Is pid one of the instance's processes? */
+bool		 track_owns(struct track *, struct svc *, pid_t);
+
+/* A child of tendd's was reaped: forget what was known of it. */
+void		 track_reaped(struct track *, pid_t);
+/* New children of tendd's (orphans just re-parented): look at them now,
+   while their session, group and parentage still tell whose they are. */
+void		 track_look(struct track *);
+/* An instance is about to be freed: forget it, and remove its cgroup
+   if nothing is left in it. */
+void		 track_forget(struct track *, const struct svc *);
+/* SIGKILL tendd's children that belong to no instance. Returns how
+   many. */
+int		 track_kill_strays(struct track *);
+
+/* The processes of the given instances as docs/protocol.md's "ps"
+   result; with strays, also those attributed to no instance. */
+json_t		*track_ps(struct track *, struct svc **, size_t, bool strays);
+
+#endif
