@@ -49,6 +49,7 @@ static int	 daemon_svc_kill_rest(struct svc *);
 static bool	 daemon_svc_busy(struct svc *);
 static pid_t	 daemon_svc_find_main(struct svc *, char *, size_t);
 static void	 daemon_unwatch(struct svc *);
+static bool	 daemon_watched_alive(const struct svc *, pid_t);
 
 static const struct svc_ops daemon_svc_ops = {
 	.spawn = daemon_svc_spawn,
@@ -132,6 +133,12 @@ daemon_kill_main(struct svc *s, pid_t pid, int sig)
 {
 	if (s->pidfd != -1 && pid == s->pid)
 		return procfs_pidfd_signal(s->pidfd, sig);
+	if (s->watch != NULL && pid == s->pid &&
+	    !daemon_watched_alive(s, pid)) {
+		/* Watched without a pidfd: never a recycled PID. */
+		errno = ESRCH;
+		return -1;
+	}
 	return kill(pid, sig);
 }
 
@@ -205,16 +212,59 @@ daemon_watch_cb(evutil_socket_t fd, short events, void *arg)
 	svc_event(s, SVC_EV_EXITED, SVC_STATUS_UNKNOWN);
 }
 
+/* Is the watched main process (pid, s->starttime) still there? */
+static bool
+daemon_watched_alive(const struct svc *s, pid_t pid)
+{
+	struct procfs_stat	 st;
+
+	return procfs_read_stat(pid, &st) == 0 && st.state != 'Z' &&
+	    st.starttime == s->starttime;
+}
+
+static void
+daemon_watch_poll_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct svc	*s = arg;
+	struct timeval	 tv = { 1, 0 };
+
+	if (daemon_watched_alive(s, s->pid)) {
+		evtimer_add(s->watch, &tv);
+		return;
+	}
+	daemon_watch_cb(-1, 0, s);
+}
+
 int
 daemon_watch(struct daemon *d, struct svc *s, pid_t pid, uint64_t starttime)
 {
-	int	 fd;
+	struct timeval	 tv = { 1, 0 };
+	int		 fd;
 
-	if ((fd = procfs_pidfd_open(pid, starttime)) == -1)
+	if ((fd = procfs_pidfd_open(pid, starttime)) != -1) {
+		s->pidfd = fd;
+		s->starttime = starttime;
+		s->watch = event_new(d->base, fd, EV_READ, daemon_watch_cb, s);
+		event_add(s->watch, NULL);
+		return 0;
+	}
+	if (errno == ESRCH)
 		return -1;
-	s->pidfd = fd;
-	s->watch = event_new(d->base, fd, EV_READ, daemon_watch_cb, s);
-	event_add(s->watch, NULL);
+	/*
+	 * No pidfd here (a kernel before 5.3, a seccomp filter, valgrind).
+	 * Starting a second copy would be worse than looking: the start
+	 * time still tells the process apart, so check it once a second,
+	 * and before every signal.
+	 */
+	s->starttime = starttime;
+	if (!daemon_watched_alive(s, pid)) {
+		errno = ESRCH;
+		return -1;
+	}
+	log_warn("%s: no pidfd for pid %d; checking on it every second",
+	    s->name, (int)pid);
+	s->watch = evtimer_new(d->base, daemon_watch_poll_cb, s);
+	evtimer_add(s->watch, &tv);
 	return 0;
 }
 
