@@ -82,6 +82,24 @@ daemon_schedule_gc(struct daemon *d)
 	event_active(d->ev_gc, 0, 0);
 }
 
+/* tendd --run: the command's process group becomes the terminal's
+   foreground, so it reads the terminal and gets its ^C like any program
+   run from a shell. tendd itself never reads the terminal. */
+static void
+daemon_give_terminal(pid_t pgrp)
+{
+	sigset_t	 ttou, old;
+
+	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp())
+		return;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	if (tcsetpgrp(STDIN_FILENO, pgrp) == -1)
+		log_warn("tcsetpgrp");
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 /* svc ops */
 
 static pid_t
@@ -120,6 +138,8 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 	if (proctab_add(d->procs, pid, PROCTAB_INSTANCE, s) == -1)
 		fatalx("%s: pid %d is already in the process table", s->name,
 		    (int)pid);
+	if (io.foreground)
+		daemon_give_terminal(pid);
 	s->starttime = 0;
 	persist_changed(d);
 	return pid;
@@ -570,11 +590,14 @@ daemon_ended_well(const struct svc *s)
 
 /* An instance came to rest: essential programs and exit_when_done. */
 static void
-daemon_ended(struct daemon *d, struct svc *s, enum svc_state old)
+daemon_ended(struct daemon *d, struct svc *s)
 {
 	int	 code;
 
-	if (svc_is_down_state(old) || s->pid != 0)
+	/* From any state: a start that failed at once goes from stopped
+	   to failed. Each status is taken once (first failure, first
+	   essential end), so resting again later changes nothing. */
+	if (s->pid != 0)
 		return;
 	if (s->cp->essential && s->state != SVC_STOPPED &&
 	    d->essential_code < 0) {
@@ -624,7 +647,7 @@ daemon_svc_changed(struct svc *s, enum svc_state old)
 	if (svc_is_down(s) && (p->nretiring > 0 || p->d->shutting_down))
 		daemon_schedule_gc(p->d);
 	if (svc_is_down(s) && !p->d->shutting_down)
-		daemon_ended(p->d, s, old);
+		daemon_ended(p->d, s);
 	if (s->boot_wait && svc_settled(s)) {
 		s->boot_wait = false;
 		if (--p->d->boot_pending == 0 && !p->d->shutting_down) {
@@ -1416,11 +1439,15 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->procs = proctab_new();
 	d->logs = logs_new(base);
 	d->notify = notify_new(base);
-	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+	/* tendd --run hands its stdin over, like any container init. */
+	devnull = -1;
+	if (!d->run_mode &&
+	    (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("open /dev/null");
 	d->stdio.in = devnull;
 	d->stdio.out = -1;
 	d->stdio.err = -1;
+	d->stdio.foreground = d->run_mode;
 	for (i = 0; i < conf->nprograms; i++) {
 		p = program_new(d, conf, conf->programs[i]);
 		TAILQ_INSERT_TAIL(&d->programs, p, entry);
@@ -1578,7 +1605,8 @@ daemon_free(struct daemon *d)
 	proctab_free(d->procs);
 	logs_free(d->logs);
 	notify_free(d->notify);
-	close(d->stdio.in);
+	if (d->stdio.in != -1)
+		close(d->stdio.in);
 	conf_unref(d->conf);
 	free(d->config_path);
 	free(d->socket_path);

@@ -240,8 +240,10 @@ spawn_posix(const struct conf_program *cp, const char *path, char **argv,
 	sigfillset(&all);
 	sigemptyset(&none);
 	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	posix_spawnattr_setflags(&attr, (io->foreground ?
+	    POSIX_SPAWN_SETPGROUP : POSIX_SPAWN_SETSID) |
 	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawn_file_actions_init(&fa);
@@ -303,7 +305,7 @@ spawn_child(const struct spawn_req *req, int procfd, int errfd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	msg[0] = STAGE_SETSID;
-	if (setsid() == -1)
+	if ((io->foreground ? setpgid(0, 0) : setsid()) == -1)
 		goto fail;
 	msg[0] = STAGE_STDIO;
 	if ((io->in != -1 && dup2(io->in, 0) == -1) ||

@@ -29,6 +29,9 @@ struct launch_stdio {
 	int	 in;		/* fds to put on 0, 1, 2; -1 keeps tendd's */
 	int	 out;
 	int	 err;
+	bool	 foreground;	/* tendd --run: stay in tendd's session (and
+				   its terminal) in a process group of its
+				   own, instead of a new session */
 };
 
 /*
