@@ -50,6 +50,7 @@ static bool	 daemon_svc_busy(struct svc *);
 static pid_t	 daemon_svc_find_main(struct svc *, char *, size_t);
 static void	 daemon_unwatch(struct svc *);
 static bool	 daemon_watched_alive(const struct svc *, pid_t);
+static bool	 daemon_follow_pidfile(struct daemon *, struct svc *, pid_t);
 
 static const struct svc_ops daemon_svc_ops = {
 	.spawn = daemon_svc_spawn,
@@ -229,6 +230,8 @@ daemon_watch_cb(evutil_socket_t fd, short events, void *arg)
 	daemon_unwatch(s);
 	log_info("%s: pid %d ended (exit status unknown: not tendd's child)",
 	    s->name, (int)pid);
+	if (daemon_follow_pidfile(svc_program(s)->d, s, pid))
+		return;
 	svc_event(s, SVC_EV_EXITED, SVC_STATUS_UNKNOWN);
 }
 
@@ -881,6 +884,34 @@ daemon_describe_exit(const struct svc *s, pid_t pid, int status)
 		    WCOREDUMP(status) ? " (core dumped)" : "");
 }
 
+/*
+ * The main process of a running forking program ended: if its pidfile
+ * now names another process of the instance (a daemon that re-executed
+ * itself, or handed over to a new master), that is the main process, as
+ * systemd does with PIDFile=.
+ */
+static bool
+daemon_follow_pidfile(struct daemon *d, struct svc *s, pid_t old)
+{
+	char	*path, why[512];
+	pid_t	 pid;
+
+	if (s->cp->type != CONF_TYPE_FORKING || s->cp->pidfile == NULL ||
+	    s->state != SVC_RUNNING || s->pid != old)
+		return false;
+	path = util_subst(s->cp->pidfile, s->cp->name, s->index);
+	pid = daemon_read_pidfile(path, why, sizeof why);
+	free(path);
+	if (pid <= 0 || pid == old || !track_owns(d->track, s, pid))
+		return false;
+	s->pid = pid;
+	if (daemon_take_main(d, s, pid) == -1) {
+		s->pid = old;
+		return false;
+	}
+	return true;
+}
+
 static void
 daemon_reap(struct daemon *d)
 {
@@ -912,6 +943,8 @@ daemon_reap(struct daemon *d)
 		/* What it wrote comes before the news of its exit. */
 		logio_drain(s->logio);
 		daemon_describe_exit(s, pid, status);
+		if (daemon_follow_pidfile(d, s, pid))
+			continue;
 		svc_event(s, SVC_EV_EXITED, status);
 	}
 }

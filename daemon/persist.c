@@ -15,6 +15,7 @@
 #include "persist.h"
 #include "procfs.h"
 #include "state.h"
+#include "track.h"
 #include "util.h"
 
 static struct svc *
@@ -42,6 +43,34 @@ persist_orphan(const struct state_instance *r)
 	    "configured: sending TERM", r->program, r->index, (int)r->pid);
 	(void)procfs_pidfd_signal(fd, SIGTERM);
 	close(fd);
+}
+
+/*
+ * Same PID and start time is the same process; but is it this instance's
+ * (a state file copied or edited by hand could name anything)? Its cgroup
+ * says so, or the environment tendd started it with.
+ */
+static bool
+persist_is_ours(struct daemon *d, struct svc *s, pid_t pid)
+{
+	char		*prog, *inst, *end;
+	unsigned long	 idx;
+	bool		 ours = false;
+
+	if (strcmp(track_mode(d->track), "cgroup") == 0 &&
+	    track_owns(d->track, s, pid))
+		return true;
+	prog = procfs_environ_get(pid, "TEND_PROGRAM");
+	inst = procfs_environ_get(pid, "TEND_INSTANCE");
+	if (prog != NULL && inst != NULL && strcmp(prog, s->cp->name) == 0) {
+		errno = 0;
+		idx = strtoul(inst, &end, 10);
+		ours = errno == 0 && *inst != '\0' && *end == '\0' &&
+		    idx == s->index;
+	}
+	free(prog);
+	free(inst);
+	return ours;
 }
 
 int
@@ -91,6 +120,12 @@ persist_restore(struct daemon *d, char *err, size_t errlen)
 		}
 		if (!same_boot || r->pid <= 0)
 			continue;
+		if (!persist_is_ours(d, s, r->pid)) {
+			log_warnx("%s: pid %d from the state file is not a "
+			    "process of %s: not adopted", s->name, (int)r->pid,
+			    s->name);
+			continue;
+		}
 		if (daemon_watch(d, s, r->pid, r->starttime) == -1) {
 			/* Gone, or the PID is another process now. */
 			log_info("%s: pid %d from a previous tendd is gone",

@@ -531,9 +531,10 @@ track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
 		if (i == n || proctab_find(seen, f.pid, NULL) != NULL)
 			continue;
 		(void)proctab_add(seen, f.pid, PROCTAB_INSTANCE, t);
+		/* A root that is not the main process is an orphan: tendd
+		   took it over, as its subreaper or from a predecessor. */
 		list_add(l, &st[i], s, f.depth, f.pid == s->pid,
-		    f.depth == 0 && (f.pid == s->pid ? s->adopted :
-		    st[i].ppid == t->self));
+		    f.depth == 0 && (f.pid == s->pid ? s->adopted : true));
 		for (j = n; j > 0; j--) {
 			if (st[j - 1].pid == 0 || st[j - 1].ppid != f.pid)
 				continue;
