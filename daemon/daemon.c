@@ -5,6 +5,7 @@
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -117,7 +118,9 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 		*permanent = true;
 		return -1;
 	}
-	if (logio_stdio(s->logio, &io, err, errlen) == -1) {
+	/* tendd --run: the command gets tendd's own stdout and stderr, as
+	   from a shell (a terminal stays a terminal); no logs are kept. */
+	if (!d->run_mode && logio_stdio(s->logio, &io, err, errlen) == -1) {
 		log_warnx("%s: %s", s->name, err);
 		return -1;
 	}
@@ -1493,10 +1496,15 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_rest = evtimer_new(base, daemon_rest_cb, d);
 	d->ev_done = event_new(base, -1, 0, daemon_done_cb, d);
 	if (d->run_mode) {
-		char	 seed[32];
+		char		 seed[64];
+		struct stat	 ns;
 
-		/* No state_dir of its own: a subtree per tendd --run. */
-		snprintf(seed, sizeof seed, "run-%d", (int)getpid());
+		/* No state_dir of its own: a subtree per tendd --run, told
+		   apart by PID namespace too (each container's is PID 1). */
+		if (stat("/proc/self/ns/pid", &ns) == -1)
+			ns.st_ino = 0;
+		snprintf(seed, sizeof seed, "run-%llu-%d",
+		    (unsigned long long)ns.st_ino, (int)getpid());
 		d->track = track_new(d, conf->cgroups == CONF_CGROUPS_AUTO,
 		    seed);
 	} else

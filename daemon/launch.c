@@ -402,7 +402,11 @@ spawn_fork(const struct spawn_req *req, int *errp, int *stagep)
 	} while (n == -1 && errno == EINTR);
 	close(p[0]);
 	if (n == (ssize_t)sizeof msg) {
-		/* The child is gone (exit 127); the reaper collects it. */
+		/* The child wrote its last words and is _exit()ing: reap it
+		   here, as posix_spawn does, so no one takes it for an
+		   orphan. */
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
 		*stagep = msg[0];
 		*errp = msg[1];
 		return -1;

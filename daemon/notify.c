@@ -34,6 +34,7 @@
 #define NOTIFY_RETRY		(100 * USEC_PER_MSEC)
 
 struct notify {
+	struct event_base *base;
 	int		 fd;
 	struct sockaddr_un sun;
 	socklen_t	 sunlen;
@@ -164,6 +165,7 @@ notify_new(struct event_base *base)
 		return NULL;
 	}
 	n = xcalloc(1, sizeof *n);
+	n->base = base;
 	n->sun.sun_family = AF_UNIX;
 	memcpy(n->sun.sun_path, path, len);
 	if (path[0] == '@')
@@ -252,6 +254,9 @@ notify_status(struct notify *n, const char *text)
 		return;
 	}
 	tv_usec(&tv, NOTIFY_STATUS_GAP - (now - n->sent_at));
+	/* libevent measures from the time it cached when this pass of the
+	   loop began, which can be well before now. */
+	event_base_update_cache_time(n->base);
 	evtimer_add(n->status_timer, &tv);
 }
 

@@ -146,6 +146,8 @@ svc_enter_backoff(struct svc *s)
 static void
 svc_start_failed(struct svc *s, const char *msg)
 {
+	/* Whatever the failed attempt left goes now, not at the next. */
+	s->ops->kill_rest(s);
 	if (msg != NULL)
 		svc_set_error(s, msg);
 	s->fails++;
@@ -388,7 +390,6 @@ a_starting_timer(struct svc *s, int arg)
 		s->ops->kill(s, s->pid, SIGKILL, true);
 		return;
 	}
-	s->ops->kill_rest(s);
 	svc_start_failed(s, NULL);
 }
 
@@ -401,7 +402,6 @@ svc_launcher_exited(struct svc *s, int status)
 	s->launcher = false;
 	s->pid = 0;
 	if (s->timed_out) {
-		s->ops->kill_rest(s);
 		svc_start_failed(s, NULL);
 		return;
 	}
