@@ -208,6 +208,25 @@ class Tend:
         finally:
             s.close()
 
+    def ps(self, *patterns):
+        """`tendctl --json ps`: the list of process objects."""
+        r = self.ctl("--json", "ps", *patterns)
+        if r.returncode != 0:
+            raise Failure("ps failed (%d): %s %s" % (
+                r.returncode, r.stdout, r.stderr))
+        return json.loads(r.stdout)
+
+    def wait_exit(self, timeout=DEADLINE):
+        """Wait for tendd to exit on its own; return its exit status."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Failure("tendd did not exit within %.1fs:\n%s" % (
+                timeout, self.read_log()))
+
+    def path(self, *names):
+        return os.path.join(self.dir, *names)
+
     def wait_state(self, name, *states, timeout=DEADLINE):
         def ok():
             st = self.status().get(name)
@@ -252,14 +271,47 @@ class Tend:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        for p in procs_with_env("TEND_TEST_TAG", self.tag):
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        # Several rounds: a shell loop may fork again between the scan
+        # and the kill.
+        end = time.monotonic() + 5
+        while True:
+            left = procs_with_env("TEND_TEST_TAG", self.tag)
+            if not left or time.monotonic() > end:
+                break
+            for p in left:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        self.remove_cgroups()
         if self.log:
             self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def remove_cgroups(self):
+        """Remove the (empty) cgroup subtree a killed tendd left behind,
+        named in its log, so failed tests do not litter the machine."""
+        import re
+        m = re.search(r"cgroups under (/tend-[0-9a-f]+)\n", self.read_log())
+        if m is None:
+            return
+        try:
+            with open("/proc/self/mountinfo") as f:
+                mounts = [a.split() for a in f]
+        except OSError:
+            return
+        for a in mounts:
+            if "-" in a and a[a.index("-") + 1] == "cgroup2" and a[3] == "/":
+                root = a[4] + m.group(1)
+                try:
+                    for leaf in os.listdir(root):
+                        if os.path.isdir(os.path.join(root, leaf)):
+                            os.rmdir(os.path.join(root, leaf))
+                    os.rmdir(root)
+                except OSError:
+                    pass
+                return
 
 
 def read_line(s, limit=2 * 1024 * 1024):
@@ -272,6 +324,32 @@ def read_line(s, limit=2 * 1024 * 1024):
         if len(buf) > limit:
             raise Failure("reply too long")
     return buf.split(b"\n", 1)[0].decode()
+
+
+def read_pid(path, timeout=DEADLINE):
+    """Wait for path to hold a PID (a decimal number and a newline)."""
+    def ok():
+        with open(path) as f:
+            t = f.read()
+        return int(t) if t.endswith("\n") and t.strip().isdigit() else None
+    return wait_for(ok, timeout, "a pid in " + path)
+
+
+def tracking(mode):
+    """supervisor keys for descendant tracking: "cgroup" or "tree"."""
+    return 'cgroups = "%s";' % ("auto" if mode == "cgroup" else "off")
+
+
+def need_tracking(t, name, mode):
+    """Skip unless instance name uses the tracking mode asked for."""
+    st = t.status()[name]
+    want = "cgroup" if mode == "cgroup" else "process-tree"
+    if st["tracking"] != want:
+        if mode == "cgroup":
+            raise Skip("cgroups unusable here (tracking is %r)" %
+                       st["tracking"])
+        raise Failure("cgroups = \"off\" but tracking is %r" %
+                      st["tracking"])
 
 
 def prog(name, command, **keys):

@@ -1,0 +1,441 @@
+"""state_dir: after tendd is SIGKILLed, a new tendd adopts what still runs
+(no second copy), stops it, restarts it when it dies; forged or stale
+state files are not trusted; one tendd per state_dir; operator decisions
+survive restarts until the program's configuration changes."""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (TENDD, Tend, check, eq, main, need_tracking,  # noqa
+                     pid_alive, proc_stat, prog, progs, read_pid, tracking,
+                     wait_for)
+
+
+def crash(t):
+    """SIGKILL tendd, as a crash would."""
+    t.proc.kill()
+    t.proc.wait()
+    t.proc = None
+
+
+def restart_clean(t):
+    t.proc.send_signal(signal.SIGTERM)
+    eq(t.wait_exit(), 0, t.read_log())
+    t.proc = None
+
+
+def human_state(t, name):
+    out = t.ctl("status", name).stdout
+    for line in out.splitlines()[1:]:
+        if line.split()[:1] == [name]:
+            return line
+    raise AssertionError("%s not in %r" % (name, out))
+
+
+def starttime(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        st = f.read()
+    return int(st[st.rindex(")") + 2:].split()[19])
+
+
+def boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
+
+
+# The main process and a child of it (found again by following parent
+# links, in either mode).
+WITH_CHILD = "sleep 600 & echo $! > child-{instance}; wait"
+
+
+def adoption(mode):
+    with Tend(prog("p", WITH_CHILD, start_secs=0, instances=2),
+              supervisor=tracking(mode)) as t:
+        t.start()
+        need_tracking(t, "p:0", mode)
+        mains = [t.wait_state(n, "running")["pid"] for n in ("p:0", "p:1")]
+        children = [read_pid(t.path("child-%d" % i)) for i in (0, 1)]
+        before = sorted(t.procs())
+        eq(before, sorted(mains + children))
+        crash(t)
+        for p in before:
+            check(pid_alive(p), "%d died with tendd" % p)
+
+        t.start()
+        for i, n in enumerate(("p:0", "p:1")):
+            st = t.wait_state(n, "running")
+            eq(st["pid"], mains[i], "%s: not the same process" % n)
+            eq(st["adopted"], True, repr(st))
+            eq(st["descendants"], 1, repr(st))
+            check("running (adopted)" in human_state(t, n),
+                  human_state(t, n))
+        eq(sorted(t.procs()), before, "a second copy was started")
+        ps = t.ps("p:0")
+        eq([(r["pid"], r["main"], r["adopted"]) for r in ps],
+           [(mains[0], True, True), (children[0], False, False)], repr(ps))
+
+        # stop reaches a process tendd did not start, and its child.
+        t.ctl("stop", "p:0", check=0)
+        st = t.status()["p:0"]
+        eq(st["state"], "stopped")
+        check(not pid_alive(mains[0]) and not pid_alive(children[0]),
+              "stop left the adopted instance's processes")
+        eq(sorted(t.procs()), sorted([mains[1], children[1]]))
+        # Still no second copy of p:1, and still adopted.
+        eq(t.status()["p:1"]["pid"], mains[1])
+        t.stop()
+        check(not pid_alive(mains[1]), "shutdown left an adopted process")
+
+
+def test_adopt_after_crash_cgroup():
+    adoption("cgroup")
+
+
+def test_adopt_after_crash_tree():
+    adoption("tree")
+
+
+def adopted_dies(mode):
+    with Tend(prog("p", ["sleep", "600"], start_secs=0,
+                   restart_delay="50ms"),
+              supervisor=tracking(mode)) as t:
+        t.start()
+        need_tracking(t, "p", mode)
+        pid = t.wait_state("p", "running")["pid"]
+        crash(t)
+        t.start()
+        st = t.wait_state("p", "running")
+        eq((st["pid"], st["adopted"]), (pid, True))
+        os.kill(pid, signal.SIGKILL)
+        st = wait_for(lambda: (lambda s: s if s["state"] == "running" and
+                               s["pid"] not in (None, pid) else None)(
+            t.status()["p"]), what="p restarted after its adopted "
+            "process died")
+        eq(st["adopted"], False)
+        eq(st["last_exit"].get("unknown"), True, repr(st["last_exit"]))
+        check(isinstance(st["last_exit"].get("at"), (int, float)),
+              repr(st["last_exit"]))
+        check("code" not in st["last_exit"] and
+              "signal" not in st["last_exit"], repr(st["last_exit"]))
+        eq(st["restarts"], 1)
+        line = human_state(t, "p")
+        check("unknown" in line, line)
+        eq(t.procs(), [st["pid"]])
+        t.stop()
+
+
+def test_adopted_process_dies_is_restarted_cgroup():
+    adopted_dies("cgroup")
+
+
+def test_adopted_process_dies_is_restarted_tree():
+    adopted_dies("tree")
+
+
+def test_adopted_unknown_exit_with_restart_never_stays_down():
+    # restart = "never": the adopted process dies, its status is unknown,
+    # and it is not restarted.
+    with Tend(prog("p", ["sleep", "600"], start_secs=0,
+                   restart="never")) as t:
+        t.start()
+        pid = t.wait_state("p", "running")["pid"]
+        crash(t)
+        t.start()
+        eq(t.wait_state("p", "running")["pid"], pid)
+        os.kill(pid, signal.SIGKILL)
+        st = t.wait_state("p", "exited", "failed")
+        eq(st["last_exit"].get("unknown"), True, repr(st))
+        eq(t.procs(), [])
+        t.stop()
+
+
+def test_adopted_orphan_found_again_in_cgroup():
+    # The instance's sleeper was re-parented to tendd; when tendd dies it
+    # is re-parented again, but it is still in the instance's cgroup (the
+    # same one, the path depends on state_dir), so the new tendd finds it.
+    script = ("(sleep 600 & echo $! > sleeper.tmp; mv sleeper.tmp sleeper)"
+              " & wait; while true; do sleep 0.1 & wait; done")
+    with Tend(prog("df", script, start_secs=0)) as t:
+        t.start()
+        need_tracking(t, "df", "cgroup")
+        cg = t.status()["df"]["cgroup"]
+        main_pid = t.wait_state("df", "running")["pid"]
+        sleeper = read_pid(t.path("sleeper"))
+        wait_for(lambda: proc_stat(sleeper)["ppid"] == t.proc.pid,
+                 what="the sleeper re-parented to tendd")
+        crash(t)
+        t.start()
+        st = t.wait_state("df", "running")
+        eq((st["pid"], st["adopted"], st["cgroup"]), (main_pid, True, cg))
+        rows = [r for r in t.ps("df") if r["pid"] == sleeper]
+        check(rows, "the sleeper is not listed under df after the crash: "
+              "%r" % t.ps())
+        eq((rows[0]["program"], rows[0]["name"]), ("df", "df"))
+        check(st["descendants"] >= 1, repr(st))
+        t.ctl("stop", "df", check=0)
+        check(not pid_alive(sleeper), "stop left the sleeper")
+        check(not pid_alive(main_pid))
+        t.stop()
+        # docs/protocol.md: adopted is true for a process tendd "took
+        # over from a crashed tendd" (checked last: the rest matters more).
+        eq(rows[0]["adopted"], True, "the sleeper taken over from the "
+           "crashed tendd is not marked adopted: %r" % rows[0])
+
+
+def test_adopt_forking_daemon_after_crash():
+    with Tend("") as t:
+        with open(t.path("launcher.sh"), "w") as f:
+            f.write("sh -c 'echo $$ > %s; exec sleep 600' &\nexit 0\n" %
+                    t.path("main.pid"))
+        t.write_config(prog("fk", ["/bin/sh", t.path("launcher.sh")],
+                            type="forking", pidfile="main.pid",
+                            start_secs="200ms"))
+        t.start()
+        pid = t.wait_state("fk", "running")["pid"]
+        eq(pid, read_pid(t.path("main.pid")))
+        crash(t)
+        t.start()
+        st = t.wait_state("fk", "running")
+        eq((st["pid"], st["adopted"]), (pid, True))
+        eq(t.procs(), [pid], "the launcher ran again")
+        t.ctl("stop", "fk", check=0)
+        check(not pid_alive(pid))
+        t.stop()
+
+
+def write_state(t, entries):
+    os.makedirs(t.path("state"), mode=0o700, exist_ok=True)
+    with open(t.path("state", "state.json"), "w") as f:
+        json.dump({"version": 1, "boot_id": boot_id(), "tendd_pid": 1,
+                   "instances": entries}, f)
+
+
+def foreign_process():
+    """A sleep with no tag and no TEND_* variables, in its own session."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TEND")}
+    return subprocess.Popen(["sleep", "600"], env=env,
+                            start_new_session=True)
+
+
+def forged_state(mode, right_starttime):
+    foreign = foreign_process()
+    try:
+        wait_for(lambda: open("/proc/%d/cmdline" % foreign.pid).read()
+                 .startswith("sleep"), what="the foreign sleep to exec")
+        st0 = starttime(foreign.pid)
+        with Tend(prog("p", ["sleep", "600"], start_secs=0),
+                  supervisor=tracking(mode)) as t:
+            write_state(t, [{"program": "p", "index": 0, "pid": foreign.pid,
+                             "starttime": st0 if right_starttime
+                             else st0 + 12345,
+                             "want": None,
+                             "conf_hash": "0000000000000000"}])
+            t.start()
+            need_tracking(t, "p", mode)
+            st = t.wait_state("p", "running")
+            check(st["pid"] != foreign.pid, "tendd adopted a process it "
+                  "did not start: %r" % st)
+            eq(st["adopted"], False)
+            eq(len(t.procs()), 1, "tendd did not start its own copy")
+            check(all(r["pid"] != foreign.pid for r in t.ps()),
+                  "the foreign process is listed by ps")
+            t.ctl("stop", "p", check=0)
+            t.stop()
+            check(foreign.poll() is None and pid_alive(foreign.pid),
+                  "tendd killed a process it did not start")
+            eq(proc_stat(foreign.pid)["state"] in "SR", True)
+    finally:
+        foreign.kill()
+        foreign.wait()
+
+
+def test_state_with_wrong_starttime_is_ignored_cgroup():
+    forged_state("cgroup", False)
+
+
+def test_state_with_wrong_starttime_is_ignored_tree():
+    forged_state("tree", False)
+
+
+def test_state_naming_an_unrelated_process_is_ignored_cgroup():
+    forged_state("cgroup", True)
+
+
+def test_state_naming_an_unrelated_process_is_ignored_tree():
+    forged_state("tree", True)
+
+
+def test_corrupt_state_file_is_ignored():
+    with Tend(prog("p", ["sleep", "600"], start_secs=0)) as t:
+        os.makedirs(t.path("state"), mode=0o700)
+        with open(t.path("state", "state.json"), "w") as f:
+            f.write('{"version": 1, "instances": [{"program": ')
+        t.start()
+        t.wait_state("p", "running")
+        eq(len(t.procs()), 1)
+        t.stop()
+
+
+def test_second_tendd_on_the_same_state_dir_refuses():
+    with Tend(prog("p", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        pid = t.wait_state("p", "running")["pid"]
+        r = subprocess.run([TENDD, "-c", t.config, "-s",
+                            t.path("other.sock")], capture_output=True,
+                           text=True, timeout=30, env=t.env(), cwd=t.dir)
+        eq(r.returncode, 1, r.stdout + r.stderr)
+        check("is in use by another tendd" in r.stdout + r.stderr,
+              r.stdout + r.stderr)
+        check(not os.path.exists(t.path("other.sock")),
+              "the refused tendd left its socket")
+        eq(t.procs(), [pid], "the refused tendd started programs")
+        eq(t.status()["p"]["pid"], pid)
+        t.stop()
+
+
+# Operator decisions.
+
+def test_operator_stop_survives_crash_and_clean_restart():
+    with Tend(prog("p", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        t.wait_state("p", "running")
+        eq(t.status()["p"]["operator"], False)
+        t.ctl("stop", "p", check=0)
+        eq(t.status()["p"]["operator"], True)
+        check("(operator)" in human_state(t, "p"), human_state(t, "p"))
+        for how in (crash, restart_clean):
+            how(t)
+            t.start()
+            st = t.status()["p"]
+            eq((st["state"], st["want"], st["operator"]),
+               ("stopped", "down", True), "after %s" % how.__name__)
+            check("stopped (operator)" in human_state(t, "p"),
+                  human_state(t, "p"))
+            eq(t.procs(), [], "p was started again after %s" %
+               how.__name__)
+        # Starting it again matches autostart: no longer the operator's.
+        t.ctl("start", "p", check=0)
+        eq(t.status()["p"]["operator"], False)
+        restart_clean(t)
+        t.start()
+        t.wait_state("p", "running")
+        t.stop()
+
+
+def test_operator_start_of_autostart_false_survives():
+    with Tend(progs(prog("q", ["sleep", "600"], start_secs=0,
+                         autostart=False))) as t:
+        t.start()
+        eq(t.status()["q"]["state"], "stopped")
+        eq(t.status()["q"]["operator"], False)
+        t.ctl("start", "q", check=0)
+        eq(t.status()["q"]["operator"], True)
+        restart_clean(t)
+        t.start()
+        st = t.wait_state("q", "running")
+        eq((st["operator"], st["adopted"]), (True, False))
+        check("running (operator)" in human_state(t, "q"),
+              human_state(t, "q"))
+        pid = st["pid"]
+        crash(t)
+        t.start()
+        st = t.wait_state("q", "running")
+        eq((st["pid"], st["operator"], st["adopted"]), (pid, True, True))
+        check("running (adopted, operator)" in human_state(t, "q"),
+              human_state(t, "q"))
+        eq(t.procs(), [pid])
+        t.stop()
+
+
+def test_config_change_drops_operator_decision():
+    def conf(env):
+        return progs(prog("p", ["sleep", "600"], start_secs=0,
+                          environment={"V": env}),
+                     prog("q", ["sleep", "600"], start_secs=0,
+                          autostart=False, environment={"V": env}),
+                     prog("r", ["sleep", "600"], start_secs=0,
+                          environment={"V": "same"}))
+    with Tend(conf("1")) as t:
+        t.start()
+        t.wait_state("p", "running")
+        t.ctl("stop", "p", "r", check=0)
+        t.ctl("start", "q", check=0)
+        restart_clean(t)
+        t.write_config(conf("2"))
+        t.start()
+        # p and q changed: their decisions are gone. r did not: still
+        # stopped by the operator.
+        st = t.wait_state("p", "running")
+        eq(st["operator"], False)
+        st = t.status()["q"]
+        eq((st["state"], st["operator"]), ("stopped", False))
+        st = t.status()["r"]
+        eq((st["state"], st["operator"]), ("stopped", True))
+        t.stop()
+
+
+def test_reload_change_drops_operator_decision():
+    with Tend(prog("p", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        t.wait_state("p", "running")
+        t.ctl("stop", "p", check=0)
+        t.write_config(prog("p", ["sleep", "601"], start_secs=0))
+        t.ctl("reload", check=0)
+        eq(t.status()["p"]["operator"], False)
+        crash(t)
+        t.start()
+        st = t.wait_state("p", "running")
+        eq(st["operator"], False)
+        t.stop()
+
+
+
+def test_adopted_process_ignoring_term_is_killed_after_stop_timeout():
+    script = "trap '' TERM; while true; do sleep 0.1; done"
+    with Tend(prog("ig", script, start_secs=0, stop_timeout="1s")) as t:
+        t.start()
+        pid = t.wait_state("ig", "running")["pid"]
+        crash(t)
+        t.start()
+        eq(t.wait_state("ig", "running")["pid"], pid)
+        t.ctl("stop", "ig", check=0)
+        st = t.status()["ig"]
+        eq(st["state"], "stopped")
+        check(not pid_alive(pid), "the adopted process survived stop")
+        eq(st["last_exit"].get("unknown"), True, repr(st["last_exit"]))
+        eq(t.procs(), [])
+        t.stop()
+
+
+def test_state_from_another_boot_is_ignored():
+    foreign = foreign_process()
+    try:
+        wait_for(lambda: open("/proc/%d/cmdline" % foreign.pid).read()
+                 .startswith("sleep"), what="the foreign sleep to exec")
+        with Tend(prog("p", ["sleep", "600"], start_secs=0)) as t:
+            os.makedirs(t.path("state"), mode=0o700)
+            with open(t.path("state", "state.json"), "w") as f:
+                json.dump({"version": 1, "boot_id":
+                           "00000000-0000-0000-0000-000000000000",
+                           "tendd_pid": 1, "instances": [
+                               {"program": "p", "index": 0,
+                                "pid": foreign.pid,
+                                "starttime": starttime(foreign.pid),
+                                "want": None,
+                                "conf_hash": "0000000000000000"}]}, f)
+            t.start()
+            st = t.wait_state("p", "running")
+            check(st["pid"] != foreign.pid and not st["adopted"], repr(st))
+            t.stop()
+            check(foreign.poll() is None, "the foreign process was killed")
+    finally:
+        foreign.kill()
+        foreign.wait()
+
+
+if __name__ == "__main__":
+    main(globals())

@@ -1,0 +1,489 @@
+"""tendd --run (a container's init): literal argv, --name, exit status,
+signal forwarding, stdio, control socket; as PID 1 of a PID namespace:
+reaping, forwarding, exit status. Also config-mode signals: SIGUSR2 is
+forwarded, SIGQUIT shuts down."""
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (DEADLINE, TENDD, Failure, Skip, Tend,  # noqa
+                     check, eq, main, need_root, procs_with_env,
+                     prog, progs, read_pid, wait_for)
+
+
+class Run:
+    """tendd --run in a test directory (a Tend, for its dir, tag and
+    cleanup; its config is unused)."""
+
+    def __init__(self, t, command, name=None, socket=None, ns=False,
+                 extra=(), stdin=subprocess.DEVNULL):
+        self.t = t
+        self.sock = socket or t.sock
+        args = [TENDD, "--run", "-s", self.sock] + list(extra)
+        if name:
+            args += ["--name", name]
+        args += ["--"] + command
+        if ns:
+            args = ["unshare", "--pid", "--fork", "--mount-proc"] + args
+        self.out = open(t.path("run.out"), "wb")
+        self.err = open(t.path("run.err"), "wb")
+        self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err,
+                                     stdin=stdin, env=t.env(), cwd=t.dir)
+        self.ns = ns
+
+    def tendd_pid(self):
+        """tendd's pid as seen from here (the child of unshare in a
+        namespace)."""
+        if not self.ns:
+            return self.proc.pid
+
+        def child():
+            for d in os.listdir("/proc"):
+                if d.isdigit():
+                    try:
+                        with open("/proc/%s/stat" % d) as f:
+                            st = f.read()
+                    except OSError:
+                        continue
+                    if int(st[st.rindex(")") + 2:].split()[1]) == \
+                            self.proc.pid:
+                        return int(d)
+            return None
+        return wait_for(child, what="tendd under unshare")
+
+    def wait(self, timeout=DEADLINE):
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Failure("tendd --run did not exit:\n%s\n%s" % (
+                self.stdout(), self.stderr()))
+        self.out.close()
+        self.err.close()
+        return code
+
+    def stdout(self):
+        with open(self.t.path("run.out"), errors="replace") as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.t.path("run.err"), errors="replace") as f:
+            return f.read()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def no_leftovers(t):
+    wait_for(lambda: not procs_with_env("TEND_TEST_TAG", t.tag),
+             what="no process of the test left (%r)" %
+             procs_with_env("TEND_TEST_TAG", t.tag))
+    check(not os.path.exists(t.sock), "socket left behind")
+
+
+def wait_file(path):
+    return wait_for(lambda: os.path.exists(path), what=path)
+
+
+def test_run_literal_argv_name_status_and_exit_code():
+    with Tend("") as t:
+        script = ('echo "$0 $1 $TEND_PROGRAM" > argv; echo to-stdout; '
+                  'echo to-stderr >&2; '
+                  'while [ ! -e go ]; do sleep 0.05; done; exit 42')
+        r = Run(t, ["sh", "-c", script, "{name}", "{instance}"],
+                name="job")
+        try:
+            wait_file(t.path("argv"))
+            eq(open(t.path("argv")).read(), "{name} {instance} job\n",
+               "argv was not taken literally")
+            wait_for(t.connectable, what="the control socket")
+            t.ctl("status", check=0)
+            st = t.status()
+            eq(list(st), ["job"])
+            eq(st["job"]["state"], "running")
+            eq(st["job"]["ppid"], r.proc.pid)
+            # --run has no configuration: reload is refused, tendd runs on.
+            t.ctl("reload", check=1)
+            open(t.path("go"), "w").close()
+            eq(r.wait(), 42, r.stderr())
+            check("to-stdout" in r.stdout(), r.stdout())
+            check("to-stderr" in r.stderr(), r.stderr())
+            # Log level warn by default: tendd says nothing on a good run.
+            check(" info:" not in r.stdout() + r.stderr(),
+                  "tendd --run logged at info by default:\n" + r.stderr())
+            no_leftovers(t)
+        finally:
+            r.kill()
+
+
+def test_run_exit_status_passthrough():
+    for cmd, code in ((["true"], 0), (["sh", "-c", "exit 3"], 3),
+                      (["sh", "-c", "kill -KILL $$"], 137),
+                      (["sh", "-c", "kill -TERM $$"], 128 + 15)):
+        with Tend("") as t:
+            r = Run(t, cmd)
+            try:
+                eq(r.wait(), code, "%r: %s" % (cmd, r.stderr()))
+                no_leftovers(t)
+            finally:
+                r.kill()
+
+
+def test_run_exec_failure_is_127():
+    # A command that cannot be started: 127, as a shell would say.
+    with Tend("") as t:
+        r = Run(t, ["/nonexistent/cmd"])
+        try:
+            eq(r.wait(), 127, r.stderr())
+            check("/nonexistent/cmd" in r.stderr(), r.stderr())
+            no_leftovers(t)
+        finally:
+            r.kill()
+
+
+def test_run_usage_errors():
+    for args in (["--run"], ["--run", "--"], ["--run", "-c", "x", "--",
+                                               "true"],
+                 ["--run", "--exit-when-done", "--", "true"],
+                 ["--name", "x"]):
+        r = subprocess.run([TENDD] + args, capture_output=True, text=True,
+                           timeout=30)
+        eq(r.returncode, 2, "%r: %s" % (args, r.stderr))
+    r = subprocess.run([TENDD, "--run", "--name", "bad name", "--", "true"],
+                       capture_output=True, text=True, timeout=30)
+    eq(r.returncode, 1, r.stderr)
+    check("invalid name" in r.stderr, r.stderr)
+
+
+SIGS = ("HUP", "INT", "QUIT", "USR1", "USR2", "WINCH")
+# Records each signal it gets; TERM: exits 5.
+TRAPS = "".join("trap 'echo %s >> got' %s; " % (s, s) for s in SIGS) + \
+    "trap 'echo TERM >> got; exit 5' TERM; echo $$ > ready; " \
+    "while true; do sleep 0.05 & wait; done"
+
+
+def got(t):
+    try:
+        with open(t.path("got")) as f:
+            return f.read().split()
+    except FileNotFoundError:
+        return []
+
+
+def forwarding(ns):
+    with Tend("") as t:
+        r = Run(t, ["sh", "-c", TRAPS], ns=ns)
+        try:
+            read_pid(t.path("ready"))
+            tendd = r.tendd_pid()
+            for i, s in enumerate(SIGS):
+                os.kill(tendd, getattr(signal, "SIG" + s))
+                wait_for(lambda: len(got(t)) == i + 1,
+                         what="SIG%s forwarded (got %r)" % (s, got(t)))
+                eq(got(t)[-1], s)
+                check(r.proc.poll() is None, "tendd exited on SIG" + s)
+            os.kill(tendd, signal.SIGTERM)
+            eq(r.wait(), 5, r.stderr())
+            eq(got(t), list(SIGS) + ["TERM"])
+            no_leftovers(t)
+        finally:
+            r.kill()
+
+
+def test_run_forwards_signals():
+    forwarding(False)
+
+
+def test_run_busy_or_bad_socket_is_only_a_warning():
+    with Tend(prog("x", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        for sock in (t.sock, t.path("no", "such", "dir", "s.sock")):
+            r = Run(t, ["sh", "-c", "exit 6"], socket=sock)
+            try:
+                eq(r.wait(), 6, r.stderr())
+                check("warn" in r.stderr(), "no warning: %r" % r.stderr())
+            finally:
+                r.kill()
+        # The other tendd keeps its socket.
+        t.ctl("status", check=0)
+        t.stop()
+
+
+def test_run_stdin_is_inherited():
+    with Tend("") as t:
+        rd, wr = os.pipe()
+        os.write(wr, b"hello\n")
+        os.close(wr)
+        r = Run(t, ["sh", "-c", 'read x; echo "stdin:$x" > out'], stdin=rd)
+        os.close(rd)
+        try:
+            eq(r.wait(), 0, r.stderr())
+            eq(open(t.path("out")).read(), "stdin:hello\n",
+               "the command did not get tendd's stdin")
+        finally:
+            r.kill()
+
+
+def run_on_terminal(t):
+    """tendd --run on a pseudo-terminal; the command writes which of its
+    fds 0, 1, 2 are terminals to the file ttys. Returns that list."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(t.dir)
+        try:
+            os.execve(TENDD, [TENDD, "--run", "-s", t.sock, "--", "sh",
+                              "-c", "for f in 0 1 2; do [ -t $f ] && "
+                              "echo tty$f >> ttys; done; true"], t.env())
+        finally:
+            os._exit(127)
+    out = b""
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        rl, _, _ = select.select([fd], [], [], 0.1)
+        if rl:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                break
+            if not d:
+                break
+            out += d
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    eq(os.waitstatus_to_exitcode(status), 0, out)
+    try:
+        return open(t.path("ttys")).read().split()
+    except FileNotFoundError:
+        return []
+
+
+def test_run_terminal_is_stdin():
+    # On a terminal (docker run -it), the command reads the terminal.
+    with Tend("") as t:
+        check("tty0" in run_on_terminal(t),
+              "the command's stdin is not the terminal tendd runs on")
+
+
+def test_run_terminal_is_stdout_and_stderr():
+    # ... and writes to it: "stdio inherited", as without tendd (isatty(1)
+    # decides line buffering, colours, pagers).
+    with Tend("") as t:
+        eq(run_on_terminal(t), ["tty0", "tty1", "tty2"],
+           "the command does not see the terminal tendd runs on")
+
+
+# In a PID namespace, tendd --run is PID 1.
+
+def need_pidns():
+    need_root()
+    if shutil.which("unshare") is None:
+        raise Skip("unshare(1) is not installed")
+    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc",
+                        "true"], capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise Skip("cannot make a PID namespace: %s" % r.stderr.strip())
+
+
+def test_run_pidns_forwards_signals():
+    need_pidns()
+    forwarding(True)
+
+
+def test_run_pidns_exit_status():
+    need_pidns()
+    for cmd, code in ((["sh", "-c", "[ $PPID = 1 ] && exit 42; exit 1"],
+                       42),
+                      (["sh", "-c", "kill -KILL $$"], 137)):
+        with Tend("") as t:
+            r = Run(t, cmd, ns=True)
+            try:
+                eq(r.wait(), code, "%r: %s" % (cmd, r.stderr()))
+                no_leftovers(t)
+            finally:
+                r.kill()
+
+
+# Leaves 100 orphans (re-parented to PID 1, tendd) that block on a pipe;
+# once all are counted, closing the pipe makes them exit together. Then
+# waits until none is left and checks for zombies: exit 0 when there are
+# none, 1 if zombies stay, 2 if tendd is not PID 1 here.
+ORPHANS = r"""
+import os, sys, time
+if os.getppid() != 1:
+    print("tendd is not PID 1: ppid %d" % os.getppid()); sys.exit(2)
+rd, wr = os.pipe()
+for i in range(100):
+    pid = os.fork()
+    if pid == 0:
+        if os.fork() == 0:
+            os.close(wr)
+            os.read(rd, 1)
+            os._exit(0)
+        os._exit(0)
+    os.waitpid(pid, 0)
+os.close(rd)
+
+def scan():
+    live = zombies = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            st = open("/proc/%s/stat" % d).read()
+        except OSError:
+            continue
+        rest = st[st.rindex(")") + 2:].split()
+        if rest[1] == "1":
+            if rest[0] == "Z":
+                zombies += 1
+            else:
+                live += 1
+    return live, zombies
+
+live, zombies = scan()
+print("after forking: %d live orphans, %d zombies" % (live, zombies))
+if live != 100:
+    print("the orphans are not children of PID 1"); sys.exit(2)
+os.close(wr)
+end = time.monotonic() + DEADLINE
+while True:
+    live, zombies = scan()
+    if live == 0 and zombies == 0:
+        print("no orphan and no zombie left"); sys.exit(0)
+    if time.monotonic() > end:
+        print("%d live, %d zombies left" % (live, zombies)); sys.exit(1)
+    time.sleep(0.05)
+"""
+
+
+def test_run_pidns_reaps_100_orphans():
+    need_pidns()
+    with Tend("") as t:
+        with open(t.path("orphans.py"), "w") as f:
+            f.write(ORPHANS.replace("DEADLINE", str(DEADLINE / 2)))
+        r = Run(t, [sys.executable, t.path("orphans.py")], ns=True)
+        try:
+            code = r.wait()
+            eq(code, 0, "\n" + r.stdout() + r.stderr())
+            check("no orphan and no zombie left" in r.stdout(), r.stdout())
+            no_leftovers(t)
+        finally:
+            r.kill()
+
+
+def test_run_pidns_two_at_once_are_independent():
+    # Two containers: tendd --run is PID 1 in each, both in the same
+    # cgroup. The first one exits and leaves an orphan behind, which it
+    # kills: that must not touch the other container's command.
+    need_pidns()
+    with Tend("") as t1, Tend("") as t2:
+        r2 = Run(t2, ["sh", "-c", "echo $$ > ready; "
+                      "while [ ! -e go ]; do sleep 0.05; done; exit 0"],
+                 ns=True)
+        try:
+            read_pid(t2.path("ready"))
+            r1 = Run(t1, ["sh", "-c", "sleep 600 & echo $$ > ready; "
+                          "exit 0"], ns=True)
+            try:
+                eq(r1.wait(), 0, r1.stderr())
+                no_leftovers(t1)
+            finally:
+                r1.kill()
+            check(r2.proc.poll() is None, "the other container's tendd "
+                  "ended (%r): its command was killed" % r2.proc.poll())
+            open(t2.path("go"), "w").close()
+            eq(r2.wait(), 0, "the other container's command was killed")
+            no_leftovers(t2)
+        finally:
+            r2.kill()
+
+
+def test_run_pidns_status_over_the_socket():
+    need_pidns()
+    with Tend("") as t:
+        r = Run(t, ["sh", "-c", "echo $$ > ready; "
+                    "while [ ! -e go ]; do sleep 0.05; done"],
+                name="box", ns=True)
+        try:
+            read_pid(t.path("ready"))
+            wait_for(t.connectable, what="the control socket")
+            st = t.status()["box"]
+            eq(st["state"], "running")
+            eq(st["ppid"], 1, "not PID 1's child in the namespace")
+            open(t.path("go"), "w").close()
+            eq(r.wait(), 0, r.stderr())
+            no_leftovers(t)
+        finally:
+            r.kill()
+
+
+# Config mode.
+
+def test_config_sigusr2_is_forwarded_to_main_processes():
+    # Every instance's main process gets it (daemon ones too); a child
+    # of a main process does not, and tendd keeps running.
+    main_loop = ("sh -c 'trap \"echo child >> usr2\" USR2; "
+                 "while true; do sleep 0.05 & wait; done' & "
+                 "trap 'echo {name}-{instance} >> usr2' USR2; "
+                 "while true; do sleep 0.05 & wait; done")
+    with Tend(progs(prog("a", main_loop, instances=2, start_secs=0),
+                    prog("d", main_loop, daemon=True, start_secs=0))) as t:
+        t.start()
+        pids = {n: t.wait_state(n, "running")["pid"]
+                for n in ("a:0", "a:1", "d")}
+        wait_for(lambda: all(s["descendants"] >= 1
+                             for s in t.status().values()),
+                 what="the children to start")
+
+        def lines():
+            try:
+                with open(t.path("usr2")) as f:
+                    return sorted(f.read().split())
+            except FileNotFoundError:
+                return []
+        t.proc.send_signal(signal.SIGUSR2)
+        wait_for(lambda: len(lines()) >= 3, what="three USR2 traps (%r)" %
+                 lines())
+        # A wrong extra line (a child's) would come about as fast.
+        wait_for(lambda: t.ctl("status", check=0))
+        eq(lines(), ["a-0", "a-1", "d-0"])
+        check(t.proc.poll() is None, "tendd exited on SIGUSR2")
+        eq({n: t.status()[n]["pid"] for n in pids}, pids)
+        t.stop()
+
+
+def test_config_sigquit_shuts_down():
+    script = ("trap 'echo termed >> quit; exit 0' TERM; "
+              "while true; do sleep 0.05 & wait; done")
+    with Tend(prog("p", script, start_secs=0, instances=2)) as t:
+        t.start()
+        t.wait_state("p:0", "running")
+        t.wait_state("p:1", "running")
+        t.proc.send_signal(signal.SIGQUIT)
+        eq(t.wait_exit(), 0, t.read_log())
+        eq(open(t.path("quit")).read().split(), ["termed", "termed"])
+        t.stop()
+
+
+def test_config_sighup_reloads_and_sigusr1_keeps_running():
+    with Tend(prog("p", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        pid = t.wait_state("p", "running")["pid"]
+        t.proc.send_signal(signal.SIGUSR1)
+        t.write_config(progs(prog("p", ["sleep", "600"], start_secs=0),
+                             prog("q", ["sleep", "600"], start_secs=0)))
+        t.proc.send_signal(signal.SIGHUP)
+        t.wait_state("q", "running")
+        eq(t.status()["p"]["pid"], pid)
+        t.stop()
+
+
+if __name__ == "__main__":
+    main(globals())
