@@ -85,7 +85,8 @@ def test_exit_when_done_never_started_is_127():
     with Tend(prog("ghost", ["/nonexistent/ghost"], start_limit=1,
                    restart_delay="50ms"),
               supervisor="exit_when_done = true;") as t:
-        t.start()
+        # It may be gone before its socket could be tried.
+        t.start(wait=False)
         eq(t.wait_exit(), 127, t.read_log())
         t.stop(check_exit=False)
 
@@ -115,7 +116,8 @@ def test_exit_when_done_waits_for_restarts():
               "[ $n -ge 2 ] && exit 0; exit 1")
     with Tend(prog("flaky", script, start_secs=0, restart_delay="50ms"),
               supervisor="exit_when_done = true;") as t:
-        t.start()
+        # It may be gone before its socket could be tried.
+        t.start(wait=False)
         eq(t.wait_exit(), 0, t.read_log())
         eq(open(t.path("n")).read().strip(), "3")
         t.stop()
@@ -181,7 +183,8 @@ def test_essential_exits_with_its_code():
                              start_secs=0),
                         prog("side", marker_loop("side"),
                              start_secs=0))) as t:
-            t.start()
+            # It may be gone before its socket could be tried.
+            t.start(wait=False)
             eq(t.wait_exit(), code, t.read_log())
             eq(order(t), ["side-term"])
             t.stop(check_exit=False)
@@ -191,7 +194,8 @@ def test_essential_failed_after_start_limit():
     with Tend(progs(prog("core", "exit 2", essential=True, start_limit=1,
                          restart_delay="50ms", start_secs="1s"),
                     prog("side", ["sleep", "600"], start_secs=0))) as t:
-        t.start()
+        # It may be gone before its socket could be tried.
+        t.start(wait=False)
         eq(t.wait_exit(), 2, t.read_log())
         t.stop(check_exit=False)
 
@@ -201,7 +205,8 @@ def test_essential_never_started_is_127():
     with Tend(progs(prog("core", ["/nonexistent/core"], essential=True,
                          start_limit=1, restart_delay="50ms"),
                     prog("side", ["sleep", "600"], start_secs=0))) as t:
-        t.start()
+        # It may be gone before its socket could be tried.
+        t.start(wait=False)
         eq(t.wait_exit(), 127, "status %r\n%s" % (
             t.status() if t.proc.poll() is None else None, t.read_log()))
         t.stop(check_exit=False)
