@@ -265,13 +265,35 @@ known_find(struct track *t, pid_t pid)
 	return NULL;
 }
 
+/* Drop what is known of processes that are gone: descendants deeper
+   than tendd's children are reaped by others, unseen. */
+static void
+known_prune(struct track *t)
+{
+	struct procfs_stat	 st;
+	size_t			 i;
+
+	for (i = 0; i < t->nknown;) {
+		if (procfs_read_stat(t->known[i].pid, &st) == -1 ||
+		    st.starttime != t->known[i].starttime)
+			t->known[i] = t->known[--t->nknown];
+		else
+			i++;
+	}
+}
+
 static void
 known_set(struct track *t, pid_t pid, uint64_t starttime, struct svc *s)
 {
 	struct track_known	*k;
 
 	if ((k = known_find(t, pid)) == NULL) {
-		if (t->nknown == t->capknown) {
+		/* Full: make room from the dead before growing, so what is
+		   kept stays bounded by what lives. */
+		if (t->nknown == t->capknown)
+			known_prune(t);
+		/* Still mostly full: grow, or the next one prunes again. */
+		if (t->nknown >= t->capknown - t->capknown / 4) {
 			t->capknown = t->capknown == 0 ? 16 : t->capknown * 2;
 			t->known = xreallocarray(t->known, t->capknown,
 			    sizeof *t->known);
