@@ -80,7 +80,7 @@ cmd_exit_json(const struct svc *s)
 }
 
 json_t *
-cmd_instance_json(const struct svc *s)
+cmd_instance_json(const struct svc *s, size_t descendants)
 {
 	const struct conf_program	*cp = s->cp;
 	json_t				*o;
@@ -91,7 +91,11 @@ cmd_instance_json(const struct svc *s)
 	char				*cg;
 	json_t				*ppid = json_null();
 
-	if (s->pid > 0 && procfs_read_stat(s->pid, &st) == 0)
+	/* A main process tendd reaps is its child; only the others (taken
+	   over after a crash, or a forking daemon's) need /proc. */
+	if (s->pid > 0 && s->watch == NULL)
+		ppid = json_integer(getpid());
+	else if (s->pid > 0 && procfs_read_stat(s->pid, &st) == 0)
 		ppid = json_integer(st.ppid);
 	o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:o,s:o,s:f,s:i,s:o,s:b,s:o}",
 	    "name", s->name,
@@ -113,7 +117,7 @@ cmd_instance_json(const struct svc *s)
 	    logio_error(s->logio) != NULL ?
 	    json_string(logio_error(s->logio)) : json_null());
 	json_object_set_new(o, "descendants",
-	    json_integer((json_int_t)track_count(d->track, (struct svc *)s)));
+	    json_integer((json_int_t)descendants));
 	json_object_set_new(o, "adopted", json_boolean(s->adopted));
 	json_object_set_new(o, "operator",
 	    json_boolean(persist_operator_set(s)));
@@ -450,14 +454,18 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 {
 	struct svc	**v;
 	json_t		*pats, *a;
-	size_t		 n, i;
+	size_t		 n, i, *counts;
 
 	if ((pats = cmd_targets(cl, id, args, "patterns", false)) == NULL)
 		return;
 	if (cmd_select(cl, id, pats, true, &v, &n) == 0) {
 		a = json_array();
+		counts = xcalloc(n + 1, sizeof *counts);
+		track_counts(client_daemon(cl)->track, v, n, counts);
 		for (i = 0; i < n; i++)
-			json_array_append_new(a, cmd_instance_json(v[i]));
+			json_array_append_new(a, cmd_instance_json(v[i],
+			    counts[i]));
+		free(counts);
 		control_send(cl, proto_reply_ok(id,
 		    json_pack("{s:o}", "instances", a)));
 		free(v);

@@ -30,6 +30,6 @@ void		 cmd_client_gone(struct client *);
 void		 cmd_client_drained(struct client *);
 
 /* The instance object of docs/protocol.md. */
-json_t		*cmd_instance_json(const struct svc *);
+json_t		*cmd_instance_json(const struct svc *, size_t descendants);
 
 #endif

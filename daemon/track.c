@@ -651,16 +651,58 @@ track_others(struct track *t, struct svc *s)
 	return others;
 }
 
+struct svc_index {
+	const struct svc	*svc;
+	size_t			 i;
+};
+
+static int
+svc_index_cmp(const void *a, const void *b)
+{
+	uintptr_t	 x = (uintptr_t)((const struct svc_index *)a)->svc;
+	uintptr_t	 y = (uintptr_t)((const struct svc_index *)b)->svc;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+track_counts(struct track *t, struct svc **v, size_t n, size_t *counts)
+{
+	struct track_list	 l = { NULL, 0, 0 };
+	struct svc_index	*idx, key, *hit;
+	size_t			 i;
+
+	memset(counts, 0, n * sizeof *counts);
+	if (t->cg != NULL) {
+		for (i = 0; i < n; i++)
+			counts[i] = track_others(t, v[i]);
+		return;
+	}
+	if (n == 0)
+		return;
+	idx = xcalloc(n, sizeof *idx);
+	for (i = 0; i < n; i++) {
+		idx[i].svc = v[i];
+		idx[i].i = i;
+	}
+	qsort(idx, n, sizeof *idx, svc_index_cmp);
+	track_collect(t, NULL, false, &l);
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].main || l.v[i].state == 'Z' || l.v[i].svc == NULL)
+			continue;
+		key.svc = l.v[i].svc;
+		if ((hit = bsearch(&key, idx, n, sizeof *idx,
+		    svc_index_cmp)) != NULL)
+			counts[hit->i]++;
+	}
+	free(l.v);
+	free(idx);
+}
+
 bool
 track_busy(struct track *t, struct svc *s)
 {
 	return track_others(t, s) > 0;
-}
-
-size_t
-track_count(struct track *t, struct svc *s)
-{
-	return track_others(t, s);
 }
 
 int

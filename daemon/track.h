@@ -47,8 +47,10 @@ int		 track_spawn_fd(struct track *, const struct svc *);
 int		 track_signal(struct track *, struct svc *, int sig);
 /* Is a process of the instance left besides its main process? */
 bool		 track_busy(struct track *, struct svc *);
-/* How many processes of the instance are alive besides its main one. */
-size_t		 track_count(struct track *, struct svc *);
+/* How many processes of each instance are alive besides its main one,
+   into counts[] (one look at the tree for all of them, not one each). */
+void		 track_counts(struct track *, struct svc **, size_t n,
+		    size_t *counts);
 /* PIDs of the instance's processes other than its main process that
    are tendd's children (what a forking launcher left). */
 int		 track_orphans_of(struct track *, struct svc *, pid_t **,
