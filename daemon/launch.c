@@ -1,5 +1,5 @@
-/* launch.c: build argv and environment, then posix_spawn, or vfork and
- * exec. */
+/* launch.c: build argv and environment, then clone and exec. */
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +37,16 @@ static const char *const launch_private[] = {
 static struct rlimit	 launch_nofile;
 static bool		 launch_nofile_raised;
 
+static int	 launch_reserve(void);
+
 void
 launch_init(void)
 {
 	struct rlimit	 rl;
+
+	/* Now, while tendd's lowest descriptors are free: the fewer below
+	   the reserved ones, the less each child copies. */
+	(void)launch_reserve();
 
 	if (getrlimit(RLIMIT_NOFILE, &launch_nofile) == -1)
 		return;
@@ -226,75 +232,99 @@ spawn_errno_permanent(int e)
 	}
 }
 
-static pid_t
-spawn_posix(const struct conf_program *cp, const char *path, char **argv,
-    char **envp, const struct launch_stdio *io, int *errp)
+/*
+ * The child gets tendd's fd table shared (CLONE_FILES), not copied: with
+ * 1000 instances tendd holds 4000 pipe ends, and copying them into every
+ * child, then closing them at exec, made each start cost O(instances).
+ * Everything the child needs is first dup'ed by the parent into a few
+ * descriptors reserved at start-up, the lowest tendd has; the child's
+ * first act is close_range(top + 1, ~0, CLOSE_RANGE_UNSHARE), which gives
+ * it a private table holding only fds 0..top.
+ */
+enum {
+	RSV_IN,
+	RSV_OUT,
+	RSV_ERR,
+	RSV_CGROUP,
+	RSV_N
+};
+static int	 launch_rsv[RSV_N] = { -1, -1, -1, -1 };
+static int	 launch_rsv_top = -1;
+
+/* The child's stack: it shares tendd's memory (CLONE_VM) until exec. */
+#define SPAWN_STACK	(256 * 1024)
+static void	*launch_stack;
+
+/* Written by the child before it _exit()s, read by tendd after clone
+   returns (CLONE_VFORK: tendd waits for the exec or the exit). */
+struct spawn_result {
+	int	 stage;
+	int	 err;
+};
+
+struct spawn_child_arg {
+	const struct spawn_req		*req;
+	volatile struct spawn_result	*res;
+};
+
+/* Returns 0, or -1 with errno. */
+static int
+launch_reserve(void)
 {
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	sigset_t			 all, none;
-	mode_t				 old = 0;
-	pid_t				 pid;
-	int				 rc;
+	void	*stack;
+	int	 i, fd;
 
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, (io->foreground ?
-	    POSIX_SPAWN_SETPGROUP : POSIX_SPAWN_SETSID) |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawn_file_actions_init(&fa);
-	if (io->in != -1)
-		posix_spawn_file_actions_adddup2(&fa, io->in, 0);
-	if (io->out != -1)
-		posix_spawn_file_actions_adddup2(&fa, io->out, 1);
-	if (io->err != -1)
-		posix_spawn_file_actions_adddup2(&fa, io->err, 2);
-	if (cp->directory != NULL)
-		posix_spawn_file_actions_addchdir_np(&fa, cp->directory);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-
-	/* tendd is single-threaded: the child inherits this umask. */
-	if (cp->has_umask)
-		old = umask(cp->umask);
-	rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
-	if (cp->has_umask)
-		umask(old);
-	/* posix_spawn cannot set limits: give the child tendd's original
-	   open-file limit back at once (programs that use select() need
-	   the usual 1024). */
-	if (rc == 0 && launch_nofile_raised)
-		(void)prlimit(pid, RLIMIT_NOFILE, &launch_nofile, NULL);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		*errp = rc;
+	if (launch_stack != NULL)
+		return 0;
+	stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
 		return -1;
+	for (i = 0; i < RSV_N; i++) {
+		if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+			while (i-- > 0)
+				close(launch_rsv[i]);
+			munmap(stack, SPAWN_STACK);
+			errno = EMFILE;
+			return -1;
+		}
+		launch_rsv[i] = fd;
+		if (fd > launch_rsv_top)
+			launch_rsv_top = fd;
 	}
-	return pid;
+	launch_stack = stack;
+	return 0;
 }
 
 /*
- * The child side of spawn_fork. It shares tendd's memory (vfork) until
- * exec: raw system calls only, nothing written but its own stack, no
- * glibc wrapper that keeps process-wide state (setuid and friends
- * broadcast to threads through shared memory; syscall() does not).
+ * The child. It shares tendd's memory until exec: raw system calls only,
+ * nothing written but its own stack and res, no glibc wrapper that keeps
+ * process-wide state (setuid and friends broadcast to threads through
+ * shared memory; syscall() does not).
  */
-static void __attribute__((noreturn))
-spawn_child(const struct spawn_req *req, int procfd, int errfd)
+static int
+spawn_child(void *arg)
 {
+	const struct spawn_child_arg	*a = arg;
+	const struct spawn_req		*req = a->req;
 	const struct conf_program	*cp = req->cp;
 	const struct launch_stdio	*io = req->io;
 	struct sigaction		 sa;
 	sigset_t			 none;
-	int				 sig, msg[2];
+	int				 sig, stage;
+
+	/* A table of its own with fds 0..top only (see above); before
+	   5.9, a copy of all of tendd's, closed at exec. */
+	stage = STAGE_STDIO;
+	if (syscall(SYS_close_range, (unsigned)launch_rsv_top + 1, ~0U,
+	    CLOSE_RANGE_UNSHARE) == -1 && syscall(SYS_unshare, CLONE_FILES) ==
+	    -1)
+		goto fail;
 
 	/* Into the cgroup before anything of the program can run. */
-	msg[0] = STAGE_CGROUP;
-	if (procfd != -1 && write(procfd, "0", 1) != 1)
+	stage = STAGE_CGROUP;
+	if (req->cgroup_fd != -1 &&
+	    write(launch_rsv[RSV_CGROUP], "0", 1) != 1)
 		goto fail;
 
 	memset(&sa, 0, sizeof sa);
@@ -304,111 +334,112 @@ spawn_child(const struct spawn_req *req, int procfd, int errfd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	msg[0] = STAGE_SETSID;
+	stage = STAGE_SETSID;
 	if ((io->foreground ? setpgid(0, 0) : setsid()) == -1)
 		goto fail;
-	msg[0] = STAGE_STDIO;
-	if ((io->in != -1 && dup2(io->in, 0) == -1) ||
-	    (io->out != -1 && dup2(io->out, 1) == -1) ||
-	    (io->err != -1 && dup2(io->err, 2) == -1))
+	stage = STAGE_STDIO;
+	if ((io->in != -1 && dup2(launch_rsv[RSV_IN], 0) == -1) ||
+	    (io->out != -1 && dup2(launch_rsv[RSV_OUT], 1) == -1) ||
+	    (io->err != -1 && dup2(launch_rsv[RSV_ERR], 2) == -1))
 		goto fail;
 	if (req->creds) {
-		msg[0] = STAGE_GROUPS;
+		stage = STAGE_GROUPS;
 		if (cp->user != NULL && syscall(SYS_setgroups,
 		    cp->ngroups, cp->groups) == -1)
 			goto fail;
 		if (cp->user == NULL &&
 		    syscall(SYS_setgroups, 1, &cp->gid) == -1)
 			goto fail;
-		msg[0] = STAGE_GID;
+		stage = STAGE_GID;
 		if (syscall(SYS_setresgid, cp->gid, cp->gid, cp->gid) == -1)
 			goto fail;
-		msg[0] = STAGE_UID;
+		stage = STAGE_UID;
 		if (cp->user != NULL &&
 		    syscall(SYS_setresuid, cp->uid, cp->uid, cp->uid) == -1)
 			goto fail;
 	}
 	/* As the program's user, so permissions are checked as its. */
-	msg[0] = STAGE_CHDIR;
+	stage = STAGE_CHDIR;
 	if (cp->directory != NULL && chdir(cp->directory) == -1)
 		goto fail;
 	if (cp->has_umask)
 		umask(cp->umask);
 	if (launch_nofile_raised)
 		(void)setrlimit(RLIMIT_NOFILE, &launch_nofile);
-	/* Everything but stdio and the error pipe is already CLOEXEC; make
-	   sure of it for anything inherited without the flag. */
+	/* What is left above 2 is tendd's and CLOEXEC; make sure of it for
+	   anything inherited without the flag. */
 	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	msg[0] = STAGE_EXEC;
+	stage = STAGE_EXEC;
 	execve(req->path, req->argv, req->envp);
 fail:
-	msg[1] = errno;
-	(void)!write(errfd, msg, sizeof msg);
+	a->res->err = errno;
+	a->res->stage = stage;
 	_exit(127);
 }
 
 /*
- * vfork, not clone3(CLONE_INTO_CGROUP): besides copying nothing, a child
- * that moves itself in escapes a kernel bug (seen on 6.18) where every
- * process cloned into a cgroup that once had cgroup.kill written is
- * killed at birth.
+ * Not clone3(CLONE_INTO_CGROUP): besides copying tendd's memory, it hits
+ * a kernel bug (seen on 6.18) where every process cloned into a cgroup
+ * that once had cgroup.kill written is killed at birth; a child that
+ * writes itself into cgroup.procs escapes it.
  */
 static pid_t
-spawn_fork(const struct spawn_req *req, int *errp, int *stagep)
+spawn_clone(const struct spawn_req *req, int *errp, int *stagep)
 {
-	sigset_t	 all, old;
-	int		 p[2], msg[2], procfd = -1;
-	ssize_t		 n;
-	pid_t		 pid;
+	volatile struct spawn_result	 res = { -1, 0 };
+	struct spawn_child_arg		 arg = { req, &res };
+	const struct launch_stdio	*io = req->io;
+	sigset_t			 all, old;
+	pid_t				 pid;
+	int				 fd;
 
-	if (req->cgroup_fd != -1) {
-		/* cgroup_fd is O_PATH: fine as a directory for openat. */
-		procfd = openat(req->cgroup_fd, "cgroup.procs",
-		    O_WRONLY | O_CLOEXEC);
-		if (procfd == -1) {
-			*errp = errno;
-			*stagep = STAGE_CGROUP;
-			return -1;
-		}
-	}
-	if (pipe2(p, O_CLOEXEC) == -1) {
+	if (launch_reserve() == -1) {
 		*errp = errno;
 		*stagep = -1;
-		if (procfd != -1)
-			close(procfd);
 		return -1;
+	}
+	/* The descriptors the child keeps, into the reserved slots. */
+	if ((io->in != -1 && dup3(io->in, launch_rsv[RSV_IN], O_CLOEXEC) ==
+	    -1) || (io->out != -1 && dup3(io->out, launch_rsv[RSV_OUT],
+	    O_CLOEXEC) == -1) || (io->err != -1 && dup3(io->err,
+	    launch_rsv[RSV_ERR], O_CLOEXEC) == -1)) {
+		*errp = errno;
+		*stagep = STAGE_STDIO;
+		return -1;
+	}
+	if (req->cgroup_fd != -1) {
+		/* cgroup_fd is O_PATH: fine as a directory for openat. */
+		fd = openat(req->cgroup_fd, "cgroup.procs",
+		    O_WRONLY | O_CLOEXEC);
+		if (fd == -1 || dup3(fd, launch_rsv[RSV_CGROUP], O_CLOEXEC) ==
+		    -1) {
+			*errp = errno;
+			*stagep = STAGE_CGROUP;
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		close(fd);
 	}
 	/* No handler of tendd's may run in the child before it resets
 	   them. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = vfork();
-	if (pid == 0)
-		spawn_child(req, procfd, p[1]);
+	pid = clone(spawn_child, (char *)launch_stack + SPAWN_STACK,
+	    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &arg);
 	*errp = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (procfd != -1)
-		close(procfd);
-	close(p[1]);
 	if (pid == -1) {
-		close(p[0]);
 		*stagep = -1;
 		return -1;
 	}
-	/* The child has exec'd (the pipe closed) or failed (its message
-	   is there): vfork returned only then. */
-	do {
-		n = read(p[0], msg, sizeof msg);
-	} while (n == -1 && errno == EINTR);
-	close(p[0]);
-	if (n == (ssize_t)sizeof msg) {
-		/* The child wrote its last words and is _exit()ing: reap it
-		   here, as posix_spawn does, so no one takes it for an
-		   orphan. */
+	if (res.stage != -1) {
+		/* It _exit()ed: reap it here, as posix_spawn does, so no
+		   one takes it for an orphan. */
 		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 			;
-		*stagep = msg[0];
-		*errp = msg[1];
+		*stagep = res.stage;
+		*errp = res.err;
 		return -1;
 	}
 	return pid;
@@ -455,13 +486,7 @@ launch_instance(const struct conf_program *cp, unsigned index,
 	req.io = io;
 	req.creds = (cp->user != NULL || cp->group != NULL) && geteuid() == 0;
 	req.cgroup_fd = cgroup_fd;
-	/* posix_spawn cannot place the child in a cgroup before it runs
-	   (not before glibc 2.39), and moving it in after exec would let
-	   it fork outside first: a cgroup needs the vfork path too. */
-	if (req.creds || cgroup_fd != -1)
-		pid = spawn_fork(&req, &e, &stage);
-	else
-		pid = spawn_posix(cp, path, argv, env.v, io, &e);
+	pid = spawn_clone(&req, &e, &stage);
 	if (pid == -1) {
 		if (stage == -1)
 			snprintf(err, errlen, "fork: %s", strerror(e));

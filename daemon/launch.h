@@ -4,16 +4,14 @@
  * The child gets a new session, the program's directory, environment,
  * umask and (when tendd is root) user, group and supplementary groups, an
  * empty signal mask with default dispositions, stdin on /dev/null,
- * stdout/stderr as given, and no other fd. Without a user switch or a
- * cgroup this is posix_spawn; with either it is vfork with only raw,
- * async-signal-safe system calls in the child and the exec errno sent
- * back through a CLOEXEC pipe. Both share tendd's memory until exec
- * (glibc's posix_spawn is clone(CLONE_VM|CLONE_VFORK)): nothing of tendd's
- * address space is copied, which a fork would do at 0.3 ms or more per
- * start. posix_spawn cannot place the child in a cgroup before it runs
- * (not before glibc 2.39), and moving it in after exec would let it fork
- * outside first, so with a cgroup the child writes itself into
- * cgroup.procs before anything else.
+ * stdout/stderr as given, and no other fd. It is started with
+ * clone(CLONE_VM|CLONE_VFORK|CLONE_FILES), like glibc's posix_spawn but
+ * sharing tendd's fd table instead of copying it (see launch.c), with
+ * only raw, async-signal-safe system calls in the child and its errno
+ * handed back through shared memory. With a cgroup the child writes
+ * itself into cgroup.procs before anything else: posix_spawn cannot place
+ * a child in a cgroup before it runs (not before glibc 2.39), and moving
+ * it in after exec would let it fork outside first.
  */
 #ifndef TEND_LAUNCH_H
 #define TEND_LAUNCH_H
