@@ -381,6 +381,50 @@ cgroup_pids(struct cgroup_root *r, const char *leaf, pid_t **pidsp,
 	return rc;
 }
 
+int
+cgroup_procs_open(struct cgroup_root *r, const char *leaf)
+{
+	return cgroup_open_file(r, leaf, "cgroup.procs", O_RDONLY);
+}
+
+int
+cgroup_procs_count(int fd, pid_t except)
+{
+	char	 buf[4096];
+	ssize_t	 got, i;
+	long	 cur = 0;
+	bool	 digits = false;
+	int	 n = 0;
+
+	/* A seq file: reading from 0 again lists it anew. */
+	if (lseek(fd, 0, SEEK_SET) == -1)
+		return -1;
+	for (;;) {
+		if ((got = read(fd, buf, sizeof buf)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (got == 0)
+			break;
+		for (i = 0; i < got; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				if (cur <= INT_MAX)
+					cur = cur * 10 + (buf[i] - '0');
+				digits = true;
+				continue;
+			}
+			if (digits && cur > 0 && cur != except)
+				n++;
+			cur = 0;
+			digits = false;
+		}
+	}
+	if (digits && cur > 0 && cur != except)
+		n++;
+	return n;
+}
+
 static int
 cgroup_pid_cmp(const void *a, const void *b)
 {

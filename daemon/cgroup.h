@@ -44,6 +44,13 @@ int		 cgroup_pids(struct cgroup_root *, const char *leaf, pid_t **,
    Returns how many were signalled (cgroup.kill: those listed before), or
    -1 with errno. A missing leaf is 0. */
 int		 cgroup_signal(struct cgroup_root *, const char *leaf, int sig);
+/* The leaf's cgroup.procs, opened once to count its processes again and
+   again (cheaper than a path lookup each time). -1 with errno. */
+int		 cgroup_procs_open(struct cgroup_root *, const char *leaf);
+/* How many processes cgroup.procs (from cgroup_procs_open) lists now,
+   except the PID except (0: none). -1 with errno (ENODEV: the leaf was
+   removed; open it again). */
+int		 cgroup_procs_count(int fd, pid_t except);
 /* rmdir the leaf: 0, or -1 with errno (EBUSY: processes left). A missing
    leaf is 0. */
 int		 cgroup_remove(struct cgroup_root *, const char *leaf);

@@ -46,6 +46,7 @@ svc_new(const struct svc_ops *ops, const struct conf_program *cp, void *owner,
 	s->since = ops->now();
 	s->delay = cp->restart_delay;
 	s->pidfd = -1;
+	s->cg_procs = -1;
 	return s;
 }
 

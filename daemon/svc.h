@@ -123,6 +123,8 @@ struct svc {
 						   for a main process that is
 						   not tendd's child */
 	int				 pidfd;	/* its pidfd, or -1 */
+	int				 cg_procs; /* track's cgroup.procs
+						     fd, or -1 */
 	void				*probe;	/* the daemon's timer to look
 						   for a forking main again */
 	bool				 pidfile_wait; /* waits for its

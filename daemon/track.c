@@ -319,11 +319,15 @@ track_reaped(struct track *t, pid_t pid)
 }
 
 void
-track_forget(struct track *t, const struct svc *s)
+track_forget(struct track *t, struct svc *s)
 {
 	char	 leaf[128];
 	size_t	 i;
 
+	if (s->cg_procs != -1) {
+		close(s->cg_procs);
+		s->cg_procs = -1;
+	}
 	if (t->cg != NULL) {
 		track_leaf(s, leaf, sizeof leaf);
 		if (cgroup_remove(t->cg, leaf) == -1 && errno != EBUSY)
@@ -632,17 +636,26 @@ track_others(struct track *t, struct svc *s)
 {
 	struct track_list	 l = { NULL, 0, 0 };
 	char			 leaf[128];
-	pid_t			*v = NULL;
-	size_t			 n = 0, i, others = 0;
+	size_t			 i, others = 0;
+	int			 c;
 
 	if (t->cg != NULL) {
+		/* Its cgroup.procs stays open: status counts every instance,
+		   and a path lookup each time was half of that. */
 		track_leaf(s, leaf, sizeof leaf);
-		if (cgroup_pids(t->cg, leaf, &v, &n) == -1)
-			return 0;
-		for (i = 0; i < n; i++)
-			others += v[i] != s->pid;
-		free(v);
-		return others;
+		for (i = 0; i < 2; i++) {
+			if (s->cg_procs == -1 &&
+			    (s->cg_procs = cgroup_procs_open(t->cg, leaf)) ==
+			    -1)
+				return 0;	/* no leaf yet: nothing */
+			if ((c = cgroup_procs_count(s->cg_procs, s->pid)) !=
+			    -1)
+				return (size_t)c;
+			/* Removed and made again since: reopen. */
+			close(s->cg_procs);
+			s->cg_procs = -1;
+		}
+		return 0;
 	}
 	track_collect(t, s, false, &l);
 	for (i = 0; i < l.n; i++)

@@ -65,7 +65,7 @@ void		 track_reaped(struct track *, pid_t);
 void		 track_look(struct track *);
 /* An instance is about to be freed: forget it, and remove its cgroup
    if nothing is left in it. */
-void		 track_forget(struct track *, const struct svc *);
+void		 track_forget(struct track *, struct svc *);
 /* SIGKILL tendd's children that belong to no instance. Returns how
    many. */
 int		 track_kill_strays(struct track *);
