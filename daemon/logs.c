@@ -133,6 +133,7 @@ static const char *const stream_names[] = { "stdout", "stderr" };
 
 static size_t	stream_pump(struct stream *, size_t);
 static void	stream_flush(struct stream *);
+static void	stream_batch_cb(evutil_socket_t, short, void *);
 static void	follower_line(struct follower *, struct logio *, int,
 		    uint64_t, const char *, size_t, int);
 
@@ -657,6 +658,17 @@ stream_splice(struct stream *st)
 
 /* Read about limit bytes at most (less if the pipe empties); returns how
    many. */
+/* The flush and batch timers are made on first use: most instances
+   never need them, and a thousand idle ones would carry 4000 events. */
+static void
+stream_timer(struct stream *st, struct event **evp,
+    void (*cb)(evutil_socket_t, short, void *), const struct timeval *tv)
+{
+	if (*evp == NULL)
+		*evp = evtimer_new(st->io->logs->base, cb, st);
+	evtimer_add(*evp, tv);
+}
+
 static size_t
 stream_pump(struct stream *st, size_t limit)
 {
@@ -687,11 +699,12 @@ stream_pump(struct stream *st, size_t limit)
 	stream_flush(st);
 	if (st->merged)
 		stream_flush(&io->st[0]);	/* its lines went there */
-	if (st->plen > 0 && !evtimer_pending(st->flush, NULL)) {
+	if (st->plen > 0 && (st->flush == NULL ||
+	    !evtimer_pending(st->flush, NULL))) {
 		tv.tv_sec = LOGS_FLUSH_DELAY / USEC_PER_SEC;
 		tv.tv_usec = LOGS_FLUSH_DELAY % USEC_PER_SEC;
-		evtimer_add(st->flush, &tv);
-	} else if (st->plen == 0)
+		stream_timer(st, &st->flush, stream_flush_cb, &tv);
+	} else if (st->plen == 0 && st->flush != NULL)
 		evtimer_del(st->flush);
 	return total;
 }
@@ -701,7 +714,7 @@ stream_batch_arm(struct stream *st)
 {
 	struct timeval	 tv = { 0, LOGS_BATCH_DELAY };
 
-	evtimer_add(st->batch, &tv);
+	stream_timer(st, &st->batch, stream_batch_cb, &tv);
 }
 
 static void
@@ -757,10 +770,6 @@ logio_new(struct logs *l, struct svc *s)
 		io->st[i].which = i;
 		io->st[i].rfd = io->st[i].wfd = -1;
 		io->st[i].mid[0] = io->st[i].mid[1] = -1;
-		io->st[i].flush = evtimer_new(l->base, stream_flush_cb,
-		    &io->st[i]);
-		io->st[i].batch = evtimer_new(l->base, stream_batch_cb,
-		    &io->st[i]);
 	}
 	logio_configure(io);
 	return io;
@@ -912,8 +921,10 @@ logio_free(struct logio *io)
 		stream_detach(st);
 		if (st->ev != NULL)
 			event_free(st->ev);
-		event_free(st->flush);
-		event_free(st->batch);
+		if (st->flush != NULL)
+			event_free(st->flush);
+		if (st->batch != NULL)
+			event_free(st->batch);
 		if (st->rfd != -1)
 			close(st->rfd);
 		if (st->wfd != -1)
