@@ -7,6 +7,8 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdint.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "util.h"
 
 /* A client that does not read its replies is dropped past this. */
+#define CONTROL_TRIM_AFTER	(16 * 1024)
 #define CONTROL_MAX_OUTPUT	(64 * 1024 * 1024)
 #define CONTROL_BACKLOG		128
 
@@ -204,6 +207,17 @@ control_pending(const struct client *cl)
 	return evbuffer_get_length(bufferevent_get_output(cl->bev));
 }
 
+/* A reply has gone out (or its client with it). After a large one, give
+   the memory that built it back to the system: glibc keeps freed heap
+   otherwise, and tendd's footprint would be its largest reply's. */
+static void
+control_sent_cb(const void *data, size_t datalen, void *arg)
+{
+	free((void *)(uintptr_t)data);
+	if ((uintptr_t)arg >= CONTROL_TRIM_AFTER)
+		malloc_trim(0);
+}
+
 void
 control_send(struct client *cl, json_t *msg)
 {
@@ -234,8 +248,13 @@ control_send(struct client *cl, json_t *msg)
 		free(buf);
 		return;
 	}
-	evbuffer_add(out, buf, len);
-	free(buf);
+	/* By reference: a status of thousands of instances is hundreds of
+	   KiB, not worth a second copy. */
+	if (evbuffer_add_reference(out, buf, len, control_sent_cb,
+	    (void *)(uintptr_t)len) == -1) {
+		free(buf);
+		control_client_kill(cl);
+	}
 }
 
 void

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -564,6 +565,8 @@ daemon_notify_ready(struct daemon *d)
 static void
 daemon_ready(struct daemon *d)
 {
+	/* Starting everything left freed heap behind: return it. */
+	malloc_trim(0);
 	d->ready = true;
 	daemon_notify_ready(d);
 	log_info("ready");
