@@ -160,6 +160,19 @@ detach_stdio(void)
 		close(fd);
 }
 
+/* Started with 0, 1 or 2 closed, the next open would take their place,
+   and a program's stdio would end up in one of tendd's files. */
+static void
+sane_stdio(void)
+{
+	int	 fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -275,6 +288,7 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	sane_stdio();
 	launch_init();
 	if (bg)
 		readyfd = daemonize();
