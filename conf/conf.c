@@ -248,10 +248,58 @@ conf_p_umask(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 		p->has_umask = true;
 }
 
-static const struct {
-	const char		*name;
-	enum conf_restart	 value;
-} conf_restart_names[] = {
+/* The values a string key may take. */
+struct conf_choice {
+	const char	*name;
+	int		 value;
+};
+
+/* Which of the n choices the string setting s names: its index, or -1. */
+static int
+conf_choice_find(const config_setting_t *s, const struct conf_choice *c,
+    size_t n)
+{
+	const char	*v;
+	size_t		 i;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return -1;
+	v = config_setting_get_string(s);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v, c[i].name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A key that must be one of the n choices: 0 with its value in *out, or
+   -1 after reporting 'KEY must be one of "a", "b" (got ...)'. */
+static int
+conf_get_choice(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *key, const struct conf_choice *c, size_t n, int *out)
+{
+	char	 names[256];
+	size_t	 i, len = 0;
+	int	 k;
+
+	if ((k = conf_choice_find(s, c, n)) != -1) {
+		*out = c[k].value;
+		return 0;
+	}
+	names[0] = '\0';
+	for (i = 0; i < n && len < sizeof names; i++)
+		len += (size_t)snprintf(names + len, sizeof names - len,
+		    "%s\"%s\"", i == 0 ? "" : ", ", c[i].name);
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		conf_err(ctx, s, "%s must be one of %s (got %s)", key, names,
+		    conf_type_name(s));
+	else
+		conf_err(ctx, s, "%s must be one of %s (got \"%s\")", key,
+		    names, config_setting_get_string(s));
+	return -1;
+}
+
+static const struct conf_choice conf_restart_names[] = {
 	{ "always", CONF_RESTART_ALWAYS },
 	{ "on-failure", CONF_RESTART_ON_FAILURE },
 	{ "never", CONF_RESTART_NEVER },
@@ -261,72 +309,31 @@ static void
 conf_p_restart(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 {
 	struct conf_program	*p = obj;
-	const char		*v;
-	size_t			 i;
+	int			 v;
 
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		conf_err(ctx, s, "restart must be one of \"always\", "
-		    "\"on-failure\", \"never\" (got %s)", conf_type_name(s));
-		return;
-	}
-	v = config_setting_get_string(s);
-	for (i = 0; i < nitems(conf_restart_names); i++) {
-		if (strcmp(v, conf_restart_names[i].name) == 0) {
-			p->restart = conf_restart_names[i].value;
-			return;
-		}
-	}
-	conf_err(ctx, s, "restart must be one of \"always\", \"on-failure\", "
-	    "\"never\" (got \"%s\")", v);
+	if (conf_get_choice(ctx, s, "restart", conf_restart_names,
+	    nitems(conf_restart_names), &v) == 0)
+		p->restart = v;
 }
 
-static const struct {
-	const char	*name;
-	enum conf_type	 value;
-} conf_type_names[] = {
+static const struct conf_choice conf_type_names[] = {
 	{ "simple", CONF_TYPE_SIMPLE },
 	{ "forking", CONF_TYPE_FORKING },
 };
-
-/* A type setting's value, or -1 if it is not one (already reported). */
-static int
-conf_type_value(const config_setting_t *s, enum conf_type *out)
-{
-	const char	*v;
-	size_t		 i;
-
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return -1;
-	v = config_setting_get_string(s);
-	for (i = 0; i < nitems(conf_type_names); i++) {
-		if (strcmp(v, conf_type_names[i].name) == 0) {
-			*out = conf_type_names[i].value;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static void
 conf_p_type(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 {
 	struct conf_program	*p = obj;
+	int			 v;
 
-	if (conf_type_value(s, &p->type) == 0)
-		return;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		conf_err(ctx, s, "type must be one of \"simple\", \"forking\" "
-		    "(got %s)", conf_type_name(s));
-	else
-		conf_err(ctx, s, "type must be one of \"simple\", \"forking\" "
-		    "(got \"%s\")", config_setting_get_string(s));
+	if (conf_get_choice(ctx, s, "type", conf_type_names,
+	    nitems(conf_type_names), &v) == 0)
+		p->type = v;
 }
 
 /* "stdout" is last: only stderr may go there. */
-static const struct {
-	const char	*name;
-	enum conf_sink	 value;
-} conf_sink_names[] = {
+static const struct conf_choice conf_sink_names[] = {
 	{ "file", CONF_SINK_FILE },
 	{ "journal", CONF_SINK_JOURNAL },
 	{ "inherit", CONF_SINK_INHERIT },
@@ -339,26 +346,13 @@ static void
 conf_p_sink(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 {
 	struct conf_program	*p = obj;
-	const char		*key = config_setting_name(s), *v, *names;
+	const char		*key = config_setting_name(s);
 	bool			 err = strcmp(key, "stderr") == 0;
-	size_t			 i, n = nitems(conf_sink_names) - !err;
+	int			 v;
 
-	names = err ? "\"file\", \"journal\", \"inherit\", \"null\", "
-	    "\"stdout\"" : "\"file\", \"journal\", \"inherit\", \"null\"";
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		conf_err(ctx, s, "%s must be one of %s (got %s)", key, names,
-		    conf_type_name(s));
-		return;
-	}
-	v = config_setting_get_string(s);
-	for (i = 0; i < n; i++) {
-		if (strcmp(v, conf_sink_names[i].name) == 0) {
-			*(err ? &p->stderr_sink : &p->stdout_sink) =
-			    conf_sink_names[i].value;
-			return;
-		}
-	}
-	conf_err(ctx, s, "%s must be one of %s (got \"%s\")", key, names, v);
+	if (conf_get_choice(ctx, s, key, conf_sink_names,
+	    nitems(conf_sink_names) - !err, &v) == 0)
+		*(err ? &p->stderr_sink : &p->stdout_sink) = v;
 }
 
 static void
@@ -621,25 +615,20 @@ conf_hash_codes(uint64_t h, const struct conf_program *p)
 
 /* Supervisor keys. */
 
+static const struct conf_choice conf_cgroups_names[] = {
+	{ "auto", CONF_CGROUPS_AUTO },
+	{ "off", CONF_CGROUPS_OFF },
+};
+
 static void
 conf_s_cgroups(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 {
 	struct conf	*conf = obj;
-	const char	*v;
+	int		 v;
 
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		conf_err(ctx, s, "cgroups must be one of \"auto\", \"off\" "
-		    "(got %s)", conf_type_name(s));
-		return;
-	}
-	v = config_setting_get_string(s);
-	if (strcmp(v, "auto") == 0)
-		conf->cgroups = CONF_CGROUPS_AUTO;
-	else if (strcmp(v, "off") == 0)
-		conf->cgroups = CONF_CGROUPS_OFF;
-	else
-		conf_err(ctx, s, "cgroups must be one of \"auto\", \"off\" "
-		    "(got \"%s\")", v);
+	if (conf_get_choice(ctx, s, "cgroups", conf_cgroups_names,
+	    nitems(conf_cgroups_names), &v) == 0)
+		conf->cgroups = v;
 }
 
 /* Key tables. */
@@ -923,9 +912,9 @@ static bool
 conf_type_ok(const config_setting_t *s)
 {
 	const config_setting_t	*m = config_setting_get_member(s, "type");
-	enum conf_type		 t;
 
-	return m == NULL || conf_type_value(m, &t) == 0;
+	return m == NULL || conf_choice_find(m, conf_type_names,
+	    nitems(conf_type_names)) != -1;
 }
 
 static struct conf_program *
