@@ -318,10 +318,24 @@ cgroup_push(pid_t **v, size_t *n, size_t *cap, pid_t pid)
 	(*v)[(*n)++] = pid;
 }
 
+/* One PID read: kept (v) or counted (v NULL) unless 0 (a process outside
+   tendd's PID namespace) or except. */
+static void
+cgroup_take(long pid, pid_t except, pid_t **v, size_t *n, size_t *cap)
+{
+	if (pid <= 0 || pid > INT_MAX || pid == except)
+		return;
+	if (v != NULL)
+		cgroup_push(v, n, cap, (pid_t)pid);
+	else
+		(*n)++;
+}
+
 /* Parse cgroup.procs (decimal PIDs, one a line) as it is read, so its
-   size needs no bound. */
+   size needs no bound: the PIDs other than except (0: none) into *v, or
+   with v NULL only their count into *n. */
 static int
-cgroup_read_pids(int fd, pid_t **v, size_t *n)
+cgroup_read_pids(int fd, pid_t except, pid_t **v, size_t *n)
 {
 	char	 buf[4096];
 	ssize_t	 got, i;
@@ -344,15 +358,14 @@ cgroup_read_pids(int fd, pid_t **v, size_t *n)
 				digits = true;
 				continue;
 			}
-			/* 0: a process outside tendd's PID namespace. */
-			if (digits && cur > 0 && cur <= INT_MAX)
-				cgroup_push(v, n, &cap, (pid_t)cur);
+			if (digits)
+				cgroup_take(cur, except, v, n, &cap);
 			cur = 0;
 			digits = false;
 		}
 	}
-	if (digits && cur > 0 && cur <= INT_MAX)
-		cgroup_push(v, n, &cap, (pid_t)cur);
+	if (digits)
+		cgroup_take(cur, except, v, n, &cap);
 	return 0;
 }
 
@@ -366,7 +379,7 @@ cgroup_pids(struct cgroup_root *r, const char *leaf, pid_t **pidsp,
 	*np = 0;
 	if ((fd = cgroup_open_file(r, leaf, "cgroup.procs", O_RDONLY)) == -1)
 		return errno == ENOENT ? 0 : -1;
-	rc = cgroup_read_pids(fd, pidsp, np);
+	rc = cgroup_read_pids(fd, 0, pidsp, np);
 	e = errno;
 	close(fd);
 	if (rc == -1) {
@@ -390,39 +403,13 @@ cgroup_procs_open(struct cgroup_root *r, const char *leaf)
 int
 cgroup_procs_count(int fd, pid_t except)
 {
-	char	 buf[4096];
-	ssize_t	 got, i;
-	long	 cur = 0;
-	bool	 digits = false;
-	int	 n = 0;
+	size_t	 n = 0;
 
 	/* A seq file: reading from 0 again lists it anew. */
-	if (lseek(fd, 0, SEEK_SET) == -1)
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    cgroup_read_pids(fd, except, NULL, &n) == -1)
 		return -1;
-	for (;;) {
-		if ((got = read(fd, buf, sizeof buf)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (got == 0)
-			break;
-		for (i = 0; i < got; i++) {
-			if (buf[i] >= '0' && buf[i] <= '9') {
-				if (cur <= INT_MAX)
-					cur = cur * 10 + (buf[i] - '0');
-				digits = true;
-				continue;
-			}
-			if (digits && cur > 0 && cur != except)
-				n++;
-			cur = 0;
-			digits = false;
-		}
-	}
-	if (digits && cur > 0 && cur != except)
-		n++;
-	return n;
+	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
 static int
