@@ -302,7 +302,8 @@ launch_reserve(void)
  * process-wide state (setuid and friends broadcast to threads through
  * shared memory; syscall() does not).
  */
-static int
+/* Not instrumented: it runs on a stack ASan does not know, until exec. */
+static int __attribute__((no_sanitize_address))
 spawn_child(void *arg)
 {
 	const struct spawn_child_arg	*a = arg;
