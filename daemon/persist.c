@@ -53,23 +53,17 @@ persist_orphan(const struct state_instance *r)
 static bool
 persist_is_ours(struct daemon *d, struct svc *s, pid_t pid)
 {
-	char		*prog, *inst, *end;
-	unsigned long	 idx;
-	bool		 ours = false;
+	char		*prog;
+	unsigned	 idx;
+	bool		 ours;
 
 	if (strcmp(track_mode(d->track), "cgroup") == 0 &&
 	    track_owns(d->track, s, pid))
 		return true;
-	prog = procfs_environ_get(pid, "TEND_PROGRAM");
-	inst = procfs_environ_get(pid, "TEND_INSTANCE");
-	if (prog != NULL && inst != NULL && strcmp(prog, s->cp->name) == 0) {
-		errno = 0;
-		idx = strtoul(inst, &end, 10);
-		ours = errno == 0 && *inst != '\0' && *end == '\0' &&
-		    idx == s->index;
-	}
+	if ((prog = track_env_instance(pid, &idx)) == NULL)
+		return false;
+	ours = strcmp(prog, s->cp->name) == 0 && idx == s->index;
 	free(prog);
-	free(inst);
 	return ours;
 }
 

@@ -377,6 +377,30 @@ track_pid_leaf(struct track *t, pid_t pid, char *leaf, size_t len)
 	return false;
 }
 
+char *
+track_env_instance(pid_t pid, unsigned *index)
+{
+	char		*prog, *inst, *end;
+	unsigned long	 idx;
+	bool		 ok = false;
+
+	if ((prog = procfs_environ_get(pid, "TEND_PROGRAM")) == NULL)
+		return NULL;
+	if ((inst = procfs_environ_get(pid, "TEND_INSTANCE")) != NULL) {
+		errno = 0;
+		idx = strtoul(inst, &end, 10);
+		ok = errno == 0 && *inst != '\0' && *end == '\0' &&
+		    idx <= UINT32_MAX;
+		*index = (unsigned)idx;
+		free(inst);
+	}
+	if (!ok) {
+		free(prog);
+		return NULL;
+	}
+	return prog;
+}
+
 /* Whose is this process (not a main one)? NULL: nobody's. */
 static struct svc *
 track_attribute(struct track *t, pid_t pid)
@@ -385,9 +409,7 @@ track_attribute(struct track *t, pid_t pid)
 	struct track_known	*k;
 	struct env_match	 m;
 	struct svc		*s = NULL;
-	char			*prog, *inst, *end;
-	unsigned long		 idx;
-	char			 leaf[256];
+	char			*prog, leaf[256];
 
 	if (procfs_read_stat(pid, &st) == -1)
 		return NULL;
@@ -401,19 +423,9 @@ track_attribute(struct track *t, pid_t pid)
 		return s;
 	}
 	s = track_each(t, match_session, &st);
-	if (s == NULL && (prog = procfs_environ_get(pid, "TEND_PROGRAM")) !=
-	    NULL) {
-		if ((inst = procfs_environ_get(pid, "TEND_INSTANCE")) != NULL) {
-			errno = 0;
-			idx = strtoul(inst, &end, 10);
-			if (errno == 0 && *inst != '\0' && *end == '\0' &&
-			    idx <= UINT32_MAX) {
-				m.program = prog;
-				m.index = (unsigned)idx;
-				s = track_each(t, match_env, &m);
-			}
-			free(inst);
-		}
+	if (s == NULL && (prog = track_env_instance(pid, &m.index)) != NULL) {
+		m.program = prog;
+		s = track_each(t, match_env, &m);
 		free(prog);
 	}
 	known_set(t, pid, st.starttime, s);

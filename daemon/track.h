@@ -55,6 +55,9 @@ void		 track_counts(struct track *, struct svc **, size_t n,
    are tendd's children (what a forking launcher left). */
 int		 track_orphans_of(struct track *, struct svc *, pid_t **,
 		    size_t *);
+/* The program name (caller frees) and *index that pid was started with
+   (its TEND_PROGRAM and TEND_INSTANCE), or NULL. */
+char		*track_env_instance(pid_t, unsigned *index);
 /* Is pid one of the instance's processes? */
 bool		 track_owns(struct track *, struct svc *, pid_t);
 
