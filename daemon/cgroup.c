@@ -331,20 +331,30 @@ cgroup_take(long pid, pid_t except, pid_t **v, size_t *n, size_t *cap)
 		(*n)++;
 }
 
-/* Parse cgroup.procs (decimal PIDs, one a line) as it is read, so its
-   size needs no bound: the PIDs other than except (0: none) into *v, or
-   with v NULL only their count into *n. */
+/*
+ * Parse cgroup.procs (decimal PIDs, one a line) as it is read from the
+ * start, so its size needs no bound: the PIDs other than except (0: none)
+ * into *v, or with v NULL only their count into *n.
+ *
+ * A seq file read stops short only at the end of the list or when the
+ * kernel's buffer (a page at least) cannot take the next line, so a read
+ * short by more than a line is the end: that saves the read returning 0,
+ * which costs as much as the first (status counts every instance).
+ */
+#define CGROUP_PROCS_LINE	16	/* "4194304\n" and then some */
+
 static int
 cgroup_read_pids(int fd, pid_t except, pid_t **v, size_t *n)
 {
 	char	 buf[4096];
 	ssize_t	 got, i;
 	size_t	 cap = 0;
+	off_t	 off = 0;
 	long	 cur = 0;
 	bool	 digits = false;
 
 	for (;;) {
-		if ((got = read(fd, buf, sizeof buf)) == -1) {
+		if ((got = pread(fd, buf, sizeof buf, off)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -363,6 +373,9 @@ cgroup_read_pids(int fd, pid_t except, pid_t **v, size_t *n)
 			cur = 0;
 			digits = false;
 		}
+		off += got;
+		if ((size_t)got < sizeof buf - CGROUP_PROCS_LINE)
+			break;
 	}
 	if (digits)
 		cgroup_take(cur, except, v, n, &cap);
@@ -406,8 +419,7 @@ cgroup_procs_count(int fd, pid_t except)
 	size_t	 n = 0;
 
 	/* A seq file: reading from 0 again lists it anew. */
-	if (lseek(fd, 0, SEEK_SET) == -1 ||
-	    cgroup_read_pids(fd, except, NULL, &n) == -1)
+	if (cgroup_read_pids(fd, except, NULL, &n) == -1)
 		return -1;
 	return n > INT_MAX ? INT_MAX : (int)n;
 }

@@ -416,6 +416,58 @@ T_CASE(launch_and_kill)
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 }
 
+/* A cgroup.procs longer than one read (a page): every PID is listed and
+   counted, not only the first page's. */
+T_CASE(many_pids)
+{
+	struct cgroup_root	*r;
+	char			 name[64];
+	pid_t			 kids[1500], *v;
+	size_t			 n, i, nk = 0, found = 0;
+	int			 fd, procs, pfd;
+
+	r = open_root("many", name, sizeof name);
+	fd = cgroup_open(r, "m@0");
+	T_CHECK(fd != -1);
+	procs = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	T_CHECK(procs != -1);
+	for (i = 0; i < sizeof kids / sizeof kids[0]; i++) {
+		if ((kids[nk] = fork()) == 0) {
+			pause();
+			_exit(0);
+		}
+		if (kids[nk] == -1)
+			break;
+		T_CHECK(dprintf(procs, "%ld\n", (long)kids[nk]) > 0);
+		nk++;
+	}
+	close(procs);
+	T_INTEQ(nk, sizeof kids / sizeof kids[0]);
+	/* At least 4 digits each, a newline: more than a page. */
+	T_INTEQ(cgroup_pids(r, "m@0", &v, &n), 0);
+	T_INTEQ(n, nk);
+	for (i = 0; i < n; i++) {
+		if (v[i] == kids[0] || v[i] == kids[nk - 1])
+			found++;
+	}
+	T_INTEQ(found, 2);
+	free(v);
+	pfd = cgroup_procs_open(r, "m@0");
+	T_CHECK(pfd != -1);
+	T_INTEQ(cgroup_procs_count(pfd, kids[0]), (int)nk - 1);
+	/* Read again from the start: the same count, not what is left. */
+	T_INTEQ(cgroup_procs_count(pfd, 0), (int)nk);
+	close(pfd);
+
+	T_INTEQ(cgroup_signal(r, "m@0", SIGKILL), (int)nk);
+	for (i = 0; i < nk; i++)
+		(void)waitpid(kids[i], NULL, 0);
+	T_CHECK(wait_npids(r, "m@0", 0));
+	T_INTEQ(cgroup_remove(r, "m@0"), 0);
+	close(fd);
+	cgroup_root_free(r);
+}
+
 /* The user switch still happens on the clone3 path. */
 T_CASE(launch_as_user)
 {
@@ -555,6 +607,7 @@ T_MAIN(
 	T_ENTRY(literal_argv),
 	T_ENTRY(names),
 	T_ENTRY(launch_and_kill),
+	T_ENTRY(many_pids),
 	T_ENTRY(launch_as_user),
 	T_ENTRY(launch_without_clone3),
 )
