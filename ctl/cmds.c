@@ -8,6 +8,7 @@
 #include "util.h"
 
 static int	cmds_build_patterns(struct ctl_inv *, char *, size_t);
+static int	cmds_build_status(struct ctl_inv *, char *, size_t);
 static int	cmds_build_start(struct ctl_inv *, char *, size_t);
 static int	cmds_build_signal(struct ctl_inv *, char *, size_t);
 static int	cmds_build_targets(struct ctl_inv *, char *, size_t);
@@ -33,7 +34,7 @@ static const struct ctl_cmd cmds_table[] = {
 	{ "status", "[PATTERN...]",
 	  "show instances and their state (exit 3 unless all are running)",
 	  0, -1, 0, "status",
-	  cmds_build_patterns, cmds_print_status, NULL, NULL },
+	  cmds_build_status, cmds_print_status, NULL, NULL },
 	{ "ps", "[PATTERN...]",
 	  "show every process of programs as a tree, with adopted orphans",
 	  0, -1, 0, "ps",
@@ -111,10 +112,42 @@ static const struct {
 	{ "failed", OUTPUT_RED },
 };
 
-/* Boolean instance keys shown after the state: "running (adopted)". */
-static const char *const cmds_markers[] = {
-	"adopted",	/* taken over from a crashed tendd */
-	"operator",	/* started or stopped against autostart */
+/*
+ * The instance keys the status table shows, asked for as "fields": the
+ * reply then has a row (an array, in this order) per instance, much
+ * cheaper to build, send and parse than objects with every key.
+ */
+enum status_field {
+	SF_NAME,
+	SF_STATE,
+	SF_PID,
+	SF_PPID,
+	SF_DESCENDANTS,
+	SF_UPTIME,
+	SF_RESTARTS,
+	SF_LAST_EXIT,
+	SF_ERROR,
+	SF_LOG_ERROR,
+	SF_LOG_DROPPED,
+	SF_ADOPTED,		/* the markers, after the state */
+	SF_OPERATOR,
+	SF_N
+};
+static const char *const cmds_status_fields[SF_N] = {
+	[SF_NAME] = "name",
+	[SF_STATE] = "state",
+	[SF_PID] = "pid",
+	[SF_PPID] = "ppid",
+	[SF_DESCENDANTS] = "descendants",
+	[SF_UPTIME] = "uptime",
+	[SF_RESTARTS] = "restarts",
+	[SF_LAST_EXIT] = "last_exit",
+	[SF_ERROR] = "error",
+	[SF_LOG_ERROR] = "log_error",
+	[SF_LOG_DROPPED] = "log_dropped",
+	[SF_ADOPTED] = "adopted",	/* taken over from a crashed tendd */
+	[SF_OPERATOR] = "operator",	/* started or stopped against
+					   autostart */
 };
 
 /* ps: deeper processes are indented no further, to bound the cell. */
@@ -197,6 +230,25 @@ cmds_build_targets(struct ctl_inv *inv, char *err, size_t errlen)
 	if ((targets = cmds_strings(inv, 0, err, errlen)) == NULL)
 		return -1;
 	inv->args = json_pack("{s:o}", "targets", targets);
+	return 0;
+}
+
+/* status: patterns; for the table only the keys it shows, as rows. */
+static int
+cmds_build_status(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	json_t	*fields;
+	size_t	 i;
+
+	if (cmds_build_patterns(inv, err, errlen) != 0)
+		return -1;
+	if (inv->json)
+		return 0;
+	fields = json_array();
+	for (i = 0; i < SF_N; i++)
+		json_array_append_new(fields,
+		    json_string(cmds_status_fields[i]));
+	json_object_set_new(inv->args, "fields", fields);
 	return 0;
 }
 
@@ -351,17 +403,19 @@ cmds_signal(const json_t *last_exit)
  * dropped)". Empty when all is well.
  */
 static void
-cmds_error_cell(struct output_table *t, const json_t *inst)
+cmds_error_cell(struct output_table *t, const json_t *row)
 {
-	const json_t	*dropped = json_object_get(inst, "log_dropped");
-	const char	*error = cmds_str(inst, "error", NULL);
-	const char	*log_error = cmds_str(inst, "log_error", NULL);
+	const json_t	*dropped = json_array_get(row, SF_LOG_DROPPED);
+	const json_t	*error = json_array_get(row, SF_ERROR);
+	const json_t	*log_error = json_array_get(row, SF_LOG_ERROR);
 
-	if (error != NULL)
-		output_table_cell(t, OUTPUT_RED, "%s", error);
-	else if (log_error != NULL)
+	if (json_is_string(error))
+		output_table_cell(t, OUTPUT_RED, "%s",
+		    json_string_value(error));
+	else if (json_is_string(log_error))
 		output_table_cell(t, OUTPUT_YELLOW, "log: %s (%lld bytes "
-		    "dropped)", log_error, json_is_integer(dropped) ?
+		    "dropped)", json_string_value(log_error),
+		    json_is_integer(dropped) ?
 		    (long long)json_integer_value(dropped) : 0);
 	else
 		output_table_cell(t, OUTPUT_PLAIN, "%s", "");
@@ -400,44 +454,64 @@ cmds_int_cell(struct output_table *t, const json_t *v)
 
 /* STATE column: the state in its colour, then " (adopted, operator)". */
 static void
-cmds_state_cell(struct output_table *t, const json_t *inst)
+cmds_state_cell(struct output_table *t, const json_t *row)
 {
-	const char	*state = cmds_str(inst, "state", "?");
+	const json_t	*v = json_array_get(row, SF_STATE);
+	const char	*state = json_is_string(v) ? json_string_value(v) : "?";
 	char		 tail[64];	/* room for every marker */
 	size_t		 i, len = 0;
 
 	tail[0] = '\0';
-	for (i = 0; i < sizeof cmds_markers / sizeof cmds_markers[0]; i++) {
-		if (!json_is_true(json_object_get(inst, cmds_markers[i])))
+	for (i = SF_ADOPTED; i <= SF_OPERATOR; i++) {
+		if (!json_is_true(json_array_get(row, i)))
 			continue;
 		len += (size_t)snprintf(tail + len, sizeof tail - len, "%s%s",
-		    len == 0 ? " (" : ", ", cmds_markers[i]);
+		    len == 0 ? " (" : ", ", cmds_status_fields[i]);
 	}
 	if (len != 0)
 		snprintf(tail + len, sizeof tail - len, ")");
 	output_table_cell_tail(t, cmds_colour(state), state, tail);
 }
 
+/* Exit 3 unless every instance is running. */
+static int
+cmds_status_rc(const json_t *instances, bool rows)
+{
+	const json_t	*inst, *state;
+	size_t		 i;
+
+	json_array_foreach(instances, i, inst) {
+		state = rows ? json_array_get(inst, SF_STATE) :
+		    json_object_get(inst, "state");
+		if (!json_is_string(state) ||
+		    strcmp(json_string_value(state), "running") != 0)
+			return CTL_EXIT_NOT_RUNNING;
+	}
+	return CTL_EXIT_OK;
+}
+
 static int
 cmds_print_status(struct ctl_inv *inv, const json_t *result)
 {
-	const json_t		*instances, *inst, *pid, *v;
+	const json_t		*rows, *row, *pid, *v;
 	struct output_table	*t;
 	char			 up[32], last[64];
 	uint64_t		 usec;
 	size_t			 i;
-	int			 rc = CTL_EXIT_OK;
 
-	instances = json_object_get(result, "instances");
-	if (!json_is_array(instances))
-		return cmds_malformed(inv, "no \"instances\" array");
-	json_array_foreach(instances, i, inst) {
-		if (strcmp(cmds_str(inst, "state", "?"), "running") != 0)
-			rc = CTL_EXIT_NOT_RUNNING;
-	}
 	if (inv->json) {
-		cmds_dump(inv, instances);
-		return rc;
+		rows = json_object_get(result, "instances");
+		if (!json_is_array(rows))
+			return cmds_malformed(inv, "no \"instances\" array");
+		cmds_dump(inv, rows);
+		return cmds_status_rc(rows, false);
+	}
+	rows = json_object_get(result, "rows");
+	if (!json_is_array(rows))
+		return cmds_malformed(inv, "no \"rows\" array");
+	json_array_foreach(rows, i, row) {
+		if (json_array_size(row) != SF_N)
+			return cmds_malformed(inv, "a row without every field");
 	}
 
 	t = output_table_new();
@@ -450,17 +524,18 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 	output_table_column(t, "RESTARTS", OUTPUT_RIGHT);
 	output_table_column(t, "LAST EXIT", 0);
 	output_table_column(t, "ERROR", OUTPUT_OPTIONAL);
-	json_array_foreach(instances, i, inst) {
+	json_array_foreach(rows, i, row) {
 		output_table_row(t);
-		output_table_cell(t, OUTPUT_PLAIN, "%s",
-		    cmds_str(inst, "name", "?"));
-		cmds_state_cell(t, inst);
+		v = json_array_get(row, SF_NAME);
+		output_table_cell(t, OUTPUT_PLAIN, "%s", json_is_string(v) ?
+		    json_string_value(v) : "?");
+		cmds_state_cell(t, row);
 
-		pid = json_object_get(inst, "pid");
+		pid = json_array_get(row, SF_PID);
 		cmds_int_cell(t, pid);
-		cmds_int_cell(t, json_object_get(inst, "ppid"));
-		cmds_int_cell(t, json_object_get(inst, "descendants"));
-		v = json_object_get(inst, "uptime");
+		cmds_int_cell(t, json_array_get(row, SF_PPID));
+		cmds_int_cell(t, json_array_get(row, SF_DESCENDANTS));
+		v = json_array_get(row, SF_UPTIME);
 		if (json_is_integer(pid)) {
 			if (!json_is_number(v) || util_seconds_to_usec(
 			    json_number_value(v), &usec) != 0)
@@ -470,15 +545,15 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 		} else
 			output_table_cell(t, OUTPUT_PLAIN, "-");
 
-		cmds_int_cell(t, json_object_get(inst, "restarts"));
-		cmds_last_exit(json_object_get(inst, "last_exit"), last,
+		cmds_int_cell(t, json_array_get(row, SF_RESTARTS));
+		cmds_last_exit(json_array_get(row, SF_LAST_EXIT), last,
 		    sizeof last);
 		output_table_cell(t, OUTPUT_PLAIN, "%s", last);
-		cmds_error_cell(t, inst);
+		cmds_error_cell(t, row);
 	}
 	output_table_print(t, inv->out, inv->style);
 	output_table_free(t);
-	return rc;
+	return cmds_status_rc(rows, true);
 }
 
 /*

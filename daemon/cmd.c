@@ -79,55 +79,198 @@ cmd_exit_json(const struct svc *s)
 	    "at", (double)s->last_exit.wall / USEC_PER_SEC);
 }
 
-json_t *
-cmd_instance_json(const struct svc *s, size_t descendants)
-{
-	const struct conf_program	*cp = s->cp;
-	json_t				*o;
-	uint64_t			 now = util_now_mono();
+/*
+ * The keys of the instance object (docs/protocol.md), in its order, each
+ * with the function that makes its value. status builds objects from all
+ * of them, or rows from the ones a client names in "fields": tendctl's
+ * table asks for a dozen, as arrays, which jansson builds, encodes and
+ * parses several times faster than objects (status of 1000 instances).
+ */
+struct status_ctx {
+	const struct daemon	*d;
+	uint64_t		 now;		/* mono usec */
+	size_t			 descendants;
+};
 
-	struct daemon			*d = ((struct program *)s->owner)->d;
-	struct procfs_stat		 st;
-	char				*cg;
-	json_t				*ppid = json_null();
+typedef json_t *status_field_fn(const struct svc *,
+		    const struct status_ctx *);
+
+static json_t *
+sf_name(const struct svc *s, const struct status_ctx *c)
+{
+	return json_string(s->name);
+}
+
+static json_t *
+sf_program(const struct svc *s, const struct status_ctx *c)
+{
+	return json_string(s->cp->name);
+}
+
+static json_t *
+sf_instance(const struct svc *s, const struct status_ctx *c)
+{
+	return json_integer(s->index);
+}
+
+static json_t *
+sf_state(const struct svc *s, const struct status_ctx *c)
+{
+	return json_string_nocheck(svc_state_name(s->state));
+}
+
+static json_t *
+sf_want(const struct svc *s, const struct status_ctx *c)
+{
+	return json_string_nocheck(s->want_up ? "up" : "down");
+}
+
+static json_t *
+sf_pid(const struct svc *s, const struct status_ctx *c)
+{
+	return s->pid > 0 ? json_integer(s->pid) : json_null();
+}
+
+static json_t *
+sf_ppid(const struct svc *s, const struct status_ctx *c)
+{
+	struct procfs_stat	 st;
 
 	/* A main process tendd reaps is its child; only the others (taken
 	   over after a crash, or a forking daemon's) need /proc. */
 	if (s->pid > 0 && s->watch == NULL)
-		ppid = json_integer(getpid());
-	else if (s->pid > 0 && procfs_read_stat(s->pid, &st) == 0)
-		ppid = json_integer(st.ppid);
-	o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:o,s:o,s:f,s:i,s:o,s:b,s:o}",
-	    "name", s->name,
-	    "program", cp->name,
-	    "instance", (int)s->index,
-	    "state", svc_state_name(s->state),
-	    "want", s->want_up ? "up" : "down",
-	    "pid", s->pid > 0 ? json_integer(s->pid) : json_null(),
-	    "ppid", ppid,
-	    "uptime", s->pid > 0 ?
-		(double)(now - s->started) / USEC_PER_SEC : 0.0,
-	    "restarts", (int)s->restarts,
-	    "last_exit", cmd_exit_json(s),
-	    "daemon", cp->daemon,
-	    "error", s->error != NULL ? json_string(s->error) : json_null());
-	json_object_set_new(o, "log_dropped", json_integer(s->logio != NULL ?
-	    (json_int_t)logio_dropped(s->logio) : 0));
-	json_object_set_new(o, "log_error", s->logio != NULL &&
-	    logio_error(s->logio) != NULL ?
-	    json_string(logio_error(s->logio)) : json_null());
-	json_object_set_new(o, "descendants",
-	    json_integer((json_int_t)descendants));
-	json_object_set_new(o, "adopted", json_boolean(s->adopted));
-	json_object_set_new(o, "operator",
-	    json_boolean(persist_operator_set(s)));
-	json_object_set_new(o, "essential", json_boolean(cp->essential));
-	json_object_set_new(o, "tracking",
-	    json_string(track_mode(d->track)));
-	cg = track_cgroup_path(d->track, s);
-	json_object_set_new(o, "cgroup", cg != NULL ? json_string(cg) :
-	    json_null());
+		return json_integer(getpid());
+	if (s->pid > 0 && procfs_read_stat(s->pid, &st) == 0)
+		return json_integer(st.ppid);
+	return json_null();
+}
+
+static json_t *
+sf_uptime(const struct svc *s, const struct status_ctx *c)
+{
+	return json_real(s->pid > 0 ?
+	    (double)(c->now - s->started) / USEC_PER_SEC : 0.0);
+}
+
+static json_t *
+sf_restarts(const struct svc *s, const struct status_ctx *c)
+{
+	return json_integer(s->restarts);
+}
+
+static json_t *
+sf_last_exit(const struct svc *s, const struct status_ctx *c)
+{
+	return cmd_exit_json(s);
+}
+
+static json_t *
+sf_daemon(const struct svc *s, const struct status_ctx *c)
+{
+	return json_boolean(s->cp->daemon);
+}
+
+static json_t *
+sf_error(const struct svc *s, const struct status_ctx *c)
+{
+	return s->error != NULL ? json_string(s->error) : json_null();
+}
+
+static json_t *
+sf_log_dropped(const struct svc *s, const struct status_ctx *c)
+{
+	return json_integer(s->logio != NULL ?
+	    (json_int_t)logio_dropped(s->logio) : 0);
+}
+
+static json_t *
+sf_log_error(const struct svc *s, const struct status_ctx *c)
+{
+	const char	*e = s->logio != NULL ? logio_error(s->logio) : NULL;
+
+	return e != NULL ? json_string(e) : json_null();
+}
+
+static json_t *
+sf_descendants(const struct svc *s, const struct status_ctx *c)
+{
+	return json_integer((json_int_t)c->descendants);
+}
+
+static json_t *
+sf_adopted(const struct svc *s, const struct status_ctx *c)
+{
+	return json_boolean(s->adopted);
+}
+
+static json_t *
+sf_operator(const struct svc *s, const struct status_ctx *c)
+{
+	return json_boolean(persist_operator_set(s));
+}
+
+static json_t *
+sf_essential(const struct svc *s, const struct status_ctx *c)
+{
+	return json_boolean(s->cp->essential);
+}
+
+static json_t *
+sf_tracking(const struct svc *s, const struct status_ctx *c)
+{
+	return json_string_nocheck(track_mode(c->d->track));
+}
+
+static json_t *
+sf_cgroup(const struct svc *s, const struct status_ctx *c)
+{
+	char	*cg = track_cgroup_path(c->d->track, s);
+	json_t	*v = cg != NULL ? json_string(cg) : json_null();
+
 	free(cg);
+	return v;
+}
+
+static const struct {
+	const char	*key;
+	status_field_fn	*fn;
+} status_fields[] = {
+	{ "name", sf_name },
+	{ "program", sf_program },
+	{ "instance", sf_instance },
+	{ "state", sf_state },
+	{ "want", sf_want },
+	{ "pid", sf_pid },
+	{ "ppid", sf_ppid },
+	{ "uptime", sf_uptime },
+	{ "restarts", sf_restarts },
+	{ "last_exit", sf_last_exit },
+	{ "daemon", sf_daemon },
+	{ "error", sf_error },
+	{ "log_dropped", sf_log_dropped },
+	{ "log_error", sf_log_error },
+	{ "descendants", sf_descendants },
+	{ "adopted", sf_adopted },
+	{ "operator", sf_operator },
+	{ "essential", sf_essential },
+	{ "tracking", sf_tracking },
+	{ "cgroup", sf_cgroup },
+};
+#define STATUS_NFIELDS	(sizeof status_fields / sizeof status_fields[0])
+
+json_t *
+cmd_instance_json(const struct svc *s, size_t descendants)
+{
+	struct status_ctx	 c;
+	json_t			*o = json_object();
+	size_t			 i;
+
+	c.d = ((const struct program *)s->owner)->d;
+	c.now = util_now_mono();
+	c.descendants = descendants;
+	for (i = 0; i < STATUS_NFIELDS; i++)
+		json_object_set_new_nocheck(o, status_fields[i].key,
+		    status_fields[i].fn(s, &c));
 	return o;
 }
 
@@ -449,27 +592,94 @@ cmd_version(struct client *cl, json_int_t id, json_t *args)
 	    "pid", (int)getpid())));
 }
 
+/*
+ * Read "fields" into indexes of status_fields; reply bad_args and return
+ * -1 if it is not a non-empty array of known keys.
+ */
+static int
+cmd_status_fields(struct client *cl, json_int_t id, const json_t *a,
+    size_t **fieldsp, size_t *np)
+{
+	const json_t	*e;
+	const char	*key;
+	size_t		 i, j, *f;
+
+	if (!json_is_array(a) || json_array_size(a) == 0) {
+		control_error(cl, id, PROTO_E_BAD_ARGS, "\"fields\" must be a "
+		    "non-empty array of instance keys");
+		return -1;
+	}
+	f = xcalloc(json_array_size(a), sizeof *f);
+	json_array_foreach(a, i, e) {
+		key = json_string_value(e);
+		for (j = 0; key != NULL && j < STATUS_NFIELDS; j++) {
+			if (strcmp(key, status_fields[j].key) == 0)
+				break;
+		}
+		if (key == NULL || j == STATUS_NFIELDS) {
+			control_error(cl, id, PROTO_E_BAD_ARGS, "\"fields\": "
+			    "no instance key '%s'", key != NULL ? key :
+			    "(not a string)");
+			free(f);
+			return -1;
+		}
+		f[i] = j;
+	}
+	*fieldsp = f;
+	*np = json_array_size(a);
+	return 0;
+}
+
 static void
 cmd_status(struct client *cl, json_int_t id, json_t *args)
 {
-	struct svc	**v;
-	json_t		*pats, *a;
-	size_t		 n, i, *counts;
+	struct status_ctx	 c;
+	struct svc		**v;
+	json_t			*pats, *fa, *a, *row;
+	size_t			 n, i, j, *counts = NULL, *f = NULL, nf = 0;
+	bool			 desc = true;
 
 	if ((pats = cmd_targets(cl, id, args, "patterns", false)) == NULL)
 		return;
+	if ((fa = json_object_get(args, "fields")) != NULL) {
+		if (cmd_status_fields(cl, id, fa, &f, &nf) == -1) {
+			json_decref(pats);
+			return;
+		}
+		/* Counting costs a read of every instance's processes. */
+		for (desc = false, j = 0; j < nf; j++)
+			desc = desc || status_fields[f[j]].fn == sf_descendants;
+	}
 	if (cmd_select(cl, id, pats, true, &v, &n) == 0) {
+		c.d = client_daemon(cl);
+		c.now = util_now_mono();
 		a = json_array();
 		counts = xcalloc(n + 1, sizeof *counts);
-		track_counts(client_daemon(cl)->track, v, n, counts);
-		for (i = 0; i < n; i++)
-			json_array_append_new(a, cmd_instance_json(v[i],
-			    counts[i]));
+		if (desc)
+			track_counts(client_daemon(cl)->track, v, n, counts);
+		for (i = 0; i < n; i++) {
+			if (f == NULL) {
+				json_array_append_new(a,
+				    cmd_instance_json(v[i], counts[i]));
+				continue;
+			}
+			c.descendants = counts[i];
+			row = json_array();
+			for (j = 0; j < nf; j++)
+				json_array_append_new(row,
+				    status_fields[f[j]].fn(v[i], &c));
+			json_array_append_new(a, row);
+		}
+		if (f == NULL)
+			control_send(cl, proto_reply_ok(id,
+			    json_pack("{s:o}", "instances", a)));
+		else
+			control_send(cl, proto_reply_ok(id,
+			    json_pack("{s:O,s:o}", "fields", fa, "rows", a)));
 		free(counts);
-		control_send(cl, proto_reply_ok(id,
-		    json_pack("{s:o}", "instances", a)));
 		free(v);
 	}
+	free(f);
 	json_decref(pats);
 }
 

@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (TENDCTL, TENDD, Tend, check, eq, main, need_root,  # noqa
-                     prog, read_line, wait_for)
+                     prog, progs, read_line, wait_for)
 
 S = ["sleep", "600"]
 
@@ -132,6 +132,53 @@ def test_pipelined_requests():
                 ids.append(json.loads(line)["id"])
         eq(ids, list(range(1, 51)))
         s.close()
+        t.stop()
+
+
+def test_status_fields_give_rows():
+    # Rows hold the same values as the objects, in the order asked; the
+    # table tendctl prints comes from them.
+    with Tend(progs(prog("a", S, start_secs=0),
+                    prog("b", ["sh", "-c", "sleep 600 & exec sleep 601"],
+                         instances=2, start_secs=0),
+                    prog("c", S, autostart=False))) as t:
+        t.start()
+        wait_for(lambda: all(t.status()[n]["descendants"] == 1
+                             for n in ("b:0", "b:1")),
+                 what="b's children counted")
+        objs = t.request("status")["result"]["instances"]
+        keys = [k for k in objs[0] if k != "uptime"]
+        eq(len(keys), 19, repr(keys))
+        fields = list(reversed(keys))
+        r = t.request("status", {"fields": fields})
+        eq(r["ok"], True, repr(r))
+        eq(sorted(r["result"]), ["fields", "rows"])
+        eq(r["result"]["fields"], fields)
+        eq(r["result"]["rows"], [[o[k] for k in fields] for o in objs])
+        r = t.request("status", {"fields": ["descendants", "name", "uptime",
+                                            "name"],
+                                 "patterns": ["b", "c"]})
+        rows = r["result"]["rows"]
+        eq([(x[0], x[1], x[3]) for x in rows],
+           [(1, "b:0", "b:0"), (1, "b:1", "b:1"), (0, "c", "c")])
+        check(rows[0][2] > 0 and rows[2][2] == 0, repr(rows))
+
+        out = t.ctl("status", "b", "c").stdout.splitlines()
+        eq(out[0].split(), ["NAME", "STATE", "PID", "PPID", "DESC", "UPTIME",
+                            "RESTARTS", "LAST", "EXIT"])
+        by = {ln.split()[0]: ln.split() for ln in out[1:]}
+        for n in ("b:0", "b:1"):
+            st = t.status()[n]
+            eq(by[n][1:6], ["running", str(st["pid"]), str(st["ppid"]),
+                            "1", by[n][5]])
+        eq(by["c"][1:], ["stopped", "-", "-", "0", "-", "0", "-"])
+
+        for bad, what in (([], "non-empty"), ("name", "non-empty"),
+                          (["name", "nope"], "'nope'"), ([1], "not a string")):
+            r = t.request("status", {"fields": bad})
+            eq(r["ok"], False, repr(bad))
+            eq(r["error"]["code"], "bad_args", repr(r))
+            check(what in r["error"]["message"], r["error"]["message"])
         t.stop()
 
 

@@ -86,6 +86,46 @@ run_reply(struct run *r, const char *frame)
 	return rc;
 }
 
+/*
+ * Feed a status reply written with instance objects, turned into the rows
+ * the table asked for (docs/protocol.md, "fields"), as tendd would send
+ * them: a key an object lacks becomes null.
+ */
+static int
+run_status_reply(struct run *r, const char *frame)
+{
+	json_t	*m, *fields, *insts, *rows, *row, *o, *f;
+	char	*text;
+	size_t	 i, j;
+	int	 rc;
+
+	fields = json_object_get(r->inv.args, "fields");
+	m = json_loads(frame, 0, NULL);
+	insts = json_object_get(json_object_get(m, "result"), "instances");
+	if (fields == NULL || insts == NULL) {
+		json_decref(m);
+		return run_reply(r, frame);
+	}
+	rows = json_array();
+	json_array_foreach(insts, i, o) {
+		row = json_array();
+		json_array_foreach(fields, j, f) {
+			json_t	*v = json_object_get(o, json_string_value(f));
+
+			json_array_append_new(row, v != NULL ? json_incref(v) :
+			    json_null());
+		}
+		json_array_append_new(rows, row);
+	}
+	json_object_set_new(m, "result", json_pack("{s:O,s:o}", "fields",
+	    fields, "rows", rows));
+	text = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	rc = run_reply(r, text);
+	free(text);
+	return rc;
+}
+
 /* Feed an event frame to the parsed command; ctl_event's result. */
 static int
 run_event(struct run *r, const char *frame)
@@ -182,9 +222,15 @@ T_CASE(test_table)
 
 T_CASE(test_requests)
 {
-	T_CHECK(request_is("status", REQ("status", "{}")));
+	/* The table asks for the keys it shows, as rows; --json for all. */
+#define STATUS_FIELDS "\"fields\":[\"name\",\"state\",\"pid\",\"ppid\",\"descendants\",\"uptime\",\"restarts\",\"last_exit\",\"error\",\"log_error\",\"log_dropped\",\"adopted\",\"operator\"]"
+	T_CHECK(request_is("status", REQ("status", "{" STATUS_FIELDS "}")));
 	T_CHECK(request_is("status web db*",
-	    REQ("status", "{\"patterns\":[\"web\",\"db*\"]}")));
+	    REQ("status", "{\"patterns\":[\"web\",\"db*\"],"
+	    STATUS_FIELDS "}")));
+	T_CHECK(request_is("status --json", REQ("status", "{}")));
+	T_CHECK(request_is("status --json web",
+	    REQ("status", "{\"patterns\":[\"web\"]}")));
 	T_CHECK(request_is("ps", REQ("ps", "{}")));
 	T_CHECK(request_is("ps web db*",
 	    REQ("ps", "{\"patterns\":[\"web\",\"db*\"]}")));
@@ -521,7 +567,7 @@ T_CASE(test_status)
 	struct run	 r;
 
 	run_parse(&r, "status");
-	T_INTEQ(run_reply(&r, OK("{\"instances\":[" INST_WEB "," INST_WEB1
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[" INST_WEB "," INST_WEB1
 	    "," INST_DB "]}")), CTL_EXIT_NOT_RUNNING);
 	T_STREQ(r.outbuf,
 	    "NAME   STATE     PID  PPID  DESC  UPTIME  RESTARTS  LAST EXIT  "
@@ -535,7 +581,7 @@ T_CASE(test_status)
 
 	/* No error anywhere: no ERROR column. */
 	run_parse(&r, "status web");
-	T_INTEQ(run_reply(&r, OK("{\"instances\":[" INST_WEB "]}")),
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[" INST_WEB "]}")),
 	    CTL_EXIT_OK);
 	T_STREQ(r.outbuf,
 	    "NAME   STATE     PID  PPID  DESC  UPTIME  RESTARTS  LAST EXIT\n"
@@ -545,21 +591,21 @@ T_CASE(test_status)
 	/* A terminal: bold header, coloured states, same alignment. */
 	run_parse(&r, "status");
 	r.inv.style = true;
-	T_INTEQ(run_reply(&r, OK("{\"instances\":[" INST_WEB "]}")), 0);
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[" INST_WEB "]}")), 0);
 	T_CHECK(strstr(r.outbuf, "\033[1mNAME\033[0m") != NULL);
 	T_CHECK(strstr(r.outbuf, "\033[32mrunning\033[0m  1234     1") !=
 	    NULL);
 	run_done(&r);
 
 	run_parse(&r, "status");
-	T_INTEQ(run_reply(&r, OK("{\"instances\":[]}")), CTL_EXIT_OK);
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[]}")), CTL_EXIT_OK);
 	T_STREQ(r.outbuf, "NAME  STATE  PID  PPID  DESC  UPTIME  RESTARTS  "
 	    "LAST EXIT\n");
 	run_done(&r);
 
 	/* --json: the instances array, as received. */
 	run_parse(&r, "status --json");
-	T_INTEQ(run_reply(&r, OK("{\"instances\":[" INST_WEB1 "]}")),
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[" INST_WEB1 "]}")),
 	    CTL_EXIT_NOT_RUNNING);
 	{
 		json_t	*got = json_loads(r.outbuf, 0, NULL);
@@ -599,7 +645,7 @@ T_CASE(test_status_log_error)
 
 	/* A sink error shows when there is no other error; error wins. */
 	run_parse(&r, "status");
-	T_INTEQ(run_reply(&r, OK("{\"instances\":["
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":["
 	    "{\"name\":\"web\",\"state\":\"running\",\"pid\":7,"
 	    "\"uptime\":303.2,\"restarts\":0,\"last_exit\":null,"
 	    "\"error\":null,\"log_dropped\":4096,"
@@ -625,7 +671,7 @@ T_CASE(test_status_log_error)
 
 	/* Dropped bytes alone (the sink works again): no column. */
 	run_parse(&r, "status");
-	T_INTEQ(run_reply(&r, OK("{\"instances\":[{\"name\":\"ok\","
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[{\"name\":\"ok\","
 	    "\"state\":\"running\",\"pid\":8,\"uptime\":1,"
 	    "\"restarts\":0,\"last_exit\":null,\"error\":null,"
 	    "\"log_dropped\":100,\"log_error\":null}]}")), CTL_EXIT_OK);
@@ -635,7 +681,7 @@ T_CASE(test_status_log_error)
 	/* On a terminal the log error is yellow, not red. */
 	run_parse(&r, "status");
 	r.inv.style = true;
-	T_INTEQ(run_reply(&r, OK("{\"instances\":[{\"name\":\"w\","
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[{\"name\":\"w\","
 	    "\"state\":\"running\",\"pid\":8,\"uptime\":1,"
 	    "\"restarts\":0,\"last_exit\":null,\"error\":null,"
 	    "\"log_error\":\"e\"}]}")), CTL_EXIT_OK);
@@ -645,7 +691,7 @@ T_CASE(test_status_log_error)
 
 	/* --json passes the keys through. */
 	run_parse(&r, "status --json");
-	T_INTEQ(run_reply(&r, OK("{\"instances\":[{\"name\":\"w\","
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[{\"name\":\"w\","
 	    "\"state\":\"running\",\"log_dropped\":3,"
 	    "\"log_error\":\"e\"}]}")), CTL_EXIT_OK);
 	T_CHECK(strstr(r.outbuf, "\"log_dropped\": 3") != NULL);
@@ -659,7 +705,7 @@ T_CASE(test_status_markers)
 
 	/* Markers after the state; an adopted process's exit is unknown. */
 	run_parse(&r, "status");
-	T_INTEQ(run_reply(&r, OK("{\"instances\":["
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":["
 	    "{\"name\":\"a\",\"state\":\"running\",\"pid\":70,"
 	    "\"ppid\":1,\"descendants\":0,\"uptime\":61,\"restarts\":0,"
 	    "\"last_exit\":null,\"adopted\":true,\"operator\":false},"
@@ -691,7 +737,7 @@ T_CASE(test_status_markers)
 	/* On a terminal only the state word is coloured. */
 	run_parse(&r, "status");
 	r.inv.style = true;
-	T_INTEQ(run_reply(&r, OK("{\"instances\":[{\"name\":\"a\","
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[{\"name\":\"a\","
 	    "\"state\":\"running\",\"pid\":70,\"adopted\":true,"
 	    "\"operator\":true}]}")), CTL_EXIT_OK);
 	T_CHECK(strstr(r.outbuf, "\033[32mrunning\033[0m (adopted, "
