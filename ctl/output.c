@@ -28,6 +28,7 @@ struct output_table {
 	size_t			 ncols;
 	struct output_cell	*cells;		/* nrows * ncols */
 	size_t			 nrows;
+	size_t			 caprows;	/* rows cells has room for */
 	size_t			 ncell;		/* cells set in the last row */
 };
 
@@ -83,8 +84,12 @@ output_table_row(struct output_table *t)
 {
 	size_t	 i, first;
 
-	t->cells = xreallocarray(t->cells, (t->nrows + 1) * t->ncols,
-	    sizeof *t->cells);
+	/* Doubling: status of thousands of instances is one table. */
+	if (t->nrows == t->caprows) {
+		t->caprows = t->caprows == 0 ? 16 : t->caprows * 2;
+		t->cells = xreallocarray(t->cells, t->caprows * t->ncols,
+		    sizeof *t->cells);
+	}
 	first = t->nrows * t->ncols;
 	for (i = 0; i < t->ncols; i++) {
 		t->cells[first + i].text = NULL;
@@ -123,10 +128,22 @@ output_table_cell(struct output_table *t, enum output_colour colour,
     const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*text;
+	char	*text, buf[128];
+	int	 len;
 
+	/* A table has a cell per instance and column: format on the stack
+	   and copy, or just copy a "%s", rather than vasprintf each. */
 	va_start(ap, fmt);
-	xvasprintf(&text, fmt, ap);
+	if (strcmp(fmt, "%s") == 0)
+		text = xstrdup(va_arg(ap, const char *));
+	else if ((len = vsnprintf(buf, sizeof buf, fmt, ap)) >= 0 &&
+	    (size_t)len < sizeof buf)
+		text = xstrdup(buf);
+	else {
+		va_end(ap);
+		va_start(ap, fmt);
+		xvasprintf(&text, fmt, ap);
+	}
 	va_end(ap);
 	output_cell_set(t, colour, text, SIZE_MAX);
 }
