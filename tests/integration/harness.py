@@ -135,10 +135,14 @@ class Tend:
         e.pop("TEND_SOCKET", None)
         return e
 
-    def start(self, *args, wait=True):
+    def start(self, *args, wait=True, wrapper=()):
+        """Start tendd, under wrapper (a command prefix such as valgrind
+        and its options) if given. The wrapper must run tendd in its own
+        process: self.proc.pid is taken for tendd's pid."""
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [TENDD, "-c", self.config, "--log-level", "debug"] + list(args),
+            list(wrapper) + [TENDD, "-c", self.config, "--log-level",
+                             "debug"] + list(args),
             stdout=self.log, stderr=subprocess.STDOUT, env=self.env(),
             cwd=self.dir)
         if wait:
