@@ -49,21 +49,20 @@ struct conf_env {
 	char	*value;		/* may hold {name} and {instance} */
 };
 
+/*
+ * One per program, 1000s of them: the 8-byte fields come first and the
+ * small ones last (in the same parts), so that there is no padding.
+ */
 struct conf_program {
 	char		*name;
 	char		*file;		/* where the program is defined,
 					   or "(command line)" (conf_run) */
-	unsigned	 line;		/* 0 from conf_run() */
 
 	/* What shapes the processes (a change means a restart on reload). */
 	char		**argv;		/* NULL-terminated; may hold {name},
 					   {instance}; a string command is
 					   {"/bin/sh", "-c", string, NULL} */
 	size_t		 argc;
-	bool		 shell;		/* command was given as a string */
-	bool		 literal;	/* argv taken as is: no {name} or
-					   {instance} (tendd --run) */
-	enum conf_type	 type;		/* default simple */
 	char		*pidfile;	/* forking only; absolute, may hold
 					   {name} and {instance}; NULL: none */
 	struct conf_env	*env;		/* in file order */
@@ -71,54 +70,64 @@ struct conf_program {
 	char		**env_files;	/* absolute; a leading '-' kept: the
 					   file is optional (as systemd) */
 	size_t		 nenv_files;
-	bool		 clear_environment;
 	char		*directory;	/* absolute, or NULL: tendd's cwd */
 	char		*user;		/* NULL: tendd's own user */
-	uid_t		 uid;
 	char		*group;		/* NULL: the user's primary group */
-	gid_t		 gid;
 	gid_t		*groups;	/* supplementary groups of user */
 	size_t		 ngroups;
 	char		*home;		/* user's home and shell, from passwd */
 	char		*login_shell;
-	bool		 has_umask;
-	mode_t		 umask;
-	unsigned	 instances;	/* >= 1 */
 
 	/* What applies live. */
-	bool		 autostart;	/* default true */
-	bool		 daemon;	/* default false */
-	bool		 essential;	/* default false */
 	uint64_t	 start_timeout;	/* usec, default 30s: forking's
 					   launcher exit and pidfile */
-	enum conf_restart restart;	/* default on-failure */
 	int		*success_codes;	/* default {0} */
 	size_t		 nsuccess_codes;
 	uint64_t	 start_secs;	/* usec, default 1s */
 	uint64_t	 restart_delay;	/* usec, default 100ms */
 	uint64_t	 restart_delay_max; /* usec, default 30s */
-	unsigned	 start_limit;	/* default 5, >= 1 */
 	uint64_t	 failed_retry;	/* usec, 0 = never (default) */
-	int		 stop_signal;	/* default SIGTERM */
 	uint64_t	 stop_timeout;	/* usec, default 10s */
-	bool		 kill_group;	/* default true */
 
 	/* Logs: all apply live. */
-	enum conf_sink	 stdout_sink;	/* key "stdout", default file */
-	enum conf_sink	 stderr_sink;	/* key "stderr", default file */
-	bool		 log_prefix;	/* instance name before inherited
-					   lines; default true */
 	char		*log_file;	/* absolute; default
 					   <log_dir>/<name>.log; may hold
 					   {name} and {instance} */
-	bool		 log_file_per_instance; /* log_file holds {instance} */
 	uint64_t	 log_max_size;	/* bytes, default 10M; 0: no limit */
-	unsigned	 log_keep;	/* rotated files kept, default 5 */
 	uint64_t	 log_rotate_every; /* usec, 0 (default): never */
-	bool		 log_timestamps; /* RFC 3339 time before each line */
-	mode_t		 log_mode;	/* new log files, default 0640 */
 	size_t		 log_ring_size;	/* bytes, default 64K */
 	size_t		 log_line_max;	/* bytes, default 64K */
+
+	/* The small fields, in the same order of parts. */
+	unsigned	 line;		/* 0 from conf_run() */
+
+	enum conf_type	 type;		/* default simple */
+	uid_t		 uid;
+	gid_t		 gid;
+	mode_t		 umask;
+	unsigned	 instances;	/* >= 1 */
+	bool		 shell;		/* command was given as a string */
+	bool		 literal;	/* argv taken as is: no {name} or
+					   {instance} (tendd --run) */
+	bool		 clear_environment;
+	bool		 has_umask;
+
+	enum conf_restart restart;	/* default on-failure */
+	unsigned	 start_limit;	/* default 5, >= 1 */
+	int		 stop_signal;	/* default SIGTERM */
+	bool		 autostart;	/* default true */
+	bool		 daemon;	/* default false */
+	bool		 essential;	/* default false */
+	bool		 kill_group;	/* default true */
+
+	enum conf_sink	 stdout_sink;	/* key "stdout", default file */
+	enum conf_sink	 stderr_sink;	/* key "stderr", default file */
+	unsigned	 log_keep;	/* rotated files kept, default 5 */
+	mode_t		 log_mode;	/* new log files, default 0640 */
+	bool		 log_prefix;	/* instance name before inherited
+					   lines; default true */
+	bool		 log_file_per_instance; /* log_file holds {instance} */
+	bool		 log_timestamps; /* RFC 3339 time before each line */
 };
 
 struct conf {
