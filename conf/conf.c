@@ -28,6 +28,10 @@
 #define CONF_NAME_RULES	"(1 to 64 letters, digits, '_', '.' or '-', " \
 			"not starting with '.' or '-', and not \"all\")"
 
+/* The default success_exit_codes, {0}: one array for the programs that
+   keep it, 1000s of them. Never written (a conf does not change). */
+static int conf_default_codes[1];
+
 /* Errors. */
 
 static void __attribute__((format(printf, 5, 0)))
@@ -374,7 +378,8 @@ conf_p_codes(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 		return;
 	}
 	/* Replaces the default {0} of conf_program_new(). */
-	free(p->success_codes);
+	if (p->success_codes != conf_default_codes)
+		free(p->success_codes);
 	p->nsuccess_codes = 0;
 	p->success_codes = xcalloc((size_t)n, sizeof *p->success_codes);
 	for (i = 0; i < n; i++) {
@@ -858,26 +863,42 @@ conf_program_free(struct conf_program *p)
 	free(p->env);
 	free(p->env_files);
 	free(p->name);
-	free(p->file);
 	free(p->directory);
 	free(p->user);
 	free(p->group);
 	free(p->groups);
 	free(p->home);
 	free(p->login_shell);
-	free(p->success_codes);
+	if (p->success_codes != conf_default_codes)
+		free(p->success_codes);
 	free(p->log_file);
 	free(p);
 }
 
+/* The programs' file names are kept once per conf: 1000s of programs may
+   come from one file. */
+static char *
+conf_file_name(struct conf *conf, const char *file)
+{
+	size_t	 i;
+
+	for (i = conf->nfiles; i > 0; i--) {
+		if (strcmp(conf->files[i - 1], file) == 0)
+			return conf->files[i - 1];
+	}
+	conf->files = xreallocarray(conf->files, conf->nfiles + 1,
+	    sizeof *conf->files);
+	return conf->files[conf->nfiles++] = xstrdup(file);
+}
+
 /* A program with every default, for conf_program_load() and conf_run(). */
 static struct conf_program *
-conf_program_new(const char *file, unsigned line)
+conf_program_new(struct conf *conf, const char *file, unsigned line)
 {
 	struct conf_program	*p;
 
 	p = xcalloc(1, sizeof *p);
-	p->file = xstrdup(file);
+	p->file = conf_file_name(conf, file);
 	p->line = line;
 	p->type = CONF_TYPE_SIMPLE;
 	p->uid = geteuid();
@@ -886,7 +907,7 @@ conf_program_new(const char *file, unsigned line)
 	p->autostart = true;
 	p->restart = CONF_RESTART_ON_FAILURE;
 	/* conf_p_codes() replaces it. */
-	p->success_codes = xcalloc(1, sizeof *p->success_codes);
+	p->success_codes = conf_default_codes;
 	p->nsuccess_codes = 1;
 	p->start_secs = USEC_PER_SEC;
 	p->start_timeout = 30 * USEC_PER_SEC;
@@ -925,7 +946,8 @@ conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
 	const char		*name;
 	char			 where[128], a[32], b[32];
 
-	p = conf_program_new(conf_sfile(ctx, s), config_setting_source_line(s));
+	p = conf_program_new(ctx->conf, conf_sfile(ctx, s),
+	    config_setting_source_line(s));
 	snprintf(ctx->what, sizeof ctx->what, "program #%d", idx + 1);
 	if ((m = config_setting_get_member(s, "name")) == NULL)
 		conf_err(ctx, s, "missing required key 'name'");
@@ -1257,6 +1279,9 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->nprograms; i++)
 		conf_program_free(conf->programs[i]);
 	free(conf->programs);
+	for (i = 0; i < conf->nfiles; i++)
+		free(conf->files[i]);
+	free(conf->files);
 	free(conf->file);
 	free(conf->socket);
 	free(conf->socket_group);
@@ -1417,7 +1442,7 @@ conf_run(char *const *argv, size_t argc, const char *name,
 
 	/* Defaults first, so nothing differs from a loaded program but
 	   what tendd --run means. */
-	p = conf_program_new(CONF_RUN_FILE, 0);
+	p = conf_program_new(conf, CONF_RUN_FILE, 0);
 	p->name = xstrdup(name);
 	p->argv = xcalloc(argc + 1, sizeof *p->argv);
 	for (i = 0; i < argc; i++)

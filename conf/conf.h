@@ -56,7 +56,8 @@ struct conf_env {
 struct conf_program {
 	char		*name;
 	char		*file;		/* where the program is defined,
-					   or "(command line)" (conf_run) */
+					   or "(command line)" (conf_run);
+					   one of the conf's files */
 
 	/* What shapes the processes (a change means a restart on reload). */
 	char		**argv;		/* NULL-terminated; may hold {name},
@@ -81,7 +82,7 @@ struct conf_program {
 	/* What applies live. */
 	uint64_t	 start_timeout;	/* usec, default 30s: forking's
 					   launcher exit and pidfile */
-	int		*success_codes;	/* default {0} */
+	int		*success_codes;	/* default {0}, shared */
 	size_t		 nsuccess_codes;
 	uint64_t	 start_secs;	/* usec, default 1s */
 	uint64_t	 restart_delay;	/* usec, default 100ms */
@@ -150,6 +151,9 @@ struct conf {
 	struct conf_program **programs;	/* main file first, then include_dir
 					   files in name order */
 	size_t		  nprograms;
+	char		**files;	/* the programs' file names, once
+					   each: what their file points to */
+	size_t		  nfiles;
 };
 
 struct conf_error {
