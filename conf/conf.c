@@ -118,21 +118,42 @@ conf_error_format(const struct conf_error *e)
 	return s;
 }
 
+/* A NULL-terminated copy of v, array and strings in one block (one free):
+   1000s of programs have one. */
+static char **
+conf_argv(const char *const *v, size_t n)
+{
+	char	**argv, *p;
+	size_t	  i, len = 0;
+
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	argv = xmalloc((n + 1) * sizeof *argv + len);
+	p = (char *)(argv + n + 1);
+	for (i = 0; i < n; i++) {
+		len = strlen(v[i]) + 1;
+		argv[i] = memcpy(p, v[i], len);
+		p += len;
+	}
+	argv[n] = NULL;
+	return argv;
+}
+
 static void
 conf_p_command(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 {
 	struct conf_program	*p = obj;
 	config_setting_t	*e;
-	const char		*v;
+	const char		*v, *sh[3], **list;
 	int			 i, n;
 
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		if (conf_get_string(ctx, s, &v) != 0)
 			return;
-		p->argv = xcalloc(4, sizeof *p->argv);
-		p->argv[0] = xstrdup("/bin/sh");
-		p->argv[1] = xstrdup("-c");
-		p->argv[2] = xstrdup(v);
+		sh[0] = "/bin/sh";
+		sh[1] = "-c";
+		sh[2] = v;
+		p->argv = conf_argv(sh, 3);
 		p->argc = 3;
 		p->shell = true;
 		return;
@@ -158,10 +179,12 @@ conf_p_command(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 		conf_err(ctx, s, "command[0] must not be empty");
 		return;
 	}
-	p->argv = xcalloc((size_t)n + 1, sizeof *p->argv);
+	list = xcalloc((size_t)n, sizeof *list);
 	for (i = 0; i < n; i++)
-		p->argv[i] = xstrdup(config_setting_get_string_elem(s, i));
+		list[i] = config_setting_get_string_elem(s, i);
+	p->argv = conf_argv(list, (size_t)n);
 	p->argc = (size_t)n;
+	free(list);
 }
 
 static bool
@@ -850,8 +873,6 @@ conf_program_free(struct conf_program *p)
 {
 	size_t	 i;
 
-	for (i = 0; i < p->argc; i++)
-		free(p->argv[i]);
 	for (i = 0; i < p->nenv; i++) {
 		free(p->env[i].key);
 		free(p->env[i].value);
@@ -1444,9 +1465,7 @@ conf_run(char *const *argv, size_t argc, const char *name,
 	   what tendd --run means. */
 	p = conf_program_new(conf, CONF_RUN_FILE, 0);
 	p->name = xstrdup(name);
-	p->argv = xcalloc(argc + 1, sizeof *p->argv);
-	for (i = 0; i < argc; i++)
-		p->argv[i] = xstrdup(argv[i]);
+	p->argv = conf_argv((const char *const *)argv, argc);
 	p->argc = argc;
 	p->shell = false;
 	p->literal = true;
