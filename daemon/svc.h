@@ -88,52 +88,54 @@ struct svc_exit {
 	uint64_t	 wall;		/* when it was reaped (usec, epoch) */
 };
 
+/* 1000s of these: 8-byte fields first, then the small ones (no padding). */
 struct svc {
 	const struct svc_ops		*ops;
 	const struct conf_program	*cp;
 	void				*owner;	/* the daemon's program */
 	void				*timer;	/* ops' timer handle */
-	unsigned			 index;
 	char				*name;	/* "web" or "web:2" */
 
-	enum svc_state			 state;
-	bool				 want_up;
-	pid_t				 pid;	/* 0: none */
 	uint64_t			 started;	/* mono usec of spawn */
 	uint64_t			 since;		/* mono of last change */
-	unsigned			 restarts;	/* automatic ones */
-	unsigned			 fails;		/* failed starts in a row */
-	unsigned			 spawns;	/* spawn attempts */
 	uint64_t			 delay;		/* next backoff delay */
 	struct svc_exit			 last_exit;
-	bool				 launcher; /* pid is a forking
-						      program's launcher */
-	bool				 adopted; /* pid taken over from a
-						     crashed tendd */
-	bool				 timed_out; /* start_timeout passed */
-	unsigned			 rest_kills; /* SIGKILL rounds for
-						        what is left */
-	pid_t				 sid;	/* session (and process group)
-						   of the current or last run;
-						   0: never ran */
 	char				*error;		/* why failed/backoff */
 
 	void				*waits;	/* the daemon's waiters */
 	void				*watch;	/* the daemon's pidfd event
 						   for a main process that is
 						   not tendd's child */
-	int				 pidfd;	/* its pidfd, or -1 */
-	int				 cg_procs; /* track's cgroup.procs
-						     fd, or -1 */
 	void				*probe;	/* the daemon's timer to look
 						   for a forking main again */
-	bool				 pidfile_wait; /* waits for its
-							  pidfile */
-	enum { SVC_OP_NONE, SVC_OP_UP, SVC_OP_DOWN } op; /* operator's
-						   last start/stop */
 	uint64_t			 op_hash; /* conf hash at op */
 	uint64_t			 starttime; /* of pid, for state */
 	struct logio			*logio;	/* output capture (logs.c) */
+
+	unsigned			 index;
+	enum svc_state			 state;
+	pid_t				 pid;	/* 0: none */
+	unsigned			 restarts;	/* automatic ones */
+	unsigned			 fails;		/* failed starts in a row */
+	unsigned			 spawns;	/* spawn attempts */
+	unsigned			 rest_kills; /* SIGKILL rounds for
+						        what is left */
+	pid_t				 sid;	/* session (and process group)
+						   of the current or last run;
+						   0: never ran */
+	int				 pidfd;	/* its pidfd, or -1 */
+	int				 cg_procs; /* track's cgroup.procs
+						     fd, or -1 */
+	enum { SVC_OP_NONE, SVC_OP_UP, SVC_OP_DOWN } op; /* operator's
+						   last start/stop */
+	bool				 want_up;
+	bool				 launcher; /* pid is a forking
+						      program's launcher */
+	bool				 adopted; /* pid taken over from a
+						     crashed tendd */
+	bool				 timed_out; /* start_timeout passed */
+	bool				 pidfile_wait; /* waits for its
+							  pidfile */
 	bool				 boot_wait; /* READY waits for it */
 };
 
