@@ -182,6 +182,7 @@ logfile_get(struct logfiles *set, const char *path,
     const struct conf_program *cp)
 {
 	struct logfile	*f;
+	size_t		 len;
 
 	for (f = set->list; f != NULL; f = f->next) {
 		if (strcmp(f->path, path) == 0) {
@@ -189,9 +190,10 @@ logfile_get(struct logfiles *set, const char *path,
 			return f;
 		}
 	}
-	f = xcalloc(1, sizeof *f);
+	len = strlen(path) + 1;
+	f = xcalloc(1, sizeof *f + len);
 	f->set = set;
-	f->path = xstrdup(path);
+	memcpy(f->path, path, len);
 	f->fd = -1;
 	f->refs = 1;
 	f->next = set->list;
@@ -207,7 +209,6 @@ logfile_destroy(struct logfile *f)
 	logfile_close(f);
 	if (f->timer != NULL)
 		event_free(f->timer);
-	free(f->path);
 	free(f->error);
 	free(f);
 }

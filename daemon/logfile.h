@@ -22,28 +22,30 @@
 
 struct event_base;
 
+/* One per log file (per instance, with {instance}): 8-byte fields first,
+   and the path in the same allocation. */
 struct logfile {
-	char		*path;
-	int		 fd;		/* -1: not open (see error) */
 	uint64_t	 id;		/* changes with every open */
 	uint64_t	 size;		/* where the next byte goes */
+	char		*error;		/* last failure, NULL when fine */
+	uint64_t	 next_check;	/* mono usec: next try to open */
+	struct event	*timer;		/* rotate_every */
+	struct logfiles	*set;
+	struct logfile	*next;
+	int		 fd;		/* -1: not open (see error) */
 	int		 refs;
 	int		 writers;	/* streams writing here now */
-	char		*error;		/* last failure, NULL when fine */
 
 	/* Settings, from the first program that opened the file. */
-	uint64_t	 max_size;
 	unsigned	 keep;
+	uint64_t	 max_size;
 	uint64_t	 rotate_every;
 	mode_t		 mode;
 	uid_t		 uid;
 	gid_t		 gid;
 	bool		 chown;
 
-	uint64_t	 next_check;	/* mono usec: next try to open */
-	struct event	*timer;		/* rotate_every */
-	struct logfiles	*set;
-	struct logfile	*next;
+	char		 path[];
 };
 
 struct logfiles;
