@@ -124,7 +124,7 @@ struct logio {
 	struct logs		*logs;
 	struct svc		*svc;
 	struct stream		 st[2];
-	struct ring		*ring;
+	struct ring		 ring;		/* lives and dies with it */
 	struct followref	*followers;
 	unsigned		 nfollowers;
 };
@@ -435,7 +435,7 @@ stream_record(struct stream *st, uint64_t wall, const char *text, size_t len,
 	struct followref	*r, *next;
 	int			 which = st->merged ? 0 : st->which;
 
-	ring_add(io->ring, wall, which, flags, text, len);
+	ring_add(&io->ring, wall, which, flags, text, len);
 	for (r = io->followers; r != NULL; r = next) {
 		next = r->next;
 		follower_line(r->f, io, which, wall, text, len, flags);
@@ -642,7 +642,7 @@ stream_splice(struct stream *st)
 		    &off);
 		if (m <= 0)
 			break;
-		ring_add_span(io->ring, util_now_wall(), st->which,
+		ring_add_span(&io->ring, util_now_wall(), st->which,
 		    st->file->id, off, (size_t)m);
 		done += (size_t)m;
 	}
@@ -764,7 +764,7 @@ logio_new(struct logs *l, struct svc *s)
 
 	io->logs = l;
 	io->svc = s;
-	io->ring = ring_new(s->cp->log_ring_size);
+	ring_init(&io->ring, s->cp->log_ring_size);
 	for (i = 0; i < 2; i++) {
 		io->st[i].io = io;
 		io->st[i].which = i;
@@ -834,7 +834,7 @@ stream_configure(struct stream *st)
 void
 logio_configure(struct logio *io)
 {
-	ring_resize(io->ring, io->svc->cp->log_ring_size);
+	ring_resize(&io->ring, io->svc->cp->log_ring_size);
 	stream_configure(&io->st[0]);
 	stream_configure(&io->st[1]);
 }
@@ -936,7 +936,7 @@ logio_free(struct logio *io)
 		free(st->pbuf);
 		free(st->obuf);
 	}
-	ring_free(io->ring);
+	ring_clear(&io->ring);
 	free(io);
 }
 
@@ -1140,7 +1140,7 @@ logs_collect(struct svc **v, size_t n, size_t lines, int streams)
 			continue;
 		h.io = v[i]->logio;
 		h.clen = 0;
-		ring_foreach(h.io->ring, hcollect_cb, &h);
+		ring_foreach(&h.io->ring, hcollect_cb, &h);
 		hcollect_carry_out(&h, h.n > 0 ? h.v[h.n - 1].time : 0);
 	}
 	if (h.n > 1)

@@ -7,33 +7,19 @@
 
 #define RING_MIN_CAP	1024
 
-struct ring {
-	char		*buf;
-	size_t		 cap;		/* storage, grows up to max_cap */
-	size_t		 max_cap;
-	size_t		 head;		/* offset of the oldest record */
-	size_t		 used;		/* bytes of storage in use */
-	size_t		 text;		/* text bytes held (spans count) */
-	size_t		 size;		/* the limit on text */
-	size_t		 count;
-};
-
-struct ring *
-ring_new(size_t size)
+void
+ring_init(struct ring *r, size_t size)
 {
-	struct ring	*r = xcalloc(1, sizeof *r);
-
+	memset(r, 0, sizeof *r);
 	ring_resize(r, size);
-	return r;
 }
 
 void
-ring_free(struct ring *r)
+ring_clear(struct ring *r)
 {
-	if (r == NULL)
-		return;
 	free(r->buf);
-	free(r);
+	r->buf = NULL;
+	r->cap = r->head = r->used = r->text = r->count = 0;
 }
 
 static void
@@ -93,9 +79,11 @@ ring_realloc(struct ring *r, size_t cap)
 void
 ring_resize(struct ring *r, size_t size)
 {
-	r->size = size;
+	if (size > RING_MAX_SIZE)
+		size = RING_MAX_SIZE;
+	r->size = (uint32_t)size;
 	/* Headers need room too: allow twice the text in storage. */
-	r->max_cap = size * 2 + 4 * sizeof(struct ring_rec);
+	r->max_cap = r->size * 2 + 4 * sizeof(struct ring_rec);
 	while (r->count > 0 && (r->text > r->size || r->used > r->max_cap))
 		ring_evict(r);
 	if (r->cap > r->max_cap)

@@ -28,10 +28,29 @@ struct ring_rec {
 	uint64_t	 offset;
 };
 
-struct ring;
+/* The text a ring may hold: more than log_ring_size's limit. */
+#define RING_MAX_SIZE	(256 * 1024 * 1024)
 
-struct ring	*ring_new(size_t size);
-void		 ring_free(struct ring *);	/* NULL ok */
+/*
+ * Defined here so that its owner can embed it (every instance has one):
+ * use the functions, not the fields. 32-bit sizes, since storage stays
+ * below twice RING_MAX_SIZE.
+ */
+struct ring {
+	char		*buf;
+	uint32_t	 cap;		/* storage, grows up to max_cap */
+	uint32_t	 max_cap;
+	uint32_t	 head;		/* offset of the oldest record */
+	uint32_t	 used;		/* bytes of storage in use */
+	uint32_t	 text;		/* text bytes held (spans count) */
+	uint32_t	 size;		/* the limit on text */
+	uint32_t	 count;
+};
+
+/* An empty ring of size (at most RING_MAX_SIZE) in r. */
+void		 ring_init(struct ring *r, size_t size);
+/* Free the storage: r is empty and may be used again. */
+void		 ring_clear(struct ring *);
 void		 ring_resize(struct ring *, size_t);
 /* Append a line (text without its newline). */
 void		 ring_add(struct ring *, uint64_t time, int stream, int flags,
