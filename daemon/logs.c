@@ -17,6 +17,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <systemd/sd-journal.h>
 
 #include "control.h"
@@ -94,38 +95,46 @@ struct logs {
 	char			 ts[32];
 };
 
+/*
+ * Two per instance, 1000s of instances: 8-byte fields first, then the
+ * small ones. The read event is embedded (event_assign), one allocation
+ * less per stream: struct event is part of libevent's ABI, which its
+ * soname follows (tmux embeds it too).
+ */
 struct stream {
+	struct event		 ev;		/* read; set up with rfd */
 	struct logio		*io;
+	struct event		*flush;
+	struct event		*batch;		/* busy: read on a timer */
+	uint64_t		 last_read;	/* mono usec */
+	char			*pbuf;		/* a partial line */
+	char			*obuf;		/* file output not yet written */
+	size_t			 olen;
+	size_t			 ocap;
+	struct logfile		*file;
+	uint64_t		 dropped;
+
+	uint32_t		 plen;		/* at most log_line_max (16M) */
+	uint32_t		 pcap;
 	int			 which;		/* 0 stdout, 1 stderr */
 	int			 rfd;
 	int			 wfd;
 	int			 mid[2];	/* splice staging pipe */
-	struct event		*ev;
-	struct event		*flush;
-	struct event		*batch;		/* busy: read on a timer */
-	uint64_t		 last_read;	/* mono usec */
+	enum conf_sink		 sink;		/* resolved: never STDOUT */
 	bool			 batching;
 	bool			 big_pipe;
-	char			*pbuf;		/* a partial line */
-	size_t			 plen;
-	size_t			 pcap;
-	char			*obuf;		/* file output not yet written */
-	size_t			 olen;
-	size_t			 ocap;
-	enum conf_sink		 sink;		/* resolved: never STDOUT */
 	bool			 merged;	/* stderr into stdout's sink */
-	struct logfile		*file;
 	bool			 prefix;
 	bool			 stamps;
-	uint64_t		 dropped;
 };
 
+/* The ring and streams are embedded: they live and die with it. */
 struct logio {
 	struct logs		*logs;
 	struct svc		*svc;
-	struct stream		 st[2];
-	struct ring		 ring;		/* lives and dies with it */
 	struct followref	*followers;
+	struct stream		 st[2];
+	struct ring		 ring;
 	unsigned		 nfollowers;
 };
 
@@ -732,7 +741,7 @@ stream_read_cb(evutil_socket_t fd, short events, void *arg)
 			st->big_pipe = true;
 		}
 		st->batching = true;
-		event_del(st->ev);
+		event_del(&st->ev);
 		stream_batch_arm(st);
 	}
 }
@@ -750,7 +759,7 @@ stream_batch_cb(evutil_socket_t fd, short events, void *arg)
 	else {
 		/* Quiet again: back to waking on every write. */
 		st->batching = false;
-		event_add(st->ev, NULL);
+		event_add(&st->ev, NULL);
 	}
 }
 
@@ -858,9 +867,9 @@ stream_open(struct stream *st, char *err, size_t errlen)
 	}
 	st->rfd = p[0];
 	st->wfd = p[1];
-	st->ev = event_new(st->io->logs->base, st->rfd, EV_READ | EV_PERSIST,
-	    stream_read_cb, st);
-	event_add(st->ev, NULL);
+	event_assign(&st->ev, st->io->logs->base, st->rfd,
+	    EV_READ | EV_PERSIST, stream_read_cb, st);
+	event_add(&st->ev, NULL);
 	return 0;
 }
 
@@ -919,8 +928,8 @@ logio_free(struct logio *io)
 		st = &io->st[i];
 		stream_flush(st);
 		stream_detach(st);
-		if (st->ev != NULL)
-			event_free(st->ev);
+		if (st->rfd != -1)
+			event_del(&st->ev);
 		if (st->flush != NULL)
 			event_free(st->flush);
 		if (st->batch != NULL)
