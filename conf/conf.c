@@ -183,7 +183,7 @@ conf_p_command(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 	for (i = 0; i < n; i++)
 		list[i] = config_setting_get_string_elem(s, i);
 	p->argv = conf_argv(list, (size_t)n);
-	p->argc = (size_t)n;
+	p->argc = (uint32_t)n;
 	free(list);
 }
 
@@ -1466,7 +1466,7 @@ conf_run(char *const *argv, size_t argc, const char *name,
 	p = conf_program_new(conf, CONF_RUN_FILE, 0);
 	p->name = xstrdup(name);
 	p->argv = conf_argv((const char *const *)argv, argc);
-	p->argc = argc;
+	p->argc = (uint32_t)argc;
 	p->shell = false;
 	p->literal = true;
 	p->restart = CONF_RESTART_NEVER;

@@ -63,19 +63,15 @@ struct conf_program {
 	char		**argv;		/* NULL-terminated; may hold {name},
 					   {instance}; a string command is
 					   {"/bin/sh", "-c", string, NULL} */
-	size_t		 argc;
 	char		*pidfile;	/* forking only; absolute, may hold
 					   {name} and {instance}; NULL: none */
 	struct conf_env	*env;		/* in file order */
-	size_t		 nenv;
 	char		**env_files;	/* absolute; a leading '-' kept: the
 					   file is optional (as systemd) */
-	size_t		 nenv_files;
 	char		*directory;	/* absolute, or NULL: tendd's cwd */
 	char		*user;		/* NULL: tendd's own user */
 	char		*group;		/* NULL: the user's primary group */
 	gid_t		*groups;	/* supplementary groups of user */
-	size_t		 ngroups;
 	char		*home;		/* user's home and shell, from passwd */
 	char		*login_shell;
 
@@ -83,7 +79,6 @@ struct conf_program {
 	uint64_t	 start_timeout;	/* usec, default 30s: forking's
 					   launcher exit and pidfile */
 	int		*success_codes;	/* default {0}, shared */
-	size_t		 nsuccess_codes;
 	uint64_t	 start_secs;	/* usec, default 1s */
 	uint64_t	 restart_delay;	/* usec, default 100ms */
 	uint64_t	 restart_delay_max; /* usec, default 30s */
@@ -96,12 +91,17 @@ struct conf_program {
 					   {name} and {instance} */
 	uint64_t	 log_max_size;	/* bytes, default 10M; 0: no limit */
 	uint64_t	 log_rotate_every; /* usec, 0 (default): never */
-	size_t		 log_ring_size;	/* bytes, default 64K */
-	size_t		 log_line_max;	/* bytes, default 64K */
 
-	/* The small fields, in the same order of parts. */
+	/*
+	 * The small fields, in the same order of parts. Counts are 32-bit:
+	 * libconfig's lists are (and a command line's) int-sized.
+	 */
 	unsigned	 line;		/* 0 from conf_run() */
 
+	uint32_t	 argc;
+	uint32_t	 nenv;
+	uint32_t	 nenv_files;
+	uint32_t	 ngroups;	/* at most CONF_MAX_GROUPS */
 	enum conf_type	 type;		/* default simple */
 	uid_t		 uid;
 	gid_t		 gid;
@@ -113,6 +113,7 @@ struct conf_program {
 	bool		 clear_environment;
 	bool		 has_umask;
 
+	uint32_t	 nsuccess_codes;
 	enum conf_restart restart;	/* default on-failure */
 	unsigned	 start_limit;	/* default 5, >= 1 */
 	int		 stop_signal;	/* default SIGTERM */
@@ -125,6 +126,8 @@ struct conf_program {
 	enum conf_sink	 stderr_sink;	/* key "stderr", default file */
 	unsigned	 log_keep;	/* rotated files kept, default 5 */
 	mode_t		 log_mode;	/* new log files, default 0640 */
+	uint32_t	 log_ring_size;	/* bytes, default 64K, at most 16M */
+	uint32_t	 log_line_max;	/* bytes, default 64K, at most 16M */
 	bool		 log_prefix;	/* instance name before inherited
 					   lines; default true */
 	bool		 log_file_per_instance; /* log_file holds {instance} */

@@ -446,7 +446,7 @@ conf_program_ids(struct conf_ctx *ctx, struct conf_program *p,
 		} else
 			n = 0;
 	}
-	p->ngroups = (size_t)n;
+	p->ngroups = (uint32_t)n;
 }
 
 /* Key handlers. */
