@@ -103,7 +103,6 @@ struct logs {
  */
 struct stream {
 	struct event		 ev;		/* read; set up with rfd */
-	struct logio		*io;
 	struct event		*flush;
 	struct event		*batch;		/* busy: read on a timer */
 	uint64_t		 last_read;	/* mono usec */
@@ -116,7 +115,8 @@ struct stream {
 
 	uint32_t		 plen;		/* at most log_line_max (16M) */
 	uint32_t		 pcap;
-	int			 which;		/* 0 stdout, 1 stderr */
+	int			 which;		/* 0 stdout, 1 stderr: its
+						   index in its logio */
 	int			 rfd;
 	int			 wfd;
 	int			 mid[2];	/* splice staging pipe */
@@ -137,6 +137,15 @@ struct logio {
 	struct ring		 ring;
 	unsigned		 nfollowers;
 };
+
+/* A stream's logio, whose st[which] it is: no pointer back in 1000s of
+   streams. */
+static struct logio *
+stream_io(const struct stream *st)
+{
+	return (struct logio *)((const char *)(st - st->which) -
+	    offsetof(struct logio, st));
+}
 
 static const char *const stream_names[] = { "stdout", "stderr" };
 
@@ -328,7 +337,7 @@ stream_flush(struct stream *st)
 static void
 sink_journal(struct stream *st, const char *text, size_t len)
 {
-	struct svc	*s = st->io->svc;
+	struct svc	*s = stream_io(st)->svc;
 	struct iovec	 iov[5];
 	char		 pri[16], prog[96], tprog[96], inst[32], *msg;
 	int		 p = st->which == 0 ? LOG_INFO : LOG_ERR;
@@ -365,9 +374,9 @@ sink_journal(struct stream *st, const char *text, size_t len)
 static void
 sink_inherit(struct stream *st, uint64_t wall, const char *text, size_t len)
 {
-	struct logs	*l = st->io->logs;
+	struct logs	*l = stream_io(st)->logs;
 	struct outq	*q = &l->out[st->which];
-	struct svc	*s = st->io->svc;
+	struct svc	*s = stream_io(st)->svc;
 
 	if (q->buf == NULL)
 		outq_init(l, q, st->which + 1);
@@ -390,14 +399,15 @@ static void
 stream_sink(struct stream *st, uint64_t wall, const char *text, size_t len,
     int flags)
 {
+	struct logio	*io = stream_io(st);
 	struct logfile	*f = st->file;
-	struct svc	*s = st->io->svc;
+	struct svc	*s = io->svc;
 	size_t		 need;
 	bool		 raw = !st->prefix && !st->stamps;
 
 	if (st->merged) {
 		/* stderr merged into stdout after a reload: stdout's sink. */
-		stream_sink(&st->io->st[0], wall, text, len, flags);
+		stream_sink(&io->st[0], wall, text, len, flags);
 		return;
 	}
 	switch (st->sink) {
@@ -411,7 +421,7 @@ stream_sink(struct stream *st, uint64_t wall, const char *text, size_t len,
 			logfile_rotate(f);
 		}
 		if (st->stamps)
-			stream_obuf(st, logs_timestamp(st->io->logs, wall),
+			stream_obuf(st, logs_timestamp(io->logs, wall),
 			    LOGS_TS_LEN);
 		if (st->prefix) {
 			stream_obuf(st, s->name, strlen(s->name));
@@ -440,7 +450,7 @@ static void
 stream_record(struct stream *st, uint64_t wall, const char *text, size_t len,
     int flags)
 {
-	struct logio		*io = st->io;
+	struct logio		*io = stream_io(st);
 	struct followref	*r, *next;
 	int			 which = st->merged ? 0 : st->which;
 
@@ -456,7 +466,7 @@ static void
 stream_line(struct stream *st, uint64_t wall, const char *text, size_t len,
     bool partial)
 {
-	size_t	 max = st->io->svc->cp->log_line_max, n;
+	size_t	 max = stream_io(st)->svc->cp->log_line_max, n;
 	int	 flags;
 
 	do {
@@ -500,7 +510,7 @@ stream_can_splice(const struct stream *st)
 
 	return st->sink == CONF_SINK_FILE && !st->merged && f != NULL &&
 	    f->fd != -1 && f->error == NULL && f->writers == 1 &&
-	    !st->prefix && !st->stamps && st->io->nfollowers == 0 &&
+	    !st->prefix && !st->stamps && stream_io(st)->nfollowers == 0 &&
 	    st->plen == 0 && st->olen == 0 &&
 	    (f->max_size == 0 || f->size + LOGS_SPLICE_MAX <= f->max_size);
 }
@@ -509,10 +519,11 @@ stream_can_splice(const struct stream *st)
 static void
 stream_feed(struct stream *st, const char *data, size_t n)
 {
+	struct logio	*io = stream_io(st);
 	struct logfile	*f = st->file;
 	const char	*p = data, *end = data + n, *nl, *last, *q;
 	uint64_t	 wall = util_now_wall();
-	size_t		 max = st->io->svc->cp->log_line_max, ringsz, w;
+	size_t		 max = io->svc->cp->log_line_max, ringsz, w;
 	bool		 raw;
 
 	raw = st->sink == CONF_SINK_FILE && !st->merged && f != NULL &&
@@ -549,9 +560,9 @@ stream_feed(struct stream *st, const char *data, size_t n)
 			st->dropped += (size_t)(last + 1 - p) - w;
 			/* The ring keeps only the end; skip what it would
 			   drop at once unless someone follows. */
-			ringsz = st->io->svc->cp->log_ring_size;
+			ringsz = io->svc->cp->log_ring_size;
 			q = p;
-			if (st->io->nfollowers == 0 &&
+			if (io->nfollowers == 0 &&
 			    (size_t)(last - p) > ringsz) {
 				q = last - ringsz;
 				q = memchr(q, '\n', (size_t)(last - q));
@@ -601,7 +612,7 @@ stream_flush_partial(struct stream *st)
 	stream_pbuf_clear(st);
 	stream_flush(st);
 	if (st->merged)
-		stream_flush(&st->io->st[0]);
+		stream_flush(&stream_io(st)->st[0]);
 }
 
 static void
@@ -635,7 +646,7 @@ stream_mid_open(struct stream *st)
 static ssize_t
 stream_splice(struct stream *st)
 {
-	struct logio	*io = st->io;
+	struct logio	*io = stream_io(st);
 	ssize_t		 n, m;
 	size_t		 done = 0;
 	uint64_t	 off;
@@ -674,14 +685,14 @@ stream_timer(struct stream *st, struct event **evp,
     void (*cb)(evutil_socket_t, short, void *), const struct timeval *tv)
 {
 	if (*evp == NULL)
-		*evp = evtimer_new(st->io->logs->base, cb, st);
+		*evp = evtimer_new(stream_io(st)->logs->base, cb, st);
 	evtimer_add(*evp, tv);
 }
 
 static size_t
 stream_pump(struct stream *st, size_t limit)
 {
-	struct logio	*io = st->io;
+	struct logio	*io = stream_io(st);
 	struct timeval	 tv;
 	size_t		 total = 0;
 	ssize_t		 n;
@@ -775,7 +786,6 @@ logio_new(struct logs *l, struct svc *s)
 	io->svc = s;
 	ring_init(&io->ring, s->cp->log_ring_size);
 	for (i = 0; i < 2; i++) {
-		io->st[i].io = io;
 		io->st[i].which = i;
 		io->st[i].rfd = io->st[i].wfd = -1;
 		io->st[i].mid[0] = io->st[i].mid[1] = -1;
@@ -797,7 +807,7 @@ stream_detach(struct stream *st)
 static void
 stream_configure(struct stream *st)
 {
-	struct logio			*io = st->io;
+	struct logio			*io = stream_io(st);
 	struct logs			*l = io->logs;
 	const struct conf_program	*cp = io->svc->cp;
 	enum conf_sink			 sink;
@@ -867,7 +877,7 @@ stream_open(struct stream *st, char *err, size_t errlen)
 	}
 	st->rfd = p[0];
 	st->wfd = p[1];
-	event_assign(&st->ev, st->io->logs->base, st->rfd,
+	event_assign(&st->ev, stream_io(st)->logs->base, st->rfd,
 	    EV_READ | EV_PERSIST, stream_read_cb, st);
 	event_add(&st->ev, NULL);
 	return 0;
