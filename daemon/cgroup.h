@@ -51,6 +51,9 @@ int		 cgroup_procs_open(struct cgroup_root *, const char *leaf);
    except the PID except (0: none). -1 with errno (ENODEV: the leaf was
    removed; open it again). */
 int		 cgroup_procs_count(int fd, pid_t except);
+/* The PIDs cgroup.procs (from cgroup_procs_open) lists now, as
+   cgroup_pids. -1 with errno (ENODEV: the leaf was removed). */
+int		 cgroup_procs_pids(int fd, pid_t **, size_t *);
 /* rmdir the leaf: 0, or -1 with errno (EBUSY: processes left). A missing
    leaf is 0. */
 int		 cgroup_remove(struct cgroup_root *, const char *leaf);

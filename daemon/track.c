@@ -643,31 +643,52 @@ track_collect(struct track *t, struct svc *only, bool strays,
 
 /* Queries */
 
+/*
+ * The leaf's processes, read through the cgroup.procs fd the instance
+ * keeps open (a path lookup each time was half of a status of every
+ * instance, and a fifth of a stop of 1000): their PIDs into *v, or with v
+ * NULL the count of those other than except. No leaf yet: none. -1 with
+ * errno.
+ */
+static int
+track_procs(struct track *t, struct svc *s, pid_t except, pid_t **v,
+    size_t *n)
+{
+	char	 leaf[128];
+	int	 i, c;
+
+	*n = 0;
+	if (v != NULL)
+		*v = NULL;
+	track_leaf(s, leaf, sizeof leaf);
+	for (i = 0; i < 2; i++) {
+		if (s->cg_procs == -1 &&
+		    (s->cg_procs = cgroup_procs_open(t->cg, leaf)) == -1)
+			return errno == ENOENT ? 0 : -1;
+		if (v != NULL && cgroup_procs_pids(s->cg_procs, v, n) == 0)
+			return 0;
+		if (v == NULL &&
+		    (c = cgroup_procs_count(s->cg_procs, except)) != -1) {
+			*n = (size_t)c;
+			return 0;
+		}
+		/* Removed and made again since: reopen. */
+		close(s->cg_procs);
+		s->cg_procs = -1;
+	}
+	return -1;
+}
+
 static size_t
 track_others(struct track *t, struct svc *s)
 {
 	struct track_list	 l = { NULL, 0, 0 };
-	char			 leaf[128];
 	size_t			 i, others = 0;
-	int			 c;
 
 	if (t->cg != NULL) {
-		/* Its cgroup.procs stays open: status counts every instance,
-		   and a path lookup each time was half of that. */
-		track_leaf(s, leaf, sizeof leaf);
-		for (i = 0; i < 2; i++) {
-			if (s->cg_procs == -1 &&
-			    (s->cg_procs = cgroup_procs_open(t->cg, leaf)) ==
-			    -1)
-				return 0;	/* no leaf yet: nothing */
-			if ((c = cgroup_procs_count(s->cg_procs, s->pid)) !=
-			    -1)
-				return (size_t)c;
-			/* Removed and made again since: reopen. */
-			close(s->cg_procs);
-			s->cg_procs = -1;
-		}
-		return 0;
+		if (track_procs(t, s, s->pid, NULL, &others) == -1)
+			return 0;
+		return others;
 	}
 	track_collect(t, s, false, &l);
 	for (i = 0; i < l.n; i++)
@@ -730,20 +751,47 @@ track_busy(struct track *t, struct svc *s)
 	return track_others(t, s) > 0;
 }
 
+/* Cgroup mode: what cgroup_signal does, from the kept cgroup.procs. */
+static int
+track_signal_leaf(struct track *t, struct svc *s, int sig, bool *hit)
+{
+	char	 leaf[128];
+	pid_t	*v;
+	size_t	 n, i;
+	int	 c = 0;
+
+	if (track_procs(t, s, 0, &v, &n) == 0) {
+		for (i = 0; i < n; i++)
+			*hit = *hit || (s->pid > 0 && v[i] == s->pid);
+		if (sig != SIGKILL) {
+			/* One round, as cgroup_signal's for this signal. */
+			for (i = 0; i < n; i++)
+				c += kill(v[i], sig) == 0;
+			free(v);
+			return c;
+		}
+		free(v);
+	}
+	/* SIGKILL: cgroup.kill, which also catches what forks meanwhile. */
+	track_leaf(s, leaf, sizeof leaf);
+	if ((c = cgroup_signal(t->cg, leaf, sig)) == -1)
+		log_warn("%s: signal cgroup %s", s->name, leaf);
+	return c < 0 ? 0 : c;
+}
+
 int
-track_signal(struct track *t, struct svc *s, int sig)
+track_signal(struct track *t, struct svc *s, int sig, bool *found_main)
 {
 	struct track_list	 l = { NULL, 0, 0 };
-	char			 leaf[128];
 	size_t			 i;
 	int			 n = 0;
+	bool			 found = false;
 
 	if (t->cg != NULL) {
-		track_leaf(s, leaf, sizeof leaf);
-		n = cgroup_signal(t->cg, leaf, sig);
-		if (n == -1)
-			log_warn("%s: signal cgroup %s", s->name, leaf);
-		return n < 0 ? 0 : n;
+		n = track_signal_leaf(t, s, sig, &found);
+		if (found_main != NULL)
+			*found_main = found;
+		return n;
 	}
 	track_collect(t, s, false, &l);
 	/* The main process's group at once (also catching what forks
@@ -751,12 +799,15 @@ track_signal(struct track *t, struct svc *s, int sig)
 	if (s->pid > 0 && kill(-s->pid, sig) == 0)
 		n++;
 	for (i = 0; i < l.n; i++) {
+		found = found || l.v[i].main;
 		if (s->pid > 0 && l.v[i].pgrp == s->pid)
 			continue;
 		if (l.v[i].state != 'Z' && kill(l.v[i].pid, sig) == 0)
 			n++;
 	}
 	free(l.v);
+	if (found_main != NULL)
+		*found_main = found;
 	return n;
 }
 

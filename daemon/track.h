@@ -43,8 +43,10 @@ char		*track_cgroup_path(const struct track *, const struct svc *);
 /* An fd for launch_instance's cgroup_fd (caller closes), or -1. */
 int		 track_spawn_fd(struct track *, const struct svc *);
 /* Send sig to every process of the instance, main process included.
-   Returns how many were signalled. */
-int		 track_signal(struct track *, struct svc *, int sig);
+   Returns how many were signalled; *found_main (if not NULL) says whether
+   the main process was among the instance's processes. */
+int		 track_signal(struct track *, struct svc *, int sig,
+		    bool *found_main);
 /* Is a process of the instance left besides its main process? */
 bool		 track_busy(struct track *, struct svc *);
 /* How many processes of each instance are alive besides its main one,
