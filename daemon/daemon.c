@@ -991,8 +991,21 @@ daemon_rest_cb(evutil_socket_t fd, short events, void *arg)
 	daemon_check_rest(arg);
 }
 
+/*
+ * libevent runs a signal's callback once per delivery it counted: 1000
+ * children killed together made about 900 calls, each a waitpid loop
+ * and a look at every instance. One reap per loop pass sees them all.
+ */
 static void
 daemon_sigchld_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct daemon	*d = arg;
+
+	event_active(d->ev_reap, 0, 0);
+}
+
+static void
+daemon_reap_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct daemon	*d = arg;
 
@@ -1502,6 +1515,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_status = event_new(base, -1, 0, daemon_status_cb, d);
 	d->ev_state = event_new(base, -1, 0, persist_save_cb, d);
 	d->ev_rest = evtimer_new(base, daemon_rest_cb, d);
+	d->ev_reap = event_new(base, -1, 0, daemon_reap_cb, d);
 	d->ev_done = event_new(base, -1, 0, daemon_done_cb, d);
 	if (d->run_mode) {
 		char		 seed[64];
@@ -1644,6 +1658,7 @@ daemon_free(struct daemon *d)
 		close(d->inotify);
 	event_free(d->ev_state);
 	event_free(d->ev_rest);
+	event_free(d->ev_reap);
 	event_free(d->ev_done);
 	track_free(d->track);
 	state_unlock(d->state_lock);

@@ -74,6 +74,7 @@ struct daemon {
 	unsigned		 pidfile_waits;
 
 	struct event		*ev_chld;
+	struct event		*ev_reap;	/* reap, once per loop pass */
 	struct event		*ev_term;
 	struct event		*ev_int;
 	struct event		*ev_hup;
