@@ -727,8 +727,7 @@ cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
 	/* The decision outlives tendd: on disk before it is carried out
 	   (and answered). */
 	persist_operator(client_daemon(cl), v, n, ev != SVC_EV_STOP);
-	for (i = 0; i < n; i++)
-		svc_event(v[i], ev, 0);
+	daemon_svc_events(client_daemon(cl), v, n, ev);
 	if (wait)
 		waiter_start(cl, id, goal, v, n, spawns0, timeout);
 	else {

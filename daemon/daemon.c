@@ -1016,6 +1016,41 @@ daemon_reap_cb(evutil_socket_t fd, short events, void *arg)
 	daemon_check_rest(d);
 }
 
+/*
+ * Hold SIGCHLD back while signalling many instances: each child that
+ * died meanwhile interrupted tendd with a delivery of its own (a stop of
+ * 1000 took about 1000, each a write to libevent's signal pipe). Held,
+ * they are one pending signal, delivered at release.
+ */
+static void
+daemon_chld_hold(sigset_t *old)
+{
+	sigset_t	 chld;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, old);
+}
+
+static void
+daemon_chld_release(const sigset_t *old)
+{
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+void
+daemon_svc_events(struct daemon *d, struct svc **v, size_t n,
+    enum svc_event ev)
+{
+	sigset_t	 old;
+	size_t		 i;
+
+	daemon_chld_hold(&old);
+	for (i = 0; i < n; i++)
+		svc_event(v[i], ev, 0);
+	daemon_chld_release(&old);
+}
+
 /* Has every non-daemon instance (or every instance) come to rest? */
 static bool
 daemon_all_down(struct daemon *d, bool work_only)
@@ -1198,6 +1233,7 @@ daemon_shutdown(struct daemon *d)
 {
 	struct program	*p;
 	struct timeval	 tv;
+	sigset_t	 old;
 	unsigned	 i;
 
 	if (d->shutting_down) {
@@ -1219,6 +1255,7 @@ daemon_shutdown(struct daemon *d)
 	d->shutdown_stage = 1;
 	/* The work first; the daemon programs (helpers) once it is down
 	   (daemon_gc_cb). */
+	daemon_chld_hold(&old);
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		if (p->cp->daemon)
 			continue;
@@ -1227,6 +1264,7 @@ daemon_shutdown(struct daemon *d)
 		for (i = 0; i < p->nretiring; i++)
 			svc_event(p->retiring[i], SVC_EV_STOP, 0);
 	}
+	daemon_chld_release(&old);
 	if (d->conf->shutdown_timeout != 0) {
 		usec_to_tv(d->conf->shutdown_timeout, &tv);
 		evtimer_add(d->ev_shutdown, &tv);
