@@ -1508,6 +1508,21 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 
 /* Life cycle */
 
+/* Log lines of a pass go out together, at its end (see log_defer). */
+static void
+daemon_log_cb(evutil_socket_t fd, short events, void *arg)
+{
+	log_flush();
+}
+
+static void
+daemon_log_kick(void *arg)
+{
+	struct daemon	*d = arg;
+
+	event_active(d->ev_log, 0, 0);
+}
+
 struct daemon *
 daemon_new(struct event_base *base, struct conf *conf,
     const char *config_path, const char *socket_override,
@@ -1554,6 +1569,8 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_state = event_new(base, -1, 0, persist_save_cb, d);
 	d->ev_rest = evtimer_new(base, daemon_rest_cb, d);
 	d->ev_reap = event_new(base, -1, 0, daemon_reap_cb, d);
+	d->ev_log = event_new(base, -1, 0, daemon_log_cb, d);
+	log_defer(daemon_log_kick, d);
 	d->ev_done = event_new(base, -1, 0, daemon_done_cb, d);
 	if (d->run_mode) {
 		char		 seed[64];
@@ -1697,6 +1714,8 @@ daemon_free(struct daemon *d)
 	event_free(d->ev_state);
 	event_free(d->ev_rest);
 	event_free(d->ev_reap);
+	log_defer(NULL, NULL);
+	event_free(d->ev_log);
 	event_free(d->ev_done);
 	track_free(d->track);
 	state_unlock(d->state_lock);

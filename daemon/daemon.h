@@ -75,6 +75,7 @@ struct daemon {
 
 	struct event		*ev_chld;
 	struct event		*ev_reap;	/* reap, once per loop pass */
+	struct event		*ev_log;	/* flush held log lines */
 	struct event		*ev_term;
 	struct event		*ev_int;
 	struct event		*ev_hup;

@@ -7,12 +7,19 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static int		 log_stderr = 1;
 static int		 log_journal;	/* stderr is a journal stream */
 static enum log_level	 log_max = LOG_LEVEL_INFO;
+
+/* Info and debug lines held for log_flush (see log_defer). */
+static char		 log_buf[16384];
+static size_t		 log_len;
+static void		(*log_kick)(void *);
+static void		*log_kick_arg;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 static const int log_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -40,9 +47,57 @@ log_init(int to_stderr, enum log_level level)
 	log_journal = to_stderr && log_stderr_is_journal();
 }
 
+/* Write what is held to stderr; a failed write drops it, as an
+   unbuffered stderr would have. */
+void
+log_flush(void)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	while (off < log_len) {
+		if ((n = write(STDERR_FILENO, log_buf + off, log_len - off)) ==
+		    -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)n;
+	}
+	log_len = 0;
+}
+
+void
+log_defer(void (*kick)(void *), void *arg)
+{
+	if (kick == NULL)
+		log_flush();
+	log_kick = kick;
+	log_kick_arg = arg;
+}
+
+/* One whole line to stderr: held when deferred (info and debug), else
+   written at once, after what is held. */
+static void
+log_out(enum log_level level, const char *line, size_t len)
+{
+	if (log_kick != NULL && level >= LOG_LEVEL_INFO &&
+	    len <= sizeof log_buf) {
+		if (log_len + len > sizeof log_buf)
+			log_flush();
+		memcpy(log_buf + log_len, line, len);
+		log_len += len;
+		log_kick(log_kick_arg);
+		return;
+	}
+	log_flush();
+	(void)!write(STDERR_FILENO, line, len);
+}
+
 void
 log_set_syslog(void)
 {
+	log_flush();
 	log_stderr = 0;
 	log_journal = 0;
 	openlog("tendd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
@@ -75,9 +130,10 @@ static void
 log_vwrite(enum log_level level, const char *errstr, const char *fmt,
     va_list ap)
 {
-	char		 msg[2048], when[32];
+	char		 msg[2048], line[2400], when[32];
 	struct timespec	 ts;
 	struct tm	 tm;
+	int		 n;
 
 	if (level > log_max)
 		return;
@@ -85,11 +141,12 @@ log_vwrite(enum log_level level, const char *errstr, const char *fmt,
 	if (log_journal) {
 		/* journald reads the priority; it adds the time itself. */
 		if (errstr != NULL)
-			fprintf(stderr, "<%d>%s: %s\n", log_prio[level], msg,
-			    errstr);
+			n = snprintf(line, sizeof line, "<%d>%s: %s\n",
+			    log_prio[level], msg, errstr);
 		else
-			fprintf(stderr, "<%d>%s\n", log_prio[level], msg);
-		return;
+			n = snprintf(line, sizeof line, "<%d>%s\n",
+			    log_prio[level], msg);
+		goto out;
 	}
 	if (!log_stderr) {
 		if (errstr != NULL)
@@ -102,11 +159,20 @@ log_vwrite(enum log_level level, const char *errstr, const char *fmt,
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
 	if (errstr != NULL)
-		fprintf(stderr, "%s.%03ld tendd %s: %s: %s\n", when,
-		    ts.tv_nsec / 1000000, log_names[level], msg, errstr);
+		n = snprintf(line, sizeof line, "%s.%03ld tendd %s: %s: %s\n",
+		    when, ts.tv_nsec / 1000000, log_names[level], msg, errstr);
 	else
-		fprintf(stderr, "%s.%03ld tendd %s: %s\n", when,
-		    ts.tv_nsec / 1000000, log_names[level], msg);
+		n = snprintf(line, sizeof line, "%s.%03ld tendd %s: %s\n",
+		    when, ts.tv_nsec / 1000000, log_names[level], msg);
+out:
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line) {
+		/* Cut, but still a line. */
+		n = sizeof line - 1;
+		line[n - 1] = '\n';
+	}
+	log_out(level, line, (size_t)n);
 }
 
 #define LOG_FN(fn, level, witherr)					\

@@ -14,6 +14,15 @@ enum log_level {
 
 void	log_init(int to_stderr, enum log_level);
 void	log_set_syslog(void);		/* after daemonizing */
+/*
+ * Hold info and debug lines for stderr until log_flush, and call kick
+ * (arg) after each: the daemon flushes once per pass of its loop, one
+ * write for what a pass logged (a stop of 1000 logged 3000 lines, one
+ * write each). Warnings and errors go out at once, after what is held.
+ * kick NULL: flush, and write each line at once again.
+ */
+void	log_defer(void (*kick)(void *), void *arg);
+void	log_flush(void);
 int	log_parse_level(const char *, enum log_level *);
 int	log_enabled(enum log_level);
 
