@@ -112,6 +112,7 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 	struct daemon		*d = p->d;
 	struct launch_stdio	 io = d->stdio;
 	pid_t			 pid;
+	uint64_t		 t0, t1;
 	int			 cgfd;
 
 	if (d->shutting_down) {
@@ -132,8 +133,10 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 		    strerror(errno));
 		return -1;
 	}
+	t0 = procfs_boot_now();
 	pid = launch_instance(s->cp, s->index, &io, cgfd, err, errlen,
 	    permanent);
+	t1 = procfs_boot_now();
 	if (cgfd != -1)
 		close(cgfd);
 	if (pid == -1) {
@@ -145,7 +148,8 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 		    (int)pid);
 	if (io.foreground)
 		daemon_give_terminal(pid);
-	s->starttime = 0;
+	/* For the state file; 0: read from /proc when saved. */
+	s->starttime = procfs_starttime_between(t0, t1);
 	persist_changed(d);
 	return pid;
 }

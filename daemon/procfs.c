@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -340,6 +341,41 @@ procfs_environ_get(pid_t pid, const char *key)
 	if (v == NULL)
 		errno = ENOENT;
 	return v;
+}
+
+uint64_t
+procfs_boot_now(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The kernel stamps a new process with CLOCK_BOOTTIME (start_boottime,
+ * in the reader's time namespace as clock_gettime is) and shows it in
+ * /proc/PID/stat in clock ticks, rounded down. Reading the file instead
+ * is an open, a read and a close per program started, and leaves /proc
+ * dentries that every reap then has to invalidate (a tenth of a stop of
+ * 1000).
+ */
+uint64_t
+procfs_starttime_between(uint64_t before, uint64_t after)
+{
+	static long	 hz;
+	uint64_t	 per;
+
+	if (hz == 0)
+		hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0 || 1000000000 % hz != 0 || before == 0 ||
+	    after < before)
+		return 0;
+	per = 1000000000 / (uint64_t)hz;
+	if (before / per != after / per)
+		return 0;
+	return before / per;
 }
 
 int

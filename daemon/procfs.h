@@ -43,6 +43,13 @@ char		*procfs_cmdline(pid_t, const char *comm, size_t max);
 /* The value of key in /proc/PID/environ, or NULL. Caller frees. */
 char		*procfs_environ_get(pid_t, const char *key);
 
+/* CLOCK_BOOTTIME in ns (0 if unreadable), for procfs_starttime_between. */
+uint64_t	 procfs_boot_now(void);
+/* The starttime /proc/PID/stat shows for a process created between two
+   procfs_boot_now() readings: known when both fall in one clock tick,
+   else 0 (then read it). */
+uint64_t	 procfs_starttime_between(uint64_t before, uint64_t after);
+
 /* /proc/sys/kernel/random/boot_id into buf (at least 37 bytes). */
 int		 procfs_boot_id(char *buf, size_t len);
 

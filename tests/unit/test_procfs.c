@@ -562,7 +562,40 @@ T_CASE(state_name)
 	T_STREQ(procfs_state_name('\0'), "unknown");
 }
 
-T_MAIN(T_ENTRY(parse_real), T_ENTRY(parse_comm), T_ENTRY(parse_malformed),
+/* The start time told by the clock is the one /proc shows. */
+T_CASE(starttime_between)
+{
+	struct procfs_stat	 st;
+	uint64_t		 t0, t1, v;
+	pid_t			 pid;
+	int			 i, known = 0;
+
+	T_INTEQ(procfs_starttime_between(0, 5), 0);
+	T_INTEQ(procfs_starttime_between(200000000, 100000000), 0);
+	for (i = 0; i < 50; i++) {
+		t0 = procfs_boot_now();
+		if ((pid = fork()) == 0) {
+			pause();
+			_exit(0);
+		}
+		t1 = procfs_boot_now();
+		T_CHECK(pid > 0);
+		if (pid <= 0)
+			return;
+		v = procfs_starttime_between(t0, t1);
+		T_INTEQ(procfs_read_stat(pid, &st), 0);
+		if (v != 0) {
+			T_INTEQ(v, st.starttime);
+			known++;
+		}
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	/* A fork takes far less than a tick (10 ms at 100 Hz). */
+	T_CHECK(known > 25);
+}
+
+T_MAIN(T_ENTRY(starttime_between), T_ENTRY(parse_real), T_ENTRY(parse_comm), T_ENTRY(parse_malformed),
     T_ENTRY(read_stat_self), T_ENTRY(children), T_ENTRY(children_of_thread),
     T_ENTRY(cmdline), T_ENTRY(cmdline_args), T_ENTRY(environ_get),
     T_ENTRY(pidfd), T_ENTRY(boot_id), T_ENTRY(state_name))
