@@ -660,7 +660,10 @@ daemon_svc_changed(struct svc *s, enum svc_state old)
 	}
 	if (s->pid == 0 && s->watch != NULL)
 		daemon_unwatch(s);
-	persist_changed(p->d);
+	/* Whoever sets a new PID saves it at once (spawn, main process
+	   found, adoption, the operator's decisions too): a change of state
+	   alone at most drops a PID, which can wait. */
+	persist_changed_later(p->d);
 	cmd_svc_changed(s);
 	if (svc_is_down(s) && (p->nretiring > 0 || p->d->shutting_down))
 		daemon_schedule_gc(p->d);
@@ -1571,6 +1574,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_linger = evtimer_new(base, daemon_linger_cb, d);
 	d->ev_status = event_new(base, -1, 0, daemon_status_cb, d);
 	d->ev_state = event_new(base, -1, 0, persist_save_cb, d);
+	d->ev_state_later = evtimer_new(base, persist_save_cb, d);
 	d->ev_rest = evtimer_new(base, daemon_rest_cb, d);
 	d->ev_reap = event_new(base, -1, 0, daemon_reap_cb, d);
 	d->ev_log = event_new(base, -1, 0, daemon_log_cb, d);
@@ -1716,6 +1720,7 @@ daemon_free(struct daemon *d)
 	if (d->inotify != -1)
 		close(d->inotify);
 	event_free(d->ev_state);
+	event_free(d->ev_state_later);
 	event_free(d->ev_rest);
 	event_free(d->ev_reap);
 	log_defer(NULL, NULL);

@@ -84,6 +84,7 @@ struct daemon {
 	struct event		*ev_usr2;
 	struct event		*ev_winch;	/* --run only */
 	struct event		*ev_state;	/* save state_dir */
+	struct event		*ev_state_later; /* save it soon */
 	struct event		*ev_rest;	/* recheck leftovers */
 	struct event		*ev_done;	/* exit_when_done check */
 	struct event		*ev_gc;		/* deferred cleanups */

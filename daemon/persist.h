@@ -25,6 +25,10 @@ struct svc;
 int	 persist_restore(struct daemon *, char *err, size_t errlen);
 /* Something to save changed: save once, after this pass of the loop. */
 void	 persist_changed(struct daemon *);
+/* Only a process ended (its PID left in the file is harmless: adoption
+   checks the start time): save within PERSIST_LATER, once for however
+   many end meanwhile. Any save first covers it. */
+void	 persist_changed_later(struct daemon *);
 void	 persist_save_cb(evutil_socket_t, short, void *);
 /* Save now; with sync, durably (fsync). */
 void	 persist_save(struct daemon *, bool sync);
