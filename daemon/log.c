@@ -130,7 +130,11 @@ static void
 log_vwrite(enum log_level level, const char *errstr, const char *fmt,
     va_list ap)
 {
-	char		 msg[2048], line[2400], when[32];
+	/* The date part changes once a second: formatted then, not for
+	   each of the 3000 lines of a stop of 1000. */
+	static char	 when[32];
+	static time_t	 when_sec = -1;
+	char		 msg[2048], line[2400];
 	struct timespec	 ts;
 	struct tm	 tm;
 	int		 n;
@@ -156,8 +160,11 @@ log_vwrite(enum log_level level, const char *errstr, const char *fmt,
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	if (ts.tv_sec != when_sec) {
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+		when_sec = ts.tv_sec;
+	}
 	if (errstr != NULL)
 		n = snprintf(line, sizeof line, "%s.%03ld tendd %s: %s: %s\n",
 		    when, ts.tv_nsec / 1000000, log_names[level], msg, errstr);
