@@ -737,6 +737,7 @@ program_new(struct daemon *d, struct conf *conf,
 	p->d = d;
 	p->conf = conf_ref(conf);
 	p->cp = cp;
+	p->hash = conf_program_hash(cp);
 	p->nsvcs = cp->instances;
 	p->svcs = xcalloc(p->nsvcs, sizeof *p->svcs);
 	for (i = 0; i < p->nsvcs; i++)
@@ -782,6 +783,7 @@ program_set_conf(struct program *p, struct conf *conf,
 	conf_unref(p->conf);
 	p->conf = conf;
 	p->cp = cp;
+	p->hash = conf_program_hash(cp);
 	for (i = 0; i < p->nsvcs; i++)
 		p->svcs[i]->cp = cp;
 	for (i = 0; i < p->nretiring; i++)

@@ -33,6 +33,7 @@ struct program {
 	struct daemon			*d;
 	struct conf			*conf;	/* reference held for cp */
 	const struct conf_program	*cp;
+	uint64_t			 hash;	/* conf_program_hash(cp) */
 	struct svc			**svcs;	/* by instance index */
 	unsigned			 nsvcs;
 	struct svc			**retiring; /* scaled down/removed,

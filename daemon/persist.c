@@ -240,7 +240,9 @@ persist_operator(struct daemon *d, struct svc **v, size_t n, bool up)
 
 	for (i = 0; i < n; i++) {
 		v[i]->op = up ? SVC_OP_UP : SVC_OP_DOWN;
-		v[i]->op_hash = conf_program_hash(v[i]->cp);
+		/* Hashed once per program: a stop of 1000 hashed every
+		   instance's program before the first signal. */
+		v[i]->op_hash = ((const struct program *)v[i]->owner)->hash;
 	}
 	persist_save(d, true);
 }
