@@ -297,6 +297,46 @@ def test_second_tendd_on_the_same_state_dir_refuses():
         t.stop()
 
 
+def saved(t, name):
+    with open(t.path("state", "state.json")) as f:
+        for r in json.load(f)["instances"]:
+            if r["program"] == name:
+                return r
+    return None
+
+
+def test_state_file_follows_start_and_stop():
+    # A new process is in the file with its start time (known from the
+    # clock at the spawn, or read from /proc); the operator's stop is
+    # there when the command returns; the ended PID leaves soon after.
+    with Tend(prog("p", ["sleep", "600"], start_secs=0,
+                   instances=20)) as t:
+        t.start()
+        pids = {}
+        for i in range(20):
+            pids[i] = t.wait_state("p:%d" % i, "running")["pid"]
+
+        def all_saved():
+            with open(t.path("state", "state.json")) as f:
+                rs = {r["index"]: r for r in json.load(f)["instances"]}
+            return all(i in rs and rs[i]["pid"] == pids[i]
+                       for i in pids) and rs
+        rs = wait_for(all_saved, what="every PID in state.json")
+        for i, pid in pids.items():
+            eq(rs[i]["starttime"], starttime(pid), "p:%d" % i)
+        t.ctl("stop", "p", check=0)
+        with open(t.path("state", "state.json")) as f:
+            rs = {r["index"]: r for r in json.load(f)["instances"]}
+        eq(sorted(r["want"] for r in rs.values()), ["down"] * 20)
+
+        def all_gone():
+            with open(t.path("state", "state.json")) as f:
+                return all(r["pid"] is None
+                           for r in json.load(f)["instances"])
+        wait_for(all_gone, what="the ended PIDs to leave state.json")
+        t.stop()
+
+
 # Operator decisions.
 
 def test_operator_stop_survives_crash_and_clean_restart():
