@@ -453,6 +453,10 @@ daemon_svc_find_main(struct svc *s, char *err, size_t errlen)
 
 	if (s->cp->pidfile != NULL) {
 		path = util_subst(s->cp->pidfile, s->cp->name, s->index);
+		/* Watch before reading: a write between a read that finds
+		   nothing and the watch would be missed, and the start would
+		   hang until start_timeout. */
+		daemon_pidfile_wait(d, s, path);
 		pid = daemon_read_pidfile(path, why, sizeof why);
 		if (pid > 0 && !track_owns(d->track, s, pid))
 			snprintf(why, sizeof why, "%s holds pid %d, which is "
@@ -464,7 +468,6 @@ daemon_svc_find_main(struct svc *s, char *err, size_t errlen)
 		}
 		/* Not yet: look again when the file changes. */
 		log_debug("%s: %s", s->name, why);
-		daemon_pidfile_wait(d, s, path);
 		free(path);
 		return 0;
 	}
