@@ -88,6 +88,7 @@ cmd_exit_json(const struct svc *s)
  */
 struct status_ctx {
 	const struct daemon	*d;
+	pid_t			 self;		/* tendd's PID, asked once */
 	uint64_t		 now;		/* mono usec */
 	size_t			 descendants;
 };
@@ -139,7 +140,7 @@ sf_ppid(const struct svc *s, const struct status_ctx *c)
 	/* A main process tendd reaps is its child; only the others (taken
 	   over after a crash, or a forking daemon's) need /proc. */
 	if (s->pid > 0 && s->watch == NULL)
-		return json_integer(getpid());
+		return json_integer(c->self);
 	if (s->pid > 0 && procfs_read_stat(s->pid, &st) == 0)
 		return json_integer(st.ppid);
 	return json_null();
@@ -266,6 +267,7 @@ cmd_instance_json(const struct svc *s, size_t descendants)
 	size_t			 i;
 
 	c.d = ((const struct program *)s->owner)->d;
+	c.self = getpid();
 	c.now = util_now_mono();
 	c.descendants = descendants;
 	for (i = 0; i < STATUS_NFIELDS; i++)
@@ -604,9 +606,12 @@ cmd_status_fields(struct client *cl, json_int_t id, const json_t *a,
 	const char	*key;
 	size_t		 i, j, *f;
 
-	if (!json_is_array(a) || json_array_size(a) == 0) {
+	/* Bounded: each field is a value in every row of the reply. */
+	if (!json_is_array(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > STATUS_NFIELDS) {
 		control_error(cl, id, PROTO_E_BAD_ARGS, "\"fields\" must be a "
-		    "non-empty array of instance keys");
+		    "non-empty array of at most %zu instance keys",
+		    STATUS_NFIELDS);
 		return -1;
 	}
 	f = xcalloc(json_array_size(a), sizeof *f);
@@ -652,6 +657,7 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 	}
 	if (cmd_select(cl, id, pats, true, &v, &n) == 0) {
 		c.d = client_daemon(cl);
+		c.self = getpid();
 		c.now = util_now_mono();
 		a = json_array();
 		counts = xcalloc(n + 1, sizeof *counts);

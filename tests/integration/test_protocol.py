@@ -174,7 +174,8 @@ def test_status_fields_give_rows():
         eq(by["c"][1:], ["stopped", "-", "-", "0", "-", "0", "-"])
 
         for bad, what in (([], "non-empty"), ("name", "non-empty"),
-                          (["name", "nope"], "'nope'"), ([1], "not a string")):
+                          (["name", "nope"], "'nope'"), ([1], "not a string"),
+                          (["name"] * 21, "at most 20")):
             r = t.request("status", {"fields": bad})
             eq(r["ok"], False, repr(bad))
             eq(r["error"]["code"], "bad_args", repr(r))
