@@ -935,13 +935,28 @@ daemon_follow_pidfile(struct daemon *d, struct svc *s, pid_t old)
 	return true;
 }
 
+/*
+ * Every waiting child is reaped first and its exit handled after: the
+ * handling (the program's last output, log lines, what it left behind,
+ * the state machine) takes about 25 usec an instance, and a thousand
+ * zombies stopped together kept their PIDs until the last was handled
+ * (bench/compare's stop of 1000: the last reap went from 28 ms after
+ * the last signal to about 5).
+ */
+struct reaped {
+	struct svc	*s;
+	pid_t		 pid;
+	int		 status;
+};
+
 static void
 daemon_reap(struct daemon *d)
 {
-	enum proctab_kind	 kind;
-	struct svc		*s;
-	pid_t			 pid;
-	int			 status;
+	struct reaped	*v = NULL;
+	struct svc	*s;
+	size_t		 n = 0, cap = 0, i;
+	pid_t		 pid;
+	int		 status;
 
 	for (;;) {
 		pid = waitpid(-1, &status, WNOHANG);
@@ -955,21 +970,33 @@ daemon_reap(struct daemon *d)
 			break;
 		}
 		track_reaped(d->track, pid);
-		if ((s = proctab_find(d->procs, pid, &kind)) == NULL) {
+		if ((s = proctab_find(d->procs, pid, NULL)) == NULL) {
 			log_debug("reaped pid %d (not a program's main "
 			    "process)", (int)pid);
 			if (d->shutting_down)
 				daemon_schedule_gc(d);
 			continue;
 		}
+		/* Now, not when handled: a PID the kernel hands out again
+		   must not find this instance. */
 		proctab_remove(d->procs, pid);
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		v[n].s = s;
+		v[n].pid = pid;
+		v[n++].status = status;
+	}
+	for (i = 0; i < n; i++) {
+		s = v[i].s;
 		/* What it wrote comes before the news of its exit. */
 		logio_drain(s->logio);
-		daemon_describe_exit(s, pid, status);
-		if (daemon_follow_pidfile(d, s, pid))
-			continue;
-		svc_event(s, SVC_EV_EXITED, status);
+		daemon_describe_exit(s, v[i].pid, v[i].status);
+		if (!daemon_follow_pidfile(d, s, v[i].pid))
+			svc_event(s, SVC_EV_EXITED, v[i].status);
 	}
+	free(v);
 }
 
 /* Instances waiting for what outlived their main process: done yet? */
