@@ -730,10 +730,17 @@ cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
 	spawns0 = xcalloc(n, sizeof *spawns0);
 	for (i = 0; i < n; i++)
 		spawns0[i] = v[i]->spawns;
-	/* The decision outlives tendd: on disk before it is carried out
-	   (and answered). */
+	/*
+	 * The decision outlives tendd: on disk before it is answered. It is
+	 * carried out first, so that the save (a JSON of every instance and
+	 * two fsyncs, about 4 ms for 1000) runs while the signalled
+	 * programs exit instead of before. A tendd that dies in between
+	 * never answered, and the next one goes by the decision before, as
+	 * for a command never sent.
+	 */
 	persist_operator(client_daemon(cl), v, n, ev != SVC_EV_STOP);
 	daemon_svc_events(client_daemon(cl), v, n, ev);
+	persist_save(client_daemon(cl), true);
 	if (wait)
 		waiter_start(cl, id, goal, v, n, spawns0, timeout);
 	else {

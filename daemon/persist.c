@@ -192,7 +192,10 @@ persist_save(struct daemon *d, bool sync)
 
 	if (d->state_lock == NULL)
 		return;
-	/* This save covers what was left for later. */
+	/* This save covers what was asked for this pass or left for
+	   later. */
+	if (d->ev_state != NULL)
+		event_del(d->ev_state);
 	if (d->ev_state_later != NULL)
 		evtimer_del(d->ev_state_later);
 	memset(&st, 0, sizeof st);
@@ -244,7 +247,6 @@ persist_operator(struct daemon *d, struct svc **v, size_t n, bool up)
 		   instance's program before the first signal. */
 		v[i]->op_hash = ((const struct program *)v[i]->owner)->hash;
 	}
-	persist_save(d, true);
 }
 
 bool

@@ -32,8 +32,9 @@ void	 persist_changed_later(struct daemon *);
 void	 persist_save_cb(evutil_socket_t, short, void *);
 /* Save now; with sync, durably (fsync). */
 void	 persist_save(struct daemon *, bool sync);
-/* The operator started (up) or stopped these instances: saved durably
-   before the command is answered. */
+/* The operator started (up) or stopped these instances. The caller
+   carries it out, then saves durably (persist_save(d, true)) before the
+   command is answered. */
 void	 persist_operator(struct daemon *, struct svc **, size_t, bool up);
 /* Should the instance start with tendd: the operator's decision, else
    the config's autostart. */
