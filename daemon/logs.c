@@ -698,7 +698,11 @@ stream_pump(struct stream *st, size_t limit)
 	ssize_t		 n;
 
 	while (total < limit) {
-		if (stream_can_splice(st) && stream_mid_open(st)) {
+		/* The staging pipe is made for output there is: the first
+		   read finds an empty pipe (an exit's drain, most often)
+		   without making one. */
+		if (stream_can_splice(st) && (total > 0 || st->mid[0] != -1) &&
+		    stream_mid_open(st)) {
 			n = stream_splice(st);
 			if (n > 0) {
 				total += (size_t)n;
