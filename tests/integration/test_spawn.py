@@ -138,6 +138,40 @@ def test_directory_umask_session_signals_fds():
         t.stop()
 
 
+def test_signals_ignored_by_tendds_parent_are_default_in_programs():
+    """A shell's background job starts with INT and QUIT ignored, nohup
+    ignores HUP: none of that reaches the programs, whether tendd has a
+    handler of its own for the signal (INT, QUIT, HUP) or not (ALRM,
+    TTIN)."""
+    with Tend("") as t:
+        t.write_config(progs(prog("p", ["sleep", "600"], start_secs=0),
+                             prog("q", ["sleep", "600"], start_secs=0)))
+        t.start(wrapper=["/bin/sh", "-c",
+                         'trap "" INT QUIT HUP ALRM TTIN; exec "$@"', "sh"])
+        with open("/proc/%d/status" % t.proc.pid) as f:
+            ign = [int(l.split(":")[1], 16) for l in f
+                   if l.startswith("SigIgn")][0]
+        for sig in (14, 21):
+            check(ign & (1 << (sig - 1)), "tendd ignores signal %d" % sig)
+        # Started in the loop, and started again later (the signals are
+        # looked at once, at the first start).
+        t.wait_state("p", "running")
+        t.ctl("restart", "q", check=0)
+        t.wait_state("q", "running")
+        glibc = (1 << 31) | (1 << 32)
+        for name in ("p", "q"):
+            pid = t.status()[name]["pid"]
+            with open("/proc/%d/status" % pid) as f:
+                sig = dict(l.split(":", 1) for l in f if l.startswith("Sig"))
+            eq(int(sig["SigIgn"].strip(), 16) & ~glibc, 0,
+               name + ": signals ignored")
+            eq(int(sig["SigBlk"].strip(), 16) & ~glibc, 0,
+               name + ": signals blocked")
+            eq(int(sig["SigCgt"].strip(), 16) & ~glibc, 0,
+               name + ": signals caught")
+        t.stop()
+
+
 def test_user_and_group():
     need_root()
     nobody = pwd.getpwnam("nobody")
