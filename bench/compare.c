@@ -10,10 +10,14 @@
  *   (no define)                                         "ref": the
  *       reference loops, one mode per run:
  *
- *   ref start N PROG STAMPFILE  posix_spawn N copies of PROG (an "up"),
- *       wait until all N stamped, then SIGTERM and reap them one by one.
- *       Prints "START_NS STOP_NS": from before the first posix_spawn to
- *       the last stamp, and from before the first kill to the last reap.
+ *   ref start N PROG STAMPFILE HOLD_MS  posix_spawn N copies of PROG (an
+ *       "up"), wait until all N stamped, let them run HOLD_MS more, then
+ *       SIGTERM and reap them one by one. Prints "START_NS STOP_NS": from
+ *       before the first posix_spawn to the last stamp, and from before
+ *       the first kill to the last reap. HOLD_MS is as long as the
+ *       supervisor's programs ran before their stop: on some machines a
+ *       reap costs more the longer the process lived (see bench/README.md,
+ *       "The stop reference").
  *   ref roundtrip N PROG        fork, exec PROG (a "once"), waitpid; N
  *       times. The gaps between its stamps are the reference restart gap.
  *       Prints the mean round trip in ns.
@@ -128,7 +132,7 @@ wait_stamps(const char *path, int n)
 }
 
 static int
-mode_start(int n, const char *prog, const char *stamps)
+mode_start(int n, const char *prog, const char *stamps, int hold_ms)
 {
 	unsigned long long t0, up, t1, t2;
 	pid_t *pids;
@@ -140,6 +144,8 @@ mode_start(int n, const char *prog, const char *stamps)
 	for (i = 0; i < n; i++)
 		pids[i] = spawn(prog);
 	up = wait_stamps(stamps, n);
+	if (hold_ms > 0)
+		usleep((useconds_t)hold_ms * 1000);
 	t1 = now_ns();
 	for (i = 0; i < n; i++)
 		if (kill(pids[i], SIGTERM) != 0)
@@ -206,14 +212,14 @@ main(int argc, char **argv)
 
 	if (argc < 4 || (n = atoi(argv[2])) <= 0)
 		goto usage;
-	if (strcmp(argv[1], "start") == 0 && argc == 5)
-		return mode_start(n, argv[3], argv[4]);
+	if (strcmp(argv[1], "start") == 0 && argc == 6)
+		return mode_start(n, argv[3], argv[4], atoi(argv[5]));
 	if (strcmp(argv[1], "roundtrip") == 0 && argc == 4)
 		return mode_roundtrip(n, argv[3]);
 	if (strcmp(argv[1], "spawnrate") == 0 && argc == 4)
 		return mode_spawnrate(n, argv[3]);
 usage:
-	fprintf(stderr, "usage: ref start N PROG STAMPFILE | "
+	fprintf(stderr, "usage: ref start N PROG STAMPFILE HOLD_MS | "
 	    "ref roundtrip N PROG | ref spawnrate N PROG\n");
 	return 100;
 }
