@@ -175,6 +175,21 @@ output_visible(const struct output_column *c)
 	return !(c->flags & OUTPUT_OPTIONAL) || c->used;
 }
 
+/* n spaces: a table of thousands of rows pads every cell, and a
+   fprintf("%*s") each was a fifth of tendctl's time for status. */
+static void
+output_pad(FILE *f, size_t n)
+{
+	static const char	 spaces[] = "                                ";
+	size_t			 k;
+
+	while (n > 0) {
+		k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
+		fwrite(spaces, 1, k, f);
+		n -= k;
+	}
+}
+
 /* The text of column i on a line: a header name or a cell. */
 static const char *
 output_text(const struct output_cell *cells, const char *const *names,
@@ -224,18 +239,18 @@ output_line(const struct output_table *t, FILE *f, bool style,
 			continue;
 		text = output_text(cells, names, i);
 		if (!first)
-			fprintf(f, "%*s", OUTPUT_GAP, "");
+			output_pad(f, OUTPUT_GAP);
 		first = 0;
 		len = strlen(text);
 		pad = c->width - len;
-		if ((c->flags & OUTPUT_RIGHT) && pad > 0)
-			fprintf(f, "%*s", (int)pad, "");
+		if (c->flags & OUTPUT_RIGHT)
+			output_pad(f, pad);
 		if (names != NULL)
 			output_colour(f, style, OUTPUT_BOLD, text);
 		else
 			output_cell_print(f, style, &cells[i]);
-		if (!(c->flags & OUTPUT_RIGHT) && i + 1 != end && pad > 0)
-			fprintf(f, "%*s", (int)pad, "");
+		if (!(c->flags & OUTPUT_RIGHT) && i + 1 != end)
+			output_pad(f, pad);
 	}
 	fputc('\n', f);
 }
