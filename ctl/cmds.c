@@ -27,6 +27,7 @@ static int	cmds_print_help(struct ctl_inv *, const json_t *);
 static void	cmds_line_result(struct ctl_inv *, const json_t *);
 static void	cmds_line_wait(struct ctl_inv *, const json_t *);
 static int	cmds_event_logs(struct ctl_inv *, const json_t *);
+static int	cmds_event_status(struct ctl_inv *, const json_t *);
 
 #define CMDS_WAIT_OPTS	(CTL_OPT_NO_WAIT|CTL_OPT_TIMEOUT)
 
@@ -34,7 +35,7 @@ static const struct ctl_cmd cmds_table[] = {
 	{ "status", "[PATTERN...]",
 	  "show instances and their state (exit 3 unless all are running)",
 	  0, -1, 0, "status",
-	  cmds_build_status, cmds_print_status, NULL, NULL },
+	  cmds_build_status, cmds_print_status, NULL, cmds_event_status },
 	{ "ps", "[PATTERN...]",
 	  "show every process of programs as a tree, with adopted orphans",
 	  0, -1, 0, "ps",
@@ -242,6 +243,8 @@ cmds_build_status(struct ctl_inv *inv, char *err, size_t errlen)
 
 	if (cmds_build_patterns(inv, err, errlen) != 0)
 		return -1;
+	/* In parts: laid out here while tendd makes the next. */
+	json_object_set_new(inv->args, "stream", json_true());
 	if (inv->json)
 		return 0;
 	fields = json_array();
@@ -473,9 +476,9 @@ cmds_state_cell(struct output_table *t, const json_t *row)
 	output_table_cell_tail(t, cmds_colour(state), state, tail);
 }
 
-/* Exit 3 unless every instance is running. */
-static int
-cmds_status_rc(const json_t *instances, bool rows)
+/* Is every instance (objects or rows) running? */
+static bool
+cmds_all_running(const json_t *instances, bool rows)
 {
 	const json_t	*inst, *state;
 	size_t		 i;
@@ -485,45 +488,42 @@ cmds_status_rc(const json_t *instances, bool rows)
 		    json_object_get(inst, "state");
 		if (!json_is_string(state) ||
 		    strcmp(json_string_value(state), "running") != 0)
-			return CTL_EXIT_NOT_RUNNING;
+			return false;
 	}
-	return CTL_EXIT_OK;
+	return true;
 }
 
-static int
-cmds_print_status(struct ctl_inv *inv, const json_t *result)
+/* Lay out status rows, in the table made at the first; NULL, or what is
+   wrong with them. */
+static const char *
+cmds_status_rows(struct ctl_inv *inv, const json_t *rows)
 {
-	const json_t		*rows, *row, *pid, *v;
 	struct output_table	*t;
+	const json_t		*row, *pid, *v;
 	char			 up[32], last[64];
 	uint64_t		 usec;
 	size_t			 i;
 
-	if (inv->json) {
-		rows = json_object_get(result, "instances");
-		if (!json_is_array(rows))
-			return cmds_malformed(inv, "no \"instances\" array");
-		cmds_dump(inv, rows);
-		return cmds_status_rc(rows, false);
-	}
-	rows = json_object_get(result, "rows");
 	if (!json_is_array(rows))
-		return cmds_malformed(inv, "no \"rows\" array");
+		return "no \"rows\" array";
 	json_array_foreach(rows, i, row) {
 		if (json_array_size(row) != SF_N)
-			return cmds_malformed(inv, "a row without every field");
+			return "a row without every field";
 	}
-
-	t = output_table_new();
-	output_table_column(t, "NAME", 0);
-	output_table_column(t, "STATE", 0);
-	output_table_column(t, "PID", OUTPUT_RIGHT);
-	output_table_column(t, "PPID", OUTPUT_RIGHT);
-	output_table_column(t, "DESC", OUTPUT_RIGHT);
-	output_table_column(t, "UPTIME", OUTPUT_RIGHT);
-	output_table_column(t, "RESTARTS", OUTPUT_RIGHT);
-	output_table_column(t, "LAST EXIT", 0);
-	output_table_column(t, "ERROR", OUTPUT_OPTIONAL);
+	if ((t = inv->table) == NULL) {
+		t = inv->table = output_table_new();
+		output_table_column(t, "NAME", 0);
+		output_table_column(t, "STATE", 0);
+		output_table_column(t, "PID", OUTPUT_RIGHT);
+		output_table_column(t, "PPID", OUTPUT_RIGHT);
+		output_table_column(t, "DESC", OUTPUT_RIGHT);
+		output_table_column(t, "UPTIME", OUTPUT_RIGHT);
+		output_table_column(t, "RESTARTS", OUTPUT_RIGHT);
+		output_table_column(t, "LAST EXIT", 0);
+		output_table_column(t, "ERROR", OUTPUT_OPTIONAL);
+	}
+	if (!cmds_all_running(rows, true))
+		inv->not_running = true;
 	json_array_foreach(rows, i, row) {
 		output_table_row(t);
 		v = json_array_get(row, SF_NAME);
@@ -551,9 +551,62 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 		output_table_cell(t, OUTPUT_PLAIN, "%s", last);
 		cmds_error_cell(t, row);
 	}
-	output_table_print(t, inv->out, inv->style);
-	output_table_free(t);
-	return cmds_status_rc(rows, true);
+	return NULL;
+}
+
+/*
+ * A part of the status before the reply ("stream"): rows laid out at
+ * once, objects kept for the one array --json prints. Nothing is printed
+ * until the reply, as the table's widths need every row.
+ */
+static int
+cmds_event_status(struct ctl_inv *inv, const json_t *ev)
+{
+	const char	*type = cmds_str(ev, "type", "");
+	const json_t	*a;
+
+	if (inv->malformed != NULL)
+		return 0;
+	if (inv->json && strcmp(type, "instances") == 0) {
+		a = json_object_get(ev, "instances");
+		if (!json_is_array(a)) {
+			inv->malformed = "no \"instances\" array in a part";
+			return 0;
+		}
+		if (inv->items == NULL)
+			inv->items = json_array();
+		json_array_extend(inv->items, (json_t *)a);
+	} else if (!inv->json && strcmp(type, "rows") == 0)
+		inv->malformed = cmds_status_rows(inv,
+		    json_object_get(ev, "rows"));
+	return 0;
+}
+
+static int
+cmds_print_status(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*items;
+	const char	*bad;
+
+	if (inv->malformed != NULL)
+		return cmds_malformed(inv, inv->malformed);
+	if (inv->json) {
+		items = json_object_get(result, "instances");
+		if (!json_is_array(items))
+			return cmds_malformed(inv, "no \"instances\" array");
+		if (inv->items != NULL) {
+			json_array_extend(inv->items, (json_t *)items);
+			items = inv->items;
+		}
+		cmds_dump(inv, items);
+		return cmds_all_running(items, false) ? CTL_EXIT_OK :
+		    CTL_EXIT_NOT_RUNNING;
+	}
+	if ((bad = cmds_status_rows(inv, json_object_get(result, "rows"))) !=
+	    NULL)
+		return cmds_malformed(inv, bad);
+	output_table_print(inv->table, inv->out, inv->style);
+	return inv->not_running ? CTL_EXIT_NOT_RUNNING : CTL_EXIT_OK;
 }
 
 /*

@@ -208,6 +208,10 @@ ctl_inv_clear(struct ctl_inv *inv)
 {
 	json_decref(inv->args);
 	inv->args = NULL;
+	output_table_free(inv->table);
+	inv->table = NULL;
+	json_decref(inv->items);
+	inv->items = NULL;
 }
 
 int

@@ -259,20 +259,16 @@ static const struct {
 };
 #define STATUS_NFIELDS	(sizeof status_fields / sizeof status_fields[0])
 
-json_t *
-cmd_instance_json(const struct svc *s, size_t descendants)
+/* The instance object: every key. */
+static json_t *
+cmd_instance_json(const struct svc *s, const struct status_ctx *c)
 {
-	struct status_ctx	 c;
-	json_t			*o = json_object();
-	size_t			 i;
+	json_t	*o = json_object();
+	size_t	 i;
 
-	c.d = ((const struct program *)s->owner)->d;
-	c.self = getpid();
-	c.now = util_now_mono();
-	c.descendants = descendants;
 	for (i = 0; i < STATUS_NFIELDS; i++)
 		json_object_set_new_nocheck(o, status_fields[i].key,
-		    status_fields[i].fn(s, &c));
+		    status_fields[i].fn(s, c));
 	return o;
 }
 
@@ -635,53 +631,87 @@ cmd_status_fields(struct client *cl, json_int_t id, const json_t *a,
 	return 0;
 }
 
+/*
+ * With "stream", instances go out STATUS_CHUNK at a time in events, each
+ * written to the socket as soon as it is made, and the reply carries the
+ * last ones: the client parses and lays out one part while tendd counts
+ * and builds the next, on the other core (tendctl's table of 1000
+ * instances: the two used to take turns), and no message comes near the
+ * 1 MiB limit however many instances there are.
+ */
+#define STATUS_CHUNK	128
+
+/* Objects (f NULL) or rows of the nf fields in f, for n instances. */
+static json_t *
+cmd_status_part(struct svc **v, size_t n, const size_t *counts,
+    const size_t *f, size_t nf, struct status_ctx *c)
+{
+	json_t	*a = json_array(), *row;
+	size_t	 i, j;
+
+	for (i = 0; i < n; i++) {
+		c->descendants = counts[i];
+		if (f == NULL) {
+			json_array_append_new(a, cmd_instance_json(v[i], c));
+			continue;
+		}
+		row = json_array();
+		for (j = 0; j < nf; j++)
+			json_array_append_new(row, status_fields[f[j]].fn(v[i],
+			    c));
+		json_array_append_new(a, row);
+	}
+	return a;
+}
+
 static void
 cmd_status(struct client *cl, json_int_t id, json_t *args)
 {
 	struct status_ctx	 c;
 	struct svc		**v;
-	json_t			*pats, *fa, *a, *row;
-	size_t			 n, i, j, *counts = NULL, *f = NULL, nf = 0;
-	bool			 desc = true;
+	json_t			*pats, *fa, *a;
+	const char		*key;
+	size_t			 n, i, m, part, *counts, *f = NULL, nf = 0;
+	bool			 desc = true, stream;
 
 	if ((pats = cmd_targets(cl, id, args, "patterns", false)) == NULL)
 		return;
+	if (cmd_bool(cl, id, args, "stream", false, &stream) == -1) {
+		json_decref(pats);
+		return;
+	}
 	if ((fa = json_object_get(args, "fields")) != NULL) {
 		if (cmd_status_fields(cl, id, fa, &f, &nf) == -1) {
 			json_decref(pats);
 			return;
 		}
 		/* Counting costs a read of every instance's processes. */
-		for (desc = false, j = 0; j < nf; j++)
-			desc = desc || status_fields[f[j]].fn == sf_descendants;
+		for (desc = false, i = 0; i < nf; i++)
+			desc = desc || status_fields[f[i]].fn == sf_descendants;
 	}
+	key = f == NULL ? "instances" : "rows";
 	if (cmd_select(cl, id, pats, true, &v, &n) == 0) {
 		c.d = client_daemon(cl);
 		c.self = getpid();
 		c.now = util_now_mono();
-		a = json_array();
 		counts = xcalloc(n + 1, sizeof *counts);
-		if (desc)
-			track_counts(client_daemon(cl)->track, v, n, counts);
-		for (i = 0; i < n; i++) {
-			if (f == NULL) {
-				json_array_append_new(a,
-				    cmd_instance_json(v[i], counts[i]));
-				continue;
-			}
-			c.descendants = counts[i];
-			row = json_array();
-			for (j = 0; j < nf; j++)
-				json_array_append_new(row,
-				    status_fields[f[j]].fn(v[i], &c));
-			json_array_append_new(a, row);
+		part = stream ? STATUS_CHUNK : n;
+		for (i = 0;; i += m) {
+			m = n - i < part ? n - i : part;
+			if (desc)
+				track_counts(c.d->track, v + i, m, counts + i);
+			a = cmd_status_part(v + i, m, counts + i, f, nf, &c);
+			if (i + m == n)
+				break;
+			control_send_now(cl, proto_event_new(id, json_pack(
+			    "{s:s,s:o}", "type", key, key, a)));
 		}
 		if (f == NULL)
 			control_send(cl, proto_reply_ok(id,
-			    json_pack("{s:o}", "instances", a)));
+			    json_pack("{s:o}", key, a)));
 		else
 			control_send(cl, proto_reply_ok(id,
-			    json_pack("{s:O,s:o}", "fields", fa, "rows", a)));
+			    json_pack("{s:O,s:o}", "fields", fa, key, a)));
 		free(counts);
 		free(v);
 	}

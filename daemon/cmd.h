@@ -29,7 +29,4 @@ void		 cmd_client_gone(struct client *);
 /* A client's output queue emptied. */
 void		 cmd_client_drained(struct client *);
 
-/* The instance object of docs/protocol.md. */
-json_t		*cmd_instance_json(const struct svc *, size_t descendants);
-
 #endif

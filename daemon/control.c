@@ -257,6 +257,42 @@ control_send(struct client *cl, json_t *msg)
 	}
 }
 
+/*
+ * control_send, but written to the socket at once when nothing is queued
+ * before it (what the socket does not take is queued): for a reply that
+ * goes out in parts while tendd works on the next (status with "stream"),
+ * which bufferevent would otherwise send all together once tendd is back
+ * in the loop.
+ */
+void
+control_send_now(struct client *cl, json_t *msg)
+{
+	struct evbuffer	*out;
+	char		*buf;
+	size_t		 len;
+	ssize_t		 w;
+
+	out = bufferevent_get_output(cl->bev);
+	if ((cl->flags & (CLIENT_CLOSING | CLIENT_DEAD)) ||
+	    evbuffer_get_length(out) > 0 ||
+	    (buf = proto_encode(msg, &len)) == NULL) {
+		control_send(cl, msg);
+		return;
+	}
+	json_decref(msg);
+	do
+		w = send(bufferevent_getfd(cl->bev), buf, len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w == -1 && errno == EINTR);
+	/* A full socket, or an error bufferevent will meet and report. */
+	if (w == -1)
+		w = 0;
+	if ((size_t)w < len && evbuffer_add(out, buf + w, len - (size_t)w) ==
+	    -1)
+		control_client_kill(cl);
+	free(buf);
+}
+
 void
 control_error(struct client *cl, json_int_t id, const char *code,
     const char *fmt, ...)

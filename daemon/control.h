@@ -56,6 +56,8 @@ struct daemon	*control_daemon(const struct control *);
 size_t		 control_pending(const struct client *);
 /* Queue a message to a client (steals the reference). */
 void		 control_send(struct client *, json_t *);
+/* The same, written at once when nothing is queued before it. */
+void		 control_send_now(struct client *, json_t *);
 /* Send an error reply. */
 void		 control_error(struct client *, json_int_t id, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

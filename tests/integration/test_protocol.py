@@ -10,8 +10,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (TENDCTL, TENDD, Tend, check, eq, main, need_root,  # noqa
-                     prog, progs, read_line, wait_for)
+from harness import (DEADLINE, TENDCTL, TENDD, Failure, Tend, check,  # noqa
+                     eq, main, need_root, prog, progs, read_line, wait_for)
 
 S = ["sleep", "600"]
 
@@ -180,6 +180,89 @@ def test_status_fields_give_rows():
             eq(r["ok"], False, repr(bad))
             eq(r["error"]["code"], "bad_args", repr(r))
             check(what in r["error"]["message"], r["error"]["message"])
+        t.stop()
+
+
+def request_parts(t, args):
+    """Send status with args; return (events, reply), read as they come."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(DEADLINE)
+    s.connect(t.sock)
+    try:
+        s.sendall((json.dumps({"v": 1, "id": 9, "cmd": "status",
+                               "args": args}) + "\n").encode())
+        buf, events = b"", []
+        while True:
+            while b"\n" not in buf:
+                d = s.recv(65536)
+                if not d:
+                    raise Failure("closed before the reply")
+                buf += d
+            line, buf = buf.split(b"\n", 1)
+            m = json.loads(line)
+            eq(m["id"], 9, repr(m))
+            check(len(line) < 1024 * 1024, "a part over 1 MiB")
+            if "event" not in m:
+                eq(buf, b"", "nothing after the reply")
+                return events, m
+            events.append(m["event"])
+    finally:
+        s.close()
+
+
+def test_status_stream_comes_in_parts():
+    # 300 instances: two parts of 128 in events, the last 44 in the reply;
+    # together what one reply holds, objects or rows.
+    with Tend(progs(prog("a", S, instances=299, start_secs=0),
+                    prog("c", S, autostart=False))) as t:
+        t.start()
+        wait_for(lambda: sum(i["state"] == "running"
+                             for i in t.status().values()) == 299,
+                 what="299 running", timeout=120)
+        whole = t.request("status")["result"]["instances"]
+        eq(len(whole), 300)
+
+        def same(a, b):
+            # uptime moves between two requests
+            return [{k: v for k, v in o.items() if k != "uptime"}
+                    for o in a] == \
+                [{k: v for k, v in o.items() if k != "uptime"} for o in b]
+
+        events, r = request_parts(t, {"stream": True})
+        eq(r["ok"], True, repr(r)[:200])
+        eq([(e["type"], len(e["instances"])) for e in events],
+           [("instances", 128), ("instances", 128)])
+        got = [o for e in events for o in e["instances"]] + \
+            r["result"]["instances"]
+        eq(len(r["result"]["instances"]), 44)
+        check(same(got, whole), "streamed objects differ")
+
+        fields = ["name", "state", "pid", "descendants"]
+        events, r = request_parts(t, {"stream": True, "fields": fields})
+        eq([(e["type"], len(e["rows"])) for e in events],
+           [("rows", 128), ("rows", 128)])
+        eq(r["result"]["fields"], fields)
+        rows = [x for e in events for x in e["rows"]] + r["result"]["rows"]
+        eq(rows, [[o[k] for k in fields] for o in whole])
+
+        # A few instances: no events; no instance at all: an empty reply.
+        events, r = request_parts(t, {"stream": True, "patterns": ["c"]})
+        eq(events, [])
+        eq([o["name"] for o in r["result"]["instances"]], ["c"])
+        events, r = request_parts(t, {"stream": False})
+        eq(events, [])
+        check(same(r["result"]["instances"], whole), "not streamed")
+
+        # tendctl's table and --json, from parts.
+        out = t.ctl("status").stdout.splitlines()
+        eq(len(out), 301)
+        eq([ln.split()[0] for ln in out[1:]], [o["name"] for o in whole])
+        check(same(json.loads(t.ctl("--json", "status").stdout), whole),
+              "tendctl --json status")
+
+        r = t.request("status", {"stream": 1})
+        eq(r["ok"], False)
+        eq(r["error"]["code"], "bad_args", repr(r))
         t.stop()
 
 

@@ -126,6 +126,76 @@ run_status_reply(struct run *r, const char *frame)
 	return rc;
 }
 
+/*
+ * Feed a status reply as run_status_reply does, but in parts as tendd
+ * sends it with "stream": events of up to `part` rows (or objects, for
+ * --json), then the reply with the rest. Returns the reply's exit code,
+ * or -2 when an event's was not 0.
+ */
+static int run_event(struct run *, const char *);
+
+static int
+run_status_parts(struct run *r, const char *frame, size_t part)
+{
+	json_t		*m, *fields, *insts, *rows, *row, *o, *f, *ev, *chunk;
+	const char	*key;
+	char		*text;
+	size_t		 i, j, n;
+	int		 rc;
+
+	fields = json_object_get(r->inv.args, "fields");
+	m = json_loads(frame, 0, NULL);
+	insts = json_object_get(json_object_get(m, "result"), "instances");
+	rows = json_array();
+	json_array_foreach(insts, i, o) {
+		if (fields == NULL) {
+			json_array_append(rows, o);
+			continue;
+		}
+		row = json_array();
+		json_array_foreach(fields, j, f) {
+			json_t	*v = json_object_get(o, json_string_value(f));
+
+			json_array_append_new(row, v != NULL ? json_incref(v) :
+			    json_null());
+		}
+		json_array_append_new(rows, row);
+	}
+	key = fields == NULL ? "instances" : "rows";
+	n = json_array_size(rows);
+	for (i = 0; i + part < n; i += part) {
+		chunk = json_array();
+		for (j = i; j < i + part; j++)
+			json_array_append(chunk, json_array_get(rows, j));
+		ev = json_pack("{s:i,s:i,s:{s:s,s:o}}", "v", 1, "id", 1,
+		    "event", "type", key, key, chunk);
+		text = json_dumps(ev, JSON_COMPACT);
+		json_decref(ev);
+		rc = run_event(r, text);
+		free(text);
+		if (rc != 0) {
+			json_decref(rows);
+			json_decref(m);
+			return -2;
+		}
+	}
+	chunk = json_array();
+	for (j = i; j < n; j++)
+		json_array_append(chunk, json_array_get(rows, j));
+	json_decref(rows);
+	if (fields != NULL)
+		json_object_set_new(m, "result", json_pack("{s:O,s:o}",
+		    "fields", fields, "rows", chunk));
+	else
+		json_object_set_new(m, "result", json_pack("{s:o}",
+		    "instances", chunk));
+	text = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	rc = run_reply(r, text);
+	free(text);
+	return rc;
+}
+
 /* Feed an event frame to the parsed command; ctl_event's result. */
 static int
 run_event(struct run *r, const char *frame)
@@ -224,13 +294,15 @@ T_CASE(test_requests)
 {
 	/* The table asks for the keys it shows, as rows; --json for all. */
 #define STATUS_FIELDS "\"fields\":[\"name\",\"state\",\"pid\",\"ppid\",\"descendants\",\"uptime\",\"restarts\",\"last_exit\",\"error\",\"log_error\",\"log_dropped\",\"adopted\",\"operator\"]"
-	T_CHECK(request_is("status", REQ("status", "{" STATUS_FIELDS "}")));
+	T_CHECK(request_is("status", REQ("status", "{\"stream\":true,"
+	    STATUS_FIELDS "}")));
 	T_CHECK(request_is("status web db*",
 	    REQ("status", "{\"patterns\":[\"web\",\"db*\"],"
-	    STATUS_FIELDS "}")));
-	T_CHECK(request_is("status --json", REQ("status", "{}")));
+	    "\"stream\":true," STATUS_FIELDS "}")));
+	T_CHECK(request_is("status --json", REQ("status",
+	    "{\"stream\":true}")));
 	T_CHECK(request_is("status --json web",
-	    REQ("status", "{\"patterns\":[\"web\"]}")));
+	    REQ("status", "{\"patterns\":[\"web\"],\"stream\":true}")));
 	T_CHECK(request_is("ps", REQ("ps", "{}")));
 	T_CHECK(request_is("ps web db*",
 	    REQ("ps", "{\"patterns\":[\"web\",\"db*\"]}")));
@@ -315,8 +387,9 @@ T_CASE(test_logs_requests)
 	T_INTEQ(r.rc, 0);
 	T_CHECK(!r.inv.streaming && !r.inv.has_deadline);
 	run_done(&r);
+	/* status comes in parts, but ends with its reply. */
 	run_parse(&r, "status");
-	T_CHECK(!r.inv.streaming && r.inv.cmd->event == NULL);
+	T_CHECK(!r.inv.streaming && r.inv.cmd->event != NULL);
 	run_done(&r);
 
 	T_CHECK(usage_error("logs", "logs: missing NAME...|all"));
@@ -1208,9 +1281,62 @@ T_CASE(test_table_render)
 	free(buf);
 }
 
+/* A status in parts prints what the same status in one reply does. */
+T_CASE(test_status_parts)
+{
+	const char	*frame = OK("{\"instances\":[" INST_WEB "," INST_WEB1
+	    "," INST_DB "," INST_WEB "]}");
+	const char	*lines[] = { "status", "status --json" };
+	struct run	 whole, parts;
+	size_t		 i, part;
+	int		 rc;
+
+	for (i = 0; i < 2; i++) {
+		run_parse(&whole, lines[i]);
+		rc = run_status_reply(&whole, frame);
+		T_INTEQ(rc, CTL_EXIT_NOT_RUNNING);
+		for (part = 1; part <= 4; part++) {
+			run_parse(&parts, lines[i]);
+			T_INTEQ(run_status_parts(&parts, frame, part), rc);
+			T_STREQ(parts.outbuf, whole.outbuf);
+			T_STREQ(parts.errbuf, "");
+			run_done(&parts);
+		}
+		run_done(&whole);
+	}
+
+	/* Not running only in the first part: still exit 3. */
+	run_parse(&parts, "status");
+	T_INTEQ(run_status_parts(&parts, OK("{\"instances\":[" INST_WEB1
+	    "," INST_WEB "]}"), 1), CTL_EXIT_NOT_RUNNING);
+	run_done(&parts);
+	run_parse(&parts, "status");
+	T_INTEQ(run_status_parts(&parts, OK("{\"instances\":[" INST_WEB
+	    "," INST_WEB "]}"), 1), CTL_EXIT_OK);
+	run_done(&parts);
+
+	/* A malformed part: nothing printed, the reply says so. */
+	run_parse(&parts, "status");
+	T_INTEQ(run_event(&parts, "{\"v\":1,\"id\":1,\"event\":{\"type\":"
+	    "\"rows\",\"rows\":[[1,2]]}}"), 0);
+	T_INTEQ(run_status_reply(&parts, OK("{\"instances\":[" INST_WEB
+	    "]}")), CTL_EXIT_FAILED);
+	T_STREQ(parts.outbuf, "");
+	T_STREQ(parts.errbuf, "tendctl: malformed reply from tendd: a row "
+	    "without every field\n");
+	run_done(&parts);
+	run_parse(&parts, "status --json");
+	T_INTEQ(run_event(&parts, "{\"v\":1,\"id\":1,\"event\":{\"type\":"
+	    "\"instances\",\"instances\":{}}}"), 0);
+	T_INTEQ(run_status_reply(&parts, OK("{\"instances\":[]}")),
+	    CTL_EXIT_FAILED);
+	T_STREQ(parts.outbuf, "");
+	run_done(&parts);
+}
+
 T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_usage_errors), T_ENTRY(test_global),
-    T_ENTRY(test_exit_codes), T_ENTRY(test_status),
+    T_ENTRY(test_exit_codes), T_ENTRY(test_status), T_ENTRY(test_status_parts),
     T_ENTRY(test_status_log_error), T_ENTRY(test_status_markers),
     T_ENTRY(test_ps), T_ENTRY(test_logs_requests),
     T_ENTRY(test_logs), T_ENTRY(test_logs_follow),
