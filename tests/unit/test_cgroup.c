@@ -416,6 +416,46 @@ T_CASE(launch_and_kill)
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 }
 
+/* Counts of 1 to 24 processes, across the first read's 64 bytes (PIDs
+   of 4 to 7 digits: 8 to 16 fit in it), each counted again from the
+   same kept fd. */
+T_CASE(counts_around_first_read)
+{
+	struct cgroup_root	*r;
+	char			 name[64];
+	pid_t			 kids[24];
+	size_t			 i, nk;
+	int			 fd, procs, pfd;
+
+	r = open_root("few", name, sizeof name);
+	fd = cgroup_open(r, "f@0");
+	T_CHECK(fd != -1);
+	pfd = cgroup_procs_open(r, "f@0");
+	T_CHECK(pfd != -1);
+	procs = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	T_CHECK(procs != -1);
+	for (nk = 0; nk < sizeof kids / sizeof kids[0]; nk++) {
+		if ((kids[nk] = fork()) == 0) {
+			pause();
+			_exit(0);
+		}
+		if (kids[nk] == -1)
+			break;
+		T_CHECK(dprintf(procs, "%ld\n", (long)kids[nk]) > 0);
+		T_INTEQ(cgroup_procs_count(pfd, 0), (int)nk + 1);
+		T_INTEQ(cgroup_procs_count(pfd, kids[0]), (int)nk);
+	}
+	close(procs);
+	close(pfd);
+	T_INTEQ(cgroup_signal(r, "f@0", SIGKILL), (int)nk);
+	for (i = 0; i < nk; i++)
+		(void)waitpid(kids[i], NULL, 0);
+	T_CHECK(wait_npids(r, "f@0", 0));
+	T_INTEQ(cgroup_remove(r, "f@0"), 0);
+	close(fd);
+	cgroup_root_free(r);
+}
+
 /* A cgroup.procs longer than one read (a page): every PID is listed and
    counted, not only the first page's. */
 T_CASE(many_pids)
@@ -607,6 +647,7 @@ T_MAIN(
 	T_ENTRY(literal_argv),
 	T_ENTRY(names),
 	T_ENTRY(launch_and_kill),
+	T_ENTRY(counts_around_first_read),
 	T_ENTRY(many_pids),
 	T_ENTRY(launch_as_user),
 	T_ENTRY(launch_without_clone3),
