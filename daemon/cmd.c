@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -714,6 +715,11 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 			    json_pack("{s:O,s:o}", "fields", fa, key, a)));
 		free(counts);
 		free(v);
+		/* The parts went out one by one, each too small for the
+		   trim after a large reply (control.c): the heap they used
+		   goes back now, or tendd keeps its largest status. */
+		if (n > part)
+			malloc_trim(0);
 	}
 	free(f);
 	json_decref(pats);
