@@ -673,7 +673,7 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 	json_t			*pats, *fa, *a;
 	const char		*key;
 	size_t			 n, i, m, part, *counts, *f = NULL, nf = 0;
-	bool			 desc = true, stream;
+	bool			 desc = true, stream, each;
 
 	if ((pats = cmd_targets(cl, id, args, "patterns", false)) == NULL)
 		return;
@@ -697,9 +697,14 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 		c.now = util_now_mono();
 		counts = xcalloc(n + 1, sizeof *counts);
 		part = stream ? STATUS_CHUNK : n;
+		/* Counted part by part where that costs nothing more, so
+		   the first part goes out sooner; else all at once. */
+		each = track_counts_each(c.d->track);
+		if (desc && !each)
+			track_counts(c.d->track, v, n, counts);
 		for (i = 0;; i += m) {
 			m = n - i < part ? n - i : part;
-			if (desc)
+			if (desc && each)
 				track_counts(c.d->track, v + i, m, counts + i);
 			a = cmd_status_part(v + i, m, counts + i, f, nf, &c);
 			if (i + m == n)

@@ -746,6 +746,12 @@ track_counts(struct track *t, struct svc **v, size_t n, size_t *counts)
 }
 
 bool
+track_counts_each(const struct track *t)
+{
+	return t->cg != NULL;
+}
+
+bool
 track_busy(struct track *t, struct svc *s)
 {
 	return track_others(t, s) > 0;

@@ -53,6 +53,10 @@ bool		 track_busy(struct track *, struct svc *);
    into counts[] (one look at the tree for all of them, not one each). */
 void		 track_counts(struct track *, struct svc **, size_t n,
 		    size_t *counts);
+/* Does track_counts cost each instance its own read (cgroups), so that
+   counting a list in parts costs no more than counting it at once? In
+   process-tree mode every call walks all of tendd's processes. */
+bool		 track_counts_each(const struct track *);
 /* PIDs of the instance's processes other than its main process that
    are tendd's children (what a forking launcher left). */
 int		 track_orphans_of(struct track *, struct svc *, pid_t **,

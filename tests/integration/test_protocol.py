@@ -11,7 +11,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (DEADLINE, TENDCTL, TENDD, Failure, Tend, check,  # noqa
-                     eq, main, need_root, prog, progs, read_line, wait_for)
+                     eq, main, need_root, need_tracking, prog, progs,
+                     read_line, tracking, wait_for)
 
 S = ["sleep", "600"]
 
@@ -210,12 +211,15 @@ def request_parts(t, args):
         s.close()
 
 
-def test_status_stream_comes_in_parts():
+def status_stream_comes_in_parts(mode):
     # 300 instances: two parts of 128 in events, the last 44 in the reply;
-    # together what one reply holds, objects or rows.
+    # together what one reply holds, objects or rows. Counted part by part
+    # with cgroups, at once in process-tree mode: the same either way.
     with Tend(progs(prog("a", S, instances=299, start_secs=0),
-                    prog("c", S, autostart=False))) as t:
+                    prog("c", S, autostart=False)),
+              supervisor=tracking(mode)) as t:
         t.start()
+        need_tracking(t, "c", mode)
         wait_for(lambda: sum(i["state"] == "running"
                              for i in t.status().values()) == 299,
                  what="299 running", timeout=120)
@@ -264,6 +268,14 @@ def test_status_stream_comes_in_parts():
         eq(r["ok"], False)
         eq(r["error"]["code"], "bad_args", repr(r))
         t.stop()
+
+
+def test_status_stream_comes_in_parts_cgroup():
+    status_stream_comes_in_parts("cgroup")
+
+
+def test_status_stream_comes_in_parts_tree():
+    status_stream_comes_in_parts("tree")
 
 
 def unprivileged_ctl(t):
