@@ -416,6 +416,37 @@ T_CASE(launch_and_kill)
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 }
 
+/* A child that waits for a signal, moved into the leaf whose
+   cgroup.procs is open as procs; its PID, or -1. */
+static pid_t
+pauser_into(int procs)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	if (pid > 0)
+		T_CHECK(dprintf(procs, "%ld\n", (long)pid) > 0);
+	return pid;
+}
+
+/* Kill the n children in leaf (with cgroup.kill), reap them, remove the
+   leaf. */
+static void
+kill_leaf(struct cgroup_root *r, const char *leaf, const pid_t *kids,
+    size_t n)
+{
+	size_t	 i;
+
+	T_INTEQ(cgroup_signal(r, leaf, SIGKILL), (int)n);
+	for (i = 0; i < n; i++)
+		(void)waitpid(kids[i], NULL, 0);
+	T_CHECK(wait_npids(r, leaf, 0));
+	T_INTEQ(cgroup_remove(r, leaf), 0);
+}
+
 /* Counts of 1 to 24 processes, across the first read's 64 bytes (PIDs
    of 4 to 7 digits: 8 to 16 fit in it), each counted again from the
    same kept fd. */
@@ -424,7 +455,7 @@ T_CASE(counts_around_first_read)
 	struct cgroup_root	*r;
 	char			 name[64];
 	pid_t			 kids[24];
-	size_t			 i, nk;
+	size_t			 nk;
 	int			 fd, procs, pfd;
 
 	r = open_root("few", name, sizeof name);
@@ -435,23 +466,14 @@ T_CASE(counts_around_first_read)
 	procs = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 	T_CHECK(procs != -1);
 	for (nk = 0; nk < sizeof kids / sizeof kids[0]; nk++) {
-		if ((kids[nk] = fork()) == 0) {
-			pause();
-			_exit(0);
-		}
-		if (kids[nk] == -1)
+		if ((kids[nk] = pauser_into(procs)) == -1)
 			break;
-		T_CHECK(dprintf(procs, "%ld\n", (long)kids[nk]) > 0);
 		T_INTEQ(cgroup_procs_count(pfd, 0), (int)nk + 1);
 		T_INTEQ(cgroup_procs_count(pfd, kids[0]), (int)nk);
 	}
 	close(procs);
 	close(pfd);
-	T_INTEQ(cgroup_signal(r, "f@0", SIGKILL), (int)nk);
-	for (i = 0; i < nk; i++)
-		(void)waitpid(kids[i], NULL, 0);
-	T_CHECK(wait_npids(r, "f@0", 0));
-	T_INTEQ(cgroup_remove(r, "f@0"), 0);
+	kill_leaf(r, "f@0", kids, nk);
 	close(fd);
 	cgroup_root_free(r);
 }
@@ -472,13 +494,8 @@ T_CASE(many_pids)
 	procs = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 	T_CHECK(procs != -1);
 	for (i = 0; i < sizeof kids / sizeof kids[0]; i++) {
-		if ((kids[nk] = fork()) == 0) {
-			pause();
-			_exit(0);
-		}
-		if (kids[nk] == -1)
+		if ((kids[nk] = pauser_into(procs)) == -1)
 			break;
-		T_CHECK(dprintf(procs, "%ld\n", (long)kids[nk]) > 0);
 		nk++;
 	}
 	close(procs);
@@ -499,11 +516,7 @@ T_CASE(many_pids)
 	T_INTEQ(cgroup_procs_count(pfd, 0), (int)nk);
 	close(pfd);
 
-	T_INTEQ(cgroup_signal(r, "m@0", SIGKILL), (int)nk);
-	for (i = 0; i < nk; i++)
-		(void)waitpid(kids[i], NULL, 0);
-	T_CHECK(wait_npids(r, "m@0", 0));
-	T_INTEQ(cgroup_remove(r, "m@0"), 0);
+	kill_leaf(r, "m@0", kids, nk);
 	close(fd);
 	cgroup_root_free(r);
 }

@@ -87,27 +87,21 @@ run_reply(struct run *r, const char *frame)
 }
 
 /*
- * Feed a status reply written with instance objects, turned into the rows
- * the table asked for (docs/protocol.md, "fields"), as tendd would send
- * them: a key an object lacks becomes null.
+ * The instance objects as the request asked for them: as they are without
+ * "fields", else a row of those keys each (docs/protocol.md, "fields"),
+ * as tendd would send them: a key an object lacks becomes null.
  */
-static int
-run_status_reply(struct run *r, const char *frame)
+static json_t *
+status_as_asked(const json_t *fields, const json_t *insts)
 {
-	json_t	*m, *fields, *insts, *rows, *row, *o, *f;
-	char	*text;
+	json_t	*rows = json_array(), *row, *o, *f;
 	size_t	 i, j;
-	int	 rc;
 
-	fields = json_object_get(r->inv.args, "fields");
-	m = json_loads(frame, 0, NULL);
-	insts = json_object_get(json_object_get(m, "result"), "instances");
-	if (fields == NULL || insts == NULL) {
-		json_decref(m);
-		return run_reply(r, frame);
-	}
-	rows = json_array();
 	json_array_foreach(insts, i, o) {
+		if (fields == NULL) {
+			json_array_append(rows, o);
+			continue;
+		}
 		row = json_array();
 		json_array_foreach(fields, j, f) {
 			json_t	*v = json_object_get(o, json_string_value(f));
@@ -117,6 +111,26 @@ run_status_reply(struct run *r, const char *frame)
 		}
 		json_array_append_new(rows, row);
 	}
+	return rows;
+}
+
+/* Feed a status reply written with instance objects, turned into what
+   the request asked for. */
+static int
+run_status_reply(struct run *r, const char *frame)
+{
+	json_t	*m, *fields, *insts, *rows;
+	char	*text;
+	int	 rc;
+
+	fields = json_object_get(r->inv.args, "fields");
+	m = json_loads(frame, 0, NULL);
+	insts = json_object_get(json_object_get(m, "result"), "instances");
+	if (fields == NULL || insts == NULL) {
+		json_decref(m);
+		return run_reply(r, frame);
+	}
+	rows = status_as_asked(fields, insts);
 	json_object_set_new(m, "result", json_pack("{s:O,s:o}", "fields",
 	    fields, "rows", rows));
 	text = json_dumps(m, JSON_COMPACT);
@@ -137,7 +151,7 @@ static int run_event(struct run *, const char *);
 static int
 run_status_parts(struct run *r, const char *frame, size_t part)
 {
-	json_t		*m, *fields, *insts, *rows, *row, *o, *f, *ev, *chunk;
+	json_t		*m, *fields, *insts, *rows, *ev, *chunk;
 	const char	*key;
 	char		*text;
 	size_t		 i, j, n;
@@ -146,21 +160,7 @@ run_status_parts(struct run *r, const char *frame, size_t part)
 	fields = json_object_get(r->inv.args, "fields");
 	m = json_loads(frame, 0, NULL);
 	insts = json_object_get(json_object_get(m, "result"), "instances");
-	rows = json_array();
-	json_array_foreach(insts, i, o) {
-		if (fields == NULL) {
-			json_array_append(rows, o);
-			continue;
-		}
-		row = json_array();
-		json_array_foreach(fields, j, f) {
-			json_t	*v = json_object_get(o, json_string_value(f));
-
-			json_array_append_new(row, v != NULL ? json_incref(v) :
-			    json_null());
-		}
-		json_array_append_new(rows, row);
-	}
+	rows = status_as_asked(fields, insts);
 	key = fields == NULL ? "instances" : "rows";
 	n = json_array_size(rows);
 	for (i = 0; i + part < n; i += part) {
