@@ -36,19 +36,40 @@ written(int fd, char *out, size_t len)
 	}
 }
 
-T_CASE(deferred)
+/* stderr into a new temporary file, at level info: the file, or -1;
+   *saved is the old stderr, for stderr_back. */
+static int
+stderr_to_temp(int *saved)
 {
-	char	 path[] = "/tmp/tend-test-log-XXXXXX", got[1024];
-	int	 fd, saved;
+	char	 path[] = "/tmp/tend-test-log-XXXXXX";
+	int	 fd;
 
 	if ((fd = mkstemp(path)) == -1) {
 		T_CHECK(!"mkstemp");
-		return;
+		return -1;
 	}
 	unlink(path);
-	saved = dup(STDERR_FILENO);
+	*saved = dup(STDERR_FILENO);
 	dup2(fd, STDERR_FILENO);
 	log_init(1, LOG_LEVEL_INFO);
+	return fd;
+}
+
+static void
+stderr_back(int fd, int saved)
+{
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+}
+
+T_CASE(deferred)
+{
+	char	 got[1024];
+	int	 fd, saved;
+
+	if ((fd = stderr_to_temp(&saved)) == -1)
+		return;
 
 	log_info("before");
 	written(fd, got, sizeof got);
@@ -76,25 +97,17 @@ T_CASE(deferred)
 	written(fd, got, sizeof got);
 	T_STREQ(got, "before|one|two|three|four|five|six");
 
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	close(fd);
+	stderr_back(fd, saved);
 }
 
 T_CASE(many)
 {
-	char	 path[] = "/tmp/tend-test-log-XXXXXX", want[32], *buf, *p;
+	char	 want[32], *buf, *p;
 	int	 fd, saved, i;
 	off_t	 size;
 
-	if ((fd = mkstemp(path)) == -1) {
-		T_CHECK(!"mkstemp");
+	if ((fd = stderr_to_temp(&saved)) == -1)
 		return;
-	}
-	unlink(path);
-	saved = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	log_init(1, LOG_LEVEL_INFO);
 	/* More than the buffer holds: nothing lost, in order, whole. */
 	log_defer(kick, NULL);
 	for (i = 0; i < 2000; i++)
@@ -111,9 +124,7 @@ T_CASE(many)
 	T_CHECK(p != NULL && *p == '\0');
 	free(buf);
 
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	close(fd);
+	stderr_back(fd, saved);
 }
 
 T_MAIN(T_ENTRY(deferred), T_ENTRY(many))
