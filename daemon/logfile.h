@@ -33,6 +33,8 @@ struct logfile {
 	struct logfiles	*set;
 	struct logfile	*next;
 	int		 fd;		/* -1: not open (see error) */
+	int		 dfd;		/* O_DIRECT, for floods: -1 not
+					   open yet, -2 not possible */
 	int		 refs;
 	int		 writers;	/* streams writing here now */
 
@@ -80,6 +82,15 @@ size_t		 logfile_append(struct logfile *, const char *, size_t);
  */
 ssize_t		 logfile_splice(struct logfile *, int, size_t,
 		    uint64_t *offset);
+/*
+ * For a flood: open the file for direct I/O if it can take it, and tell
+ * where in a LOGFILE_ALIGN-aligned buffer bytes that go after pending
+ * more bytes should be placed so that logfile_append writes most of them
+ * around the page cache; -1 when the file takes no direct I/O.
+ */
+#define LOGFILE_ALIGN		4096
+#define LOGFILE_DIRECT_MIN	(64 * 1024)
+int		 logfile_direct_lead(struct logfile *, size_t pending);
 /* Read back len bytes at offset if file id is still the open one. */
 ssize_t		 logfile_read(const struct logfile *, uint64_t id,
 		    uint64_t offset, char *, size_t);
