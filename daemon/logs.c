@@ -46,7 +46,8 @@
  * write, from a pipe grown to LOGS_BATCH_PIPE, so a flood costs a few
  * large splices or reads instead of one wakeup per write (measured with
  * bench/log-throughput: shorter delays raise the rate and tendd's CPU,
- * longer ones lower both). A read that finds little data ends batching.
+ * longer ones lower both). A wakeup that finds LOGS_BATCH_MIN waiting
+ * starts batching too; a read that finds little data ends it.
  */
 #define LOGS_BATCH_GAP		200		/* usec */
 #define LOGS_BATCH_DELAY	800		/* usec */
@@ -245,7 +246,10 @@ logs_new(struct event_base *base)
 
 	l->base = base;
 	l->files = logfiles_new(base);
-	l->rbuf = xmalloc(LOGS_READ_BUF);
+	/* Aligned, with room for a lead: see stream_pump. */
+	l->rbuf = aligned_alloc(LOGFILE_ALIGN, LOGS_READ_BUF + LOGFILE_ALIGN);
+	if (l->rbuf == NULL)
+		fatal("aligned_alloc");
 	/* sd_journal_send() drops messages silently without journald; the
 	   stream call fails, so it tells whether journald is there. */
 	if ((fd = sd_journal_stream_fd("tendd", LOG_INFO, 0)) >= 0) {
@@ -502,6 +506,14 @@ stream_pbuf_clear(struct stream *st)
 	}
 }
 
+/* Does the file get the program's bytes exactly (no stamps, no prefix)? */
+static bool
+stream_raw(const struct stream *st)
+{
+	return st->sink == CONF_SINK_FILE && !st->merged && st->file != NULL &&
+	    !st->prefix && !st->stamps;
+}
+
 /* Can bytes go to the file without tendd looking at them? */
 static bool
 stream_can_splice(const struct stream *st)
@@ -526,8 +538,7 @@ stream_feed(struct stream *st, const char *data, size_t n)
 	size_t		 max = io->svc->cp->log_line_max, ringsz, w;
 	bool		 raw;
 
-	raw = st->sink == CONF_SINK_FILE && !st->merged && f != NULL &&
-	    !st->prefix && !st->stamps;
+	raw = stream_raw(st);
 	/* Complete the pending partial line first. */
 	if (st->plen > 0) {
 		nl = memchr(p, '\n', n);
@@ -696,13 +707,18 @@ stream_pump(struct stream *st, size_t limit)
 	struct timeval	 tv;
 	size_t		 total = 0;
 	ssize_t		 n;
+	char		*buf;
+	int		 lead;
 
 	while (total < limit) {
-		/* The staging pipe is made for output there is: the first
-		   read finds an empty pipe (an exit's drain, most often)
-		   without making one. */
-		if (stream_can_splice(st) && (total > 0 || st->mid[0] != -1) &&
-		    stream_mid_open(st)) {
+		/* A flood to a raw file is read to where a direct write
+		   takes it (logfile.c); otherwise the staging pipe is made
+		   for output there is: the first read finds an empty pipe
+		   (an exit's drain, most often) without making one. */
+		lead = st->batching && stream_raw(st) ?
+		    logfile_direct_lead(st->file, st->olen + st->plen) : -1;
+		if (lead == -1 && stream_can_splice(st) &&
+		    (total > 0 || st->mid[0] != -1) && stream_mid_open(st)) {
 			n = stream_splice(st);
 			if (n > 0) {
 				total += (size_t)n;
@@ -712,12 +728,13 @@ stream_pump(struct stream *st, size_t limit)
 				break;
 			/* The file failed: read and drop below. */
 		}
-		n = read(st->rfd, io->logs->rbuf, LOGS_READ_BUF);
+		buf = io->logs->rbuf + (lead == -1 ? 0 : lead);
+		n = read(st->rfd, buf, LOGS_READ_BUF);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		stream_feed(st, io->logs->rbuf, (size_t)n);
+		stream_feed(st, buf, (size_t)n);
 		total += (size_t)n;
 	}
 	stream_flush(st);
@@ -749,7 +766,10 @@ stream_read_cb(evutil_socket_t fd, short events, void *arg)
 	bool		 busy = now - st->last_read < LOGS_BATCH_GAP;
 
 	st->last_read = now;
-	stream_pump(st, LOGS_PUMP_MAX);
+	/* A pipe found full is a flood too, however late tendd came to it
+	   (a loaded machine). */
+	if (stream_pump(st, LOGS_PUMP_MAX) >= LOGS_BATCH_MIN)
+		busy = true;
 	if (busy && st->rfd != -1) {
 		if (!st->big_pipe) {
 			(void)fcntl(st->rfd, F_SETPIPE_SZ, LOGS_BATCH_PIPE);
