@@ -1312,6 +1312,34 @@ def test_flood_goes_around_the_page_cache():
         t.stop()
 
 
+def test_flood_of_long_lines_read_back_cut():
+    # In a flood, tendd keeps where the lines went in the file and reads
+    # them back for `tendctl logs` (after a splice, and after a batched
+    # write). Lines read back must be cut at log_line_max as lines kept
+    # in memory are: 100,000 bytes as 65,536 (partial) + 34,464.
+    n, size = 300, 100000
+    cmd = ("yes $(head -c %d /dev/zero | tr '\\0' x) | head -n %d"
+           % (size - 1, n))
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(progs(*[
+            prog(name, cmd, stderr=stderr, start_secs=0, restart="never",
+                 autostart=False, log_max_size=0, log_ring_size="1M")
+            for name, stderr in (("spliced", "stdout"), ("read", "file"))]))
+        t.start()
+        for name in ("spliced", "read"):
+            t.ctl("start", name)
+            t.ctl("wait", name, check=0)
+            eq(os.path.getsize(logfile(t, name + ".log")), n * size,
+               name + ".log size")
+            objs = logs_json(t, "-n", "6", name)
+            eq([(len(o["text"]), o.get("partial", False)) for o in objs],
+               [(65536, True), (size - 1 - 65536, False)] * 3,
+               "%s: (length, partial) of the last six pieces" % name)
+            check(all(set(o["text"]) == {"x"} for o in objs), name)
+        t.stop()
+
+
 def test_copytruncate_leaves_no_hole():
     # logrotate's copytruncate empties the file in place: tendd must go on
     # at the new end, not at its old offset (which would leave NULs).
