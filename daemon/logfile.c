@@ -329,7 +329,10 @@ logfile_rotate(struct logfile *f)
  * also keeps one program's flood from pushing everything else out of the
  * page cache. The cost: a direct write waits for the device, which is
  * why only floods take it (streams that are batching, which read into
- * the place logfile_direct_lead gives), and only large writes.
+ * the place logfile_direct_lead gives), and only large writes. A flood
+ * then goes at the device's pace (bench/log-throughput: 700-880 MiB/s
+ * at 0.33-0.41 s of CPU per GiB, where the page cache took 610-1300
+ * MiB/s at 0.5-1.5 s per GiB, as fast as the VM's memory was).
  *
  * Direct I/O needs the offset, length and memory aligned. A write whose
  * memory address and file offset agree modulo LOGFILE_ALIGN sends the
