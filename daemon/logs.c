@@ -1165,7 +1165,15 @@ hcollect_cb(const struct ring_rec *rec, const char *text, void *arg)
 	}
 	if (h->clen > 0 && h->cstream != rec->stream)
 		hcollect_carry_out(h, rec->time);
-	for (p = buf, end = buf + n; p < end; p = nl + 1) {
+	p = buf;
+	end = buf + n;
+	/* The ring dropped this span's front (ring.h): its first line may
+	   be the end of one it no longer has. */
+	if (rec->flags & RING_CUT) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl != NULL ? nl + 1 : end;
+	}
+	for (; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
 			h->carry = xreallocarray(h->carry,
 			    h->clen + (size_t)(end - p), 1);

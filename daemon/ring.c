@@ -90,6 +90,30 @@ ring_resize(struct ring *r, size_t size)
 		ring_realloc(r, r->max_cap > r->used ? r->max_cap : r->used);
 }
 
+/*
+ * Drop excess bytes of text, oldest first: whole lines, but only the
+ * front of a span (it costs no storage, and may hold many lines).
+ */
+static void
+ring_trim(struct ring *r, size_t excess)
+{
+	struct ring_rec	 h;
+
+	while (r->count > 0 && excess > 0) {
+		ring_copy_out(r, r->head, &h, sizeof h);
+		if ((h.flags & RING_SPAN) && h.len > excess) {
+			h.offset += excess;
+			h.len -= (uint32_t)excess;
+			h.flags |= RING_CUT;
+			ring_copy_in(r, r->head, &h, sizeof h);
+			r->text -= (uint32_t)excess;
+			return;
+		}
+		excess = h.len >= excess ? 0 : excess - h.len;
+		ring_evict(r);
+	}
+}
+
 /* Make room for a record of storage need and text len; false if none. */
 static bool
 ring_reserve(struct ring *r, size_t need, size_t len)
@@ -98,8 +122,8 @@ ring_reserve(struct ring *r, size_t need, size_t len)
 
 	if (need > r->max_cap || len > r->size)
 		return false;
-	while (r->count > 0 && r->text + len > r->size)
-		ring_evict(r);
+	if (r->text + len > r->size)
+		ring_trim(r, r->text + len - r->size);
 	if (r->used + need > r->cap && r->cap < r->max_cap) {
 		cap = r->cap < RING_MIN_CAP ? RING_MIN_CAP : r->cap;
 		while (cap < r->used + need && cap < r->max_cap)

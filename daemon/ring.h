@@ -4,7 +4,10 @@
  * Records are appended at the tail and the oldest are evicted once the
  * text they hold passes the ring's size. A record is either the bytes of
  * a line, or a span of a log file that tendd wrote without reading it
- * (splice): the span is read back from the file only when someone asks.
+ * (splice, or a flood's batched write): the span is read back from the
+ * file only when someone asks. The oldest span gives up only its front
+ * to make room, so one large span does not take the whole history with
+ * it.
  * Storage grows on demand up to about twice the size, so a quiet
  * instance costs little.
  */
@@ -17,6 +20,8 @@
 
 #define RING_PARTIAL	0x1	/* line cut (no newline, or too long) */
 #define RING_SPAN	0x2	/* a file span, not bytes */
+#define RING_CUT	0x4	/* a span whose front was dropped: it may
+				   start inside a line */
 
 struct ring_rec {
 	uint64_t	 time;		/* usec since the epoch */

@@ -9,6 +9,8 @@ struct seen {
 	size_t	 n;
 	size_t	 spans;
 	uint64_t span_off[64];
+	uint32_t span_len[64];
+	int	 span_flags[64];
 };
 
 /* A ring on the heap, as the daemon's are (ASan sees overruns). */
@@ -34,7 +36,9 @@ collect(const struct ring_rec *h, const char *text, void *arg)
 	struct seen	*s = arg;
 
 	if (text == NULL) {
-		s->span_off[s->spans++] = h->offset;
+		s->span_off[s->spans] = h->offset;
+		s->span_len[s->spans] = h->len;
+		s->span_flags[s->spans++] = h->flags;
 		return;
 	}
 	if (s->n < 64) {
@@ -108,13 +112,47 @@ T_CASE(spans_count_by_length)
 	ring_add_span(r, 1, 0, 7, 0, 600);
 	ring_add_span(r, 2, 0, 7, 600, 300);
 	ring_add(r, 3, 0, 0, "x", 1);
-	ring_add_span(r, 4, 0, 7, 900, 200);	/* evicts the first span */
+	/* 1101 bytes: the first span gives up its first 101. */
+	ring_add_span(r, 4, 0, 7, 900, 200);
 	memset(&s, 0, sizeof s);
 	ring_foreach(r, collect, &s);
-	T_INTEQ(s.spans, 2);
-	T_INTEQ(s.span_off[0], 600);
-	T_INTEQ(s.span_off[1], 900);
+	T_INTEQ(s.spans, 3);
+	T_INTEQ(s.span_off[0], 101);
+	T_INTEQ(s.span_len[0], 499);
+	T_INTEQ(s.span_flags[0], RING_SPAN | RING_CUT);
+	T_INTEQ(s.span_off[1], 600);
+	T_INTEQ(s.span_flags[1], RING_SPAN);
+	T_INTEQ(s.span_off[2], 900);
 	T_INTEQ(s.n, 1);
+	/* A line that needs more than the first span holds takes it whole
+	   and the front of the next. */
+	ring_add(r, 5, 0, 0, "0123456789", 10);
+	ring_add_span(r, 6, 0, 7, 1100, 495);
+	memset(&s, 0, sizeof s);
+	ring_foreach(r, collect, &s);
+	T_INTEQ(s.spans, 3);
+	T_INTEQ(s.span_off[0], 606);
+	T_INTEQ(s.span_len[0], 294);
+	T_INTEQ(s.span_flags[0], RING_SPAN | RING_CUT);
+	T_INTEQ(s.n, 2);
+	T_INTEQ(ring_count(r), 5);
+	free_ring(r);
+}
+
+T_CASE(lines_are_evicted_whole)
+{
+	struct ring	*r = new_ring(25);
+	struct seen	 s;
+
+	ring_add(r, 1, 0, 0, "0123456789", 10);
+	ring_add(r, 2, 0, 0, "abcdefghij", 10);
+	ring_add(r, 3, 0, 0, "xyz", 3);
+	ring_add(r, 4, 0, 0, "0123", 4);	/* 27: the first line goes */
+	memset(&s, 0, sizeof s);
+	ring_foreach(r, collect, &s);
+	T_INTEQ(s.n, 3);
+	T_STREQ(s.text[0], "abcdefghij");
+	T_INTEQ(s.flags[0], 0);
 	free_ring(r);
 }
 
@@ -140,4 +178,5 @@ T_CASE(zero_size_keeps_nothing_and_resize)
 
 T_MAIN(T_ENTRY(order_and_eviction), T_ENTRY(wraps_many_times),
     T_ENTRY(long_line_keeps_its_end), T_ENTRY(spans_count_by_length),
+    T_ENTRY(lines_are_evicted_whole),
     T_ENTRY(zero_size_keeps_nothing_and_resize))
