@@ -528,9 +528,8 @@ stream_can_splice(const struct stream *st)
 {
 	const struct logfile	*f = st->file;
 
-	return st->sink == CONF_SINK_FILE && !st->merged && f != NULL &&
-	    f->fd != -1 && f->error == NULL && f->writers == 1 &&
-	    !st->prefix && !st->stamps && stream_io(st)->nfollowers == 0 &&
+	return stream_raw(st) && f->fd != -1 && f->error == NULL &&
+	    f->writers == 1 && stream_io(st)->nfollowers == 0 &&
 	    st->plen == 0 && st->olen == 0 &&
 	    (f->max_size == 0 || f->size + LOGS_SPLICE_MAX <= f->max_size);
 }
