@@ -1334,6 +1334,48 @@ T_CASE(test_status_parts)
 	run_done(&parts);
 }
 
+/*
+ * --json output is gathered into a buffer before it goes to stdio: the
+ * same text as jansson's own dump, across many flushes of that buffer
+ * and with one value longer than the buffer.
+ */
+T_CASE(test_json_output)
+{
+	struct run	 r;
+	json_t		*insts = json_array(), *o, *want;
+	char		*big, *frame, *text;
+	size_t		 i;
+
+	big = xmalloc(40001);
+	memset(big, 'x', 40000);
+	big[40000] = '\0';
+	for (i = 0; i < 400; i++) {
+		o = json_loads(INST_WEB, 0, NULL);
+		if (i == 200)
+			json_object_set_new(o, "error", json_string(big));
+		json_array_append_new(insts, o);
+	}
+	want = json_pack("{s:O}", "instances", insts);
+	text = json_dumps(want, JSON_COMPACT);
+	xasprintf(&frame, "{\"v\":1,\"id\":1,\"ok\":true,\"result\":%s}",
+	    text);
+	free(text);
+	run_parse(&r, "status --json");
+	T_INTEQ(run_status_reply(&r, frame), CTL_EXIT_OK);
+	text = json_dumps(insts, JSON_INDENT(2));
+	T_CHECK(r.outlen > 3 * 16384);
+	T_CHECK(r.outlen == strlen(text) + 1);
+	T_CHECK(strncmp(r.outbuf, text, strlen(text)) == 0);
+	T_CHECK(r.outbuf[r.outlen - 1] == '\n');
+	T_STREQ(r.errbuf, "");
+	run_done(&r);
+	free(text);
+	free(frame);
+	free(big);
+	json_decref(want);
+	json_decref(insts);
+}
+
 T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_usage_errors), T_ENTRY(test_global),
     T_ENTRY(test_exit_codes), T_ENTRY(test_status), T_ENTRY(test_status_parts),
@@ -1342,4 +1384,4 @@ T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_logs), T_ENTRY(test_logs_follow),
     T_ENTRY(test_logs_follow_closed), T_ENTRY(test_logrotate),
     T_ENTRY(test_results), T_ENTRY(test_reload), T_ENTRY(test_misc),
-    T_ENTRY(test_table_render))
+    T_ENTRY(test_table_render), T_ENTRY(test_json_output))
