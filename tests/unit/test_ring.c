@@ -48,6 +48,14 @@ collect(const struct ring_rec *h, const char *text, void *arg)
 	}
 }
 
+/* What the ring holds now, oldest first, into a cleared s. */
+static void
+look(struct ring *r, struct seen *s)
+{
+	memset(s, 0, sizeof *s);
+	ring_foreach(r, collect, s);
+}
+
 T_CASE(order_and_eviction)
 {
 	struct ring	*r = new_ring(20);
@@ -77,8 +85,7 @@ T_CASE(wraps_many_times)
 		snprintf(line, sizeof line, "line %d", i);
 		ring_add(r, (uint64_t)i, i % 2, 0, line, strlen(line));
 	}
-	memset(&s, 0, sizeof s);
-	ring_foreach(r, collect, &s);
+	look(r, &s);
 	T_CHECK(s.n > 5);
 	T_STREQ(s.text[s.n - 1], "line 9999");
 	/* Consecutive: nothing lost in the middle of what is kept. */
@@ -95,9 +102,8 @@ T_CASE(long_line_keeps_its_end)
 	struct ring	*r = new_ring(8);
 	struct seen	 s;
 
-	memset(&s, 0, sizeof s);
 	ring_add(r, 1, 0, 0, "0123456789abcdef", 16);
-	ring_foreach(r, collect, &s);
+	look(r, &s);
 	T_INTEQ(s.n, 1);
 	T_STREQ(s.text[0], "89abcdef");
 	T_CHECK(s.flags[0] & RING_PARTIAL);
@@ -114,8 +120,7 @@ T_CASE(spans_count_by_length)
 	ring_add(r, 3, 0, 0, "x", 1);
 	/* 1101 bytes: the first span gives up its first 101. */
 	ring_add_span(r, 4, 0, 7, 900, 200);
-	memset(&s, 0, sizeof s);
-	ring_foreach(r, collect, &s);
+	look(r, &s);
 	T_INTEQ(s.spans, 3);
 	T_INTEQ(s.span_off[0], 101);
 	T_INTEQ(s.span_len[0], 499);
@@ -128,8 +133,7 @@ T_CASE(spans_count_by_length)
 	   and the front of the next. */
 	ring_add(r, 5, 0, 0, "0123456789", 10);
 	ring_add_span(r, 6, 0, 7, 1100, 495);
-	memset(&s, 0, sizeof s);
-	ring_foreach(r, collect, &s);
+	look(r, &s);
 	T_INTEQ(s.spans, 3);
 	T_INTEQ(s.span_off[0], 606);
 	T_INTEQ(s.span_len[0], 294);
@@ -148,8 +152,7 @@ T_CASE(lines_are_evicted_whole)
 	ring_add(r, 2, 0, 0, "abcdefghij", 10);
 	ring_add(r, 3, 0, 0, "xyz", 3);
 	ring_add(r, 4, 0, 0, "0123", 4);	/* 27: the first line goes */
-	memset(&s, 0, sizeof s);
-	ring_foreach(r, collect, &s);
+	look(r, &s);
 	T_INTEQ(s.n, 3);
 	T_STREQ(s.text[0], "abcdefghij");
 	T_INTEQ(s.flags[0], 0);
@@ -170,8 +173,7 @@ T_CASE(zero_size_keeps_nothing_and_resize)
 	T_CHECK(ring_count(r) <= 6);
 	ring_resize(r, 20);
 	T_CHECK(ring_count(r) <= 2);
-	memset(&s, 0, sizeof s);
-	ring_foreach(r, collect, &s);
+	look(r, &s);
 	T_STREQ(s.text[s.n - 1], "0123456789");
 	free_ring(r);
 }
