@@ -6,6 +6,7 @@
 
 #include <linux/magic.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -532,6 +533,80 @@ cgroup_remove(struct cgroup_root *r, const char *leaf)
 	if (unlinkat(r->fd, leaf, AT_REMOVEDIR) == -1 && errno != ENOENT)
 		return -1;
 	return 0;
+}
+
+/* rmdir the empty subdirectories of the directory dfd (closed). */
+static int
+cgroup_prune_dir(int dfd)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	int		 n = 0;
+
+	if ((dir = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return 0;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(dir), de->d_name, AT_REMOVEDIR) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+int
+cgroup_prune(struct cgroup_root *r)
+{
+	int	 fd;
+
+	if ((fd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return 0;
+	return cgroup_prune_dir(fd);
+}
+
+int
+cgroup_prune_siblings(struct cgroup_root *r, const char *prefix)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	char		*parent, *slash, *end;
+	size_t		 plen = strlen(prefix);
+	long		 pid;
+	int		 fd, n = 0;
+
+	parent = xstrdup(r->dir);
+	if ((slash = strrchr(parent, '/')) != NULL)
+		*slash = '\0';
+	dir = opendir(parent);
+	free(parent);
+	if (dir == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_type != DT_DIR ||
+		    strncmp(de->d_name, prefix, plen) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (errno != 0 || *end != '\0' || pid <= 0 ||
+		    pid == (long)getpid() || pid > INT_MAX)
+			continue;
+		/* Its owner lives (or its PID is someone's again): keep. */
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((fd = openat(dirfd(dir), de->d_name, O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) == -1)
+			continue;
+		(void)cgroup_prune_dir(fd);
+		if (unlinkat(dirfd(dir), de->d_name, AT_REMOVEDIR) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
 }
 
 bool

@@ -57,6 +57,16 @@ int		 cgroup_procs_pids(int fd, pid_t **, size_t *);
 /* rmdir the leaf: 0, or -1 with errno (EBUSY: processes left). A missing
    leaf is 0. */
 int		 cgroup_remove(struct cgroup_root *, const char *leaf);
+/* rmdir every leaf of the subtree that holds no process (the others
+   fail with EBUSY and stay). Returns how many were removed. */
+int		 cgroup_prune(struct cgroup_root *);
+/*
+ * Remove the subtrees next to ours named prefix followed by a PID, whose
+ * owner (that PID, in our PID namespace) is gone and whose leaves hold no
+ * process: what a tendd --run that was killed left. Returns how many were
+ * removed.
+ */
+int		 cgroup_prune_siblings(struct cgroup_root *, const char *prefix);
 /* Is pid in the leaf now? */
 bool		 cgroup_contains(struct cgroup_root *, const char *leaf, pid_t);
 

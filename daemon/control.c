@@ -60,11 +60,48 @@ control_daemon(const struct control *c)
 	return c->d;
 }
 
-static int	control_bind(const char *, mode_t, char *, size_t)
-		    __attribute__((nonnull(1, 3)));
+static int	control_bind(const char *, mode_t, pid_t, char *, size_t)
+		    __attribute__((nonnull(1, 4)));
+
+/*
+ * Who listens on the socket probe is connected to: is it a tendd that is
+ * gone? A listening socket outlives its tendd while a child it was
+ * starting still shares its descriptors (until that child execs), and it
+ * still takes connections meanwhile. The peer is the process that
+ * listened: gone, or the last tendd of our state_dir (whose lock we now
+ * hold, so it is ending), means a stale socket.
+ */
+static bool
+control_peer_gone(int probe, pid_t predecessor)
+{
+	struct ucred	 uc;
+	socklen_t	 len = sizeof uc;
+	char		 path[64], buf[512], *p;
+	ssize_t		 n;
+	int		 fd;
+
+	if (getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
+	    uc.pid <= 0)
+		return false;
+	if (predecessor > 0 && uc.pid == predecessor)
+		return true;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)uc.pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* The state after the comm's closing parenthesis. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
+		return false;
+	return p[2] == 'Z' || p[2] == 'X';
+}
 
 static int
-control_bind(const char *path, mode_t mode, char *err, size_t errlen)
+control_bind(const char *path, mode_t mode, pid_t predecessor, char *err,
+    size_t errlen)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
@@ -115,7 +152,8 @@ control_bind(const char *path, mode_t mode, char *err, size_t errlen)
 		}
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
-		    sizeof sun) == 0) {
+		    sizeof sun) == 0 && !control_peer_gone(probe,
+		    predecessor)) {
 			close(probe);
 			snprintf(err, errlen, "another tendd is running on %s",
 			    path);
@@ -552,7 +590,8 @@ control_new(struct daemon *d, const char *path, mode_t mode,
 	struct control	*c;
 	int		 fd;
 
-	if ((fd = control_bind(path, mode, err, errlen)) == -1)
+	if ((fd = control_bind(path, mode, d->predecessor, err, errlen)) ==
+	    -1)
 		return NULL;
 	if ((c = control_start(d, fd, path, err, errlen)) == NULL) {
 		unlink(path);

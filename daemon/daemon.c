@@ -27,6 +27,7 @@
 #include "logs.h"
 #include "notify.h"
 #include "persist.h"
+#include "pidrec.h"
 #include "procfs.h"
 #include "proctab.h"
 #include "state.h"
@@ -111,6 +112,7 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 	struct program		*p = svc_program(s);
 	struct daemon		*d = p->d;
 	struct launch_stdio	 io = d->stdio;
+	struct launch_record	 rec;
 	pid_t			 pid;
 	uint64_t		 t0, t1;
 	int			 cgfd;
@@ -134,7 +136,8 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 		return -1;
 	}
 	t0 = procfs_boot_now();
-	pid = launch_instance(s->cp, s->index, &io, cgfd, err, errlen,
+	persist_launch_record(d, s, t0, &rec);
+	pid = launch_instance(s->cp, s->index, &io, cgfd, &rec, err, errlen,
 	    permanent);
 	t1 = procfs_boot_now();
 	if (cgfd != -1)
@@ -229,7 +232,15 @@ daemon_svc_kill_rest(struct svc *s)
 static bool
 daemon_svc_busy(struct svc *s)
 {
-	return track_busy(svc_program(s)->d->track, s);
+	struct daemon	*d = svc_program(s)->d;
+
+	/* By process tree, nothing can be found of an instance that never
+	   ran (no session, no main process): skip the walk of every child
+	   at each first start. */
+	if (s->sid == 0 && s->pid == 0 &&
+	    strcmp(track_mode(d->track), "process-tree") == 0)
+		return false;
+	return track_busy(d->track, s);
 }
 
 /* Watch a main process that is not tendd's child: its pidfd becomes
@@ -388,38 +399,6 @@ daemon_probe_cb(evutil_socket_t fd, short events, void *arg)
 	svc_event(arg, SVC_EV_READY, 0);
 }
 
-/* Read a pidfile: the PID, or 0 if missing or not a PID (yet). */
-static pid_t
-daemon_read_pidfile(const char *path, char *why, size_t len)
-{
-	char	 buf[64], *end;
-	ssize_t	 n;
-	long	 v;
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		snprintf(why, len, "%s: %s", path, strerror(errno));
-		return 0;
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0) {
-		snprintf(why, len, "%s is empty", path);
-		return 0;
-	}
-	buf[n] = '\0';
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	while (*end == '\n' || *end == ' ' || *end == '\t')
-		end++;
-	if (errno != 0 || end == buf || *end != '\0' || v <= 1 ||
-	    v > INT32_MAX) {
-		snprintf(why, len, "%s does not hold a PID", path);
-		return 0;
-	}
-	return (pid_t)v;
-}
-
 /* The main process is pid: watch it as tendd's child or by pidfd. */
 static int
 daemon_take_main(struct daemon *d, struct svc *s, pid_t pid)
@@ -457,7 +436,7 @@ daemon_svc_find_main(struct svc *s, char *err, size_t errlen)
 		   nothing and the watch would be missed, and the start would
 		   hang until start_timeout. */
 		daemon_pidfile_wait(d, s, path);
-		pid = daemon_read_pidfile(path, why, sizeof why);
+		pid = procfs_read_pidfile(path, why, sizeof why);
 		if (pid > 0 && !track_owns(d->track, s, pid))
 			snprintf(why, sizeof why, "%s holds pid %d, which is "
 			    "not a process of %s", path, (int)pid, s->name);
@@ -703,6 +682,7 @@ program_new_svc(struct program *p, unsigned i)
 
 	s = svc_new(&daemon_svc_ops, p->cp, p, i, name);
 	s->logio = logio_new(p->d->logs, s);
+	persist_svc_new(p->d, s);
 	free(name);
 	return s;
 }
@@ -726,6 +706,7 @@ program_free_svc(struct svc *s)
 	daemon_unwatch(s);
 	daemon_pidfile_done(p->d, s);
 	track_forget(p->d->track, s);
+	persist_svc_free(p->d, s);
 	logio_free(s->logio);
 	svc_free(s);
 }
@@ -923,7 +904,7 @@ daemon_follow_pidfile(struct daemon *d, struct svc *s, pid_t old)
 	    s->state != SVC_RUNNING || s->pid != old)
 		return false;
 	path = util_subst(s->cp->pidfile, s->cp->name, s->index);
-	pid = daemon_read_pidfile(path, why, sizeof why);
+	pid = procfs_read_pidfile(path, why, sizeof why);
 	free(path);
 	if (pid <= 0 || pid == old || !track_owns(d->track, s, pid))
 		return false;
@@ -1612,21 +1593,8 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_log = event_new(base, -1, 0, daemon_log_cb, d);
 	log_defer(daemon_log_kick, d);
 	d->ev_done = event_new(base, -1, 0, daemon_done_cb, d);
-	if (d->run_mode) {
-		char		 seed[64];
-		struct stat	 ns;
-
-		/* No state_dir of its own: a subtree per tendd --run, told
-		   apart by PID namespace too (each container's is PID 1). */
-		if (stat("/proc/self/ns/pid", &ns) == -1)
-			ns.st_ino = 0;
-		snprintf(seed, sizeof seed, "run-%llu-%d",
-		    (unsigned long long)ns.st_ino, (int)getpid());
-		d->track = track_new(d, conf->cgroups == CONF_CGROUPS_AUTO,
-		    seed);
-	} else
-		d->track = track_new(d, conf->cgroups == CONF_CGROUPS_AUTO,
-		    conf->state_dir);
+	d->track = track_new(d, conf->cgroups == CONF_CGROUPS_AUTO,
+	    d->run_mode ? NULL : conf->state_dir);
 	return d;
 }
 
@@ -1701,11 +1669,17 @@ daemon_run(struct daemon *d)
 	evsignal_add(d->ev_hup, NULL);
 	/* Children that ended before the handler existed. */
 	daemon_reap(d);
+	track_prune(d->track);
 
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		for (i = 0; i < p->nsvcs; i++) {
 			if (persist_wants_up(p->svcs[i]))
 				svc_event(p->svcs[i], SVC_EV_START, 0);
+			/* Adopted from a tendd that ended while carrying out
+			   a stop the operator asked for. */
+			else if (p->svcs[i]->op == SVC_OP_DOWN &&
+			    p->svcs[i]->pid > 0)
+				svc_event(p->svcs[i], SVC_EV_STOP, 0);
 		}
 	}
 	/* READY waits until every autostart instance is up or gave up. */
@@ -1732,6 +1706,10 @@ daemon_free(struct daemon *d)
 	if (d == NULL)
 		return;
 	control_free(d->control);
+	/* The records stay for a successor: the processes may outlive
+	   tendd (shutdown_timeout). */
+	pidrec_free(d->pidrec);
+	d->pidrec = NULL;
 	while ((p = TAILQ_FIRST(&d->programs)) != NULL) {
 		TAILQ_REMOVE(&d->programs, p, entry);
 		program_free(p);

@@ -23,6 +23,7 @@ struct event;
 struct control;
 struct logs;
 struct notify;
+struct pidrec;
 struct proctab;
 struct state_lock;
 struct track;
@@ -60,6 +61,8 @@ struct daemon {
 	struct launch_stdio	 stdio;
 	struct track		*track;		/* descendants */
 	struct state_lock	*state_lock;	/* NULL: no state kept */
+	struct pidrec		*pidrec;	/* the spawn record, or NULL */
+	pid_t			 predecessor;	/* the last tendd of state_dir */
 	bool			 run_mode;	/* tendd --run */
 	bool			 exit_when_done; /* --exit-when-done */
 	bool			 state_dirty;

@@ -6,7 +6,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -95,6 +95,7 @@ struct spawn_req {
 	const struct launch_stdio	*io;
 	bool				 creds;	/* switch user and groups */
 	int				 cgroup_fd; /* -1: stay in tendd's */
+	const struct launch_record	*rec;
 };
 
 char *
@@ -343,9 +344,28 @@ spawn_child(void *arg)
 	const struct spawn_req		*req = a->req;
 	const struct conf_program	*cp = req->cp;
 	const struct launch_stdio	*io = req->io;
+	const struct launch_record	*rec = req->rec;
+	struct launch_record_data	 rd;
+	struct timespec			 ts;
 	struct sigaction		 sa;
 	sigset_t			 none;
 	int				 sig, stage;
+
+	/* On record before anything else: from here on the process may
+	   outlive tendd and become the program. While the fd table is still
+	   tendd's, so the record's fd is there. A failed write is left to
+	   the next start: a program is not kept down for it. */
+	if (rec != NULL && rec->fd != -1) {
+		rd.pid = (int32_t)syscall(SYS_getpid);
+		rd.flags = rec->flags;
+		rd.t0 = rec->t0;
+		rd.t1 = 0;
+		if (syscall(SYS_clock_gettime, CLOCK_BOOTTIME, &ts) == 0)
+			rd.t1 = (uint64_t)ts.tv_sec * 1000000000 +
+			    (uint64_t)ts.tv_nsec;
+		(void)syscall(SYS_pwrite64, rec->fd, &rd, sizeof rd,
+		    rec->offset);
+	}
 
 	/* A table of its own with fds 0..top only (see above); before
 	   5.9, a copy of all of tendd's, closed at exec. */
@@ -503,7 +523,8 @@ spawn_clone(const struct spawn_req *req, int *errp, int *stagep)
 
 pid_t
 launch_instance(const struct conf_program *cp, unsigned index,
-    const struct launch_stdio *io, int cgroup_fd, char *err, size_t errlen,
+    const struct launch_stdio *io, int cgroup_fd,
+    const struct launch_record *rec, char *err, size_t errlen,
     bool *permanent)
 {
 	struct spawn_req	 req;
@@ -542,6 +563,7 @@ launch_instance(const struct conf_program *cp, unsigned index,
 	req.io = io;
 	req.creds = (cp->user != NULL || cp->group != NULL) && geteuid() == 0;
 	req.cgroup_fd = cgroup_fd;
+	req.rec = rec;
 	pid = spawn_clone(&req, &e, &stage);
 	if (pid == -1) {
 		if (stage == -1)

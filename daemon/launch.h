@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 
@@ -30,6 +31,28 @@ struct launch_stdio {
 	bool	 foreground;	/* tendd --run: stay in tendd's session (and
 				   its terminal) in a process group of its
 				   own, instead of a new session */
+};
+
+/*
+ * Where the child records itself before it runs anything of the program
+ * (pidrec.h): one pwrite of a launch_record_data at offset of fd, made
+ * by the child first of all, with its own PID and the CLOCK_BOOTTIME it
+ * reads then. A tendd that dies at any moment after the clone leaves the
+ * PID on file. fd -1: no record.
+ */
+struct launch_record {
+	int		 fd;
+	off_t		 offset;
+	uint32_t	 flags;
+	uint64_t	 t0;		/* CLOCK_BOOTTIME ns before the clone */
+};
+
+/* What the child writes, 24 bytes, no padding. */
+struct launch_record_data {
+	int32_t		 pid;
+	uint32_t	 flags;
+	uint64_t	 t0;
+	uint64_t	 t1;		/* CLOCK_BOOTTIME ns in the child */
 };
 
 /*
@@ -46,8 +69,9 @@ void	 launch_init(void);
  * moment outside it in which to fork.
  */
 pid_t	 launch_instance(const struct conf_program *, unsigned index,
-	    const struct launch_stdio *, int cgroup_fd, char *err,
-	    size_t errlen, bool *permanent);
+	    const struct launch_stdio *, int cgroup_fd,
+	    const struct launch_record *, char *err, size_t errlen,
+	    bool *permanent);
 
 /* Find cmd in a PATH list; returns a malloc'd path or NULL (errno set). */
 char	*launch_find_path(const char *cmd, const char *path);

@@ -302,14 +302,17 @@ main(int argc, char **argv)
 	if (base == NULL)
 		fatalx("cannot create the event loop");
 	d = daemon_new(base, conf, config, socket, done);
+	/* The state_dir lock first: it, not the socket, says whether
+	   another tendd runs. */
+	if (persist_lock(d, err, sizeof err) == -1)
+		goto failed;
 	if (daemon_listen(d, err, sizeof err) == -1) {
 		if (!run)
 			goto failed;
 		/* The command matters more than the control socket. */
 		log_warnx("%s; running without a control socket", err);
 	}
-	if (persist_restore(d, err, sizeof err) == -1)
-		goto failed;
+	persist_restore(d);
 	if (pidfile != NULL && write_pidfile(pidfile) == -1) {
 		snprintf(err, sizeof err, "cannot write pidfile %s: %s",
 		    pidfile, strerror(errno));

@@ -6,13 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "launch.h"
 #include "log.h"
 #include "persist.h"
+#include "pidrec.h"
 #include "procfs.h"
 #include "state.h"
 #include "track.h"
@@ -67,35 +70,216 @@ persist_is_ours(struct daemon *d, struct svc *s, pid_t pid)
 	return ours;
 }
 
-int
-persist_restore(struct daemon *d, char *err, size_t errlen)
+/* How long to wait for the lock of a tendd that is gone: a child it had
+   just cloned holds its descriptors until it execs. */
+#define PERSIST_LOCK_WAIT	(2 * USEC_PER_SEC)
+
+static bool
+persist_pid_alive(pid_t pid)
 {
-	struct state		 st;
-	const struct state_instance *r;
-	struct svc		*s;
-	char			 boot[40], msg[512];
-	bool			 busy = false, same_boot;
-	size_t			 i;
+	struct procfs_stat	 st;
+
+	return procfs_read_stat(pid, &st) == 0 && st.state != 'Z' &&
+	    st.state != 'X';
+}
+
+int
+persist_lock(struct daemon *d, char *err, size_t errlen)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	uint64_t	 until = util_now_mono() + PERSIST_LOCK_WAIT;
+	char		 msg[512];
+	bool		 busy;
+	pid_t		 other;
 
 	if (d->run_mode)
 		return 0;
-	d->state_lock = state_lock(d->conf->state_dir, &busy, msg,
-	    sizeof msg);
-	if (d->state_lock == NULL) {
-		if (busy) {
-			snprintf(err, errlen, "%s", msg);
-			return -1;
+	for (;;) {
+		d->state_lock = state_lock(d->conf->state_dir, &busy, &other,
+		    msg, sizeof msg);
+		if (d->state_lock != NULL) {
+			d->predecessor = other;
+			return 0;
 		}
-		log_warnx("%s: running without state (operator decisions are "
-		    "not kept and a restarted tendd cannot adopt running "
-		    "programs)", msg);
-		return 0;
+		/* A holder that is gone lets go as soon as what shares its
+		   descriptors does; one that lives is another tendd. */
+		if (!busy || other <= 0 || persist_pid_alive(other) ||
+		    util_now_mono() >= until)
+			break;
+		nanosleep(&ts, NULL);
 	}
+	if (busy) {
+		snprintf(err, errlen, "%s", msg);
+		return -1;
+	}
+	log_warnx("%s: running without state (operator decisions are "
+	    "not kept and a restarted tendd cannot adopt running "
+	    "programs)", msg);
+	return 0;
+}
+
+/* Take over pid, a running process of s from a predecessor. */
+static bool
+persist_adopt(struct daemon *d, struct svc *s, pid_t pid, uint64_t starttime)
+{
+	if (daemon_watch(d, s, pid, starttime) == -1)
+		return false;
+	s->starttime = starttime;
+	svc_adopt(s, pid, procfs_age(starttime));
+	return true;
+}
+
+/* The process a record names, if it is that process still. */
+static bool
+persist_rec_alive(const struct pidrec_entry *k, struct procfs_stat *st)
+{
+	return procfs_read_stat(k->pid, st) == 0 && st->state != 'Z' &&
+	    st->state != 'X' && pidrec_matches(k, k->pid, st->starttime);
+}
+
+/* Did pid start at or after the record's clone (the launcher's)? */
+static bool
+persist_started_after(const struct pidrec_entry *k, pid_t pid,
+    struct procfs_stat *st)
+{
+	struct pidrec_entry	 after = *k;
+
+	after.pid = pid;
+	after.t1 = 0;
+	return procfs_read_stat(pid, st) == 0 && st->state != 'Z' &&
+	    pidrec_matches(&after, pid, st->starttime);
+}
+
+/*
+ * A forking program's launcher ended while no tendd watched: its daemon
+ * may run. Take it as the main process if it can be told (the pidfile
+ * names a process started since the launcher; in a cgroup, the one
+ * process left), as the start would have.
+ */
+static bool
+persist_forking_main(struct daemon *d, struct svc *s,
+    const struct pidrec_entry *k)
+{
+	struct procfs_stat	 st;
+	char			*path, why[512];
+	pid_t			 pid, *v = NULL;
+	size_t			 n = 0;
+
+	if (s->cp->pidfile != NULL) {
+		path = util_subst(s->cp->pidfile, s->cp->name, s->index);
+		pid = procfs_read_pidfile(path, why, sizeof why);
+		free(path);
+		if (pid > 0 && persist_started_after(k, pid, &st) &&
+		    (strcmp(track_mode(d->track), "cgroup") != 0 ||
+		    track_owns(d->track, s, pid)) &&
+		    persist_adopt(d, s, pid, st.starttime)) {
+			log_info("%s: adopted pid %d from its pidfile: the "
+			    "launcher a previous tendd started has finished",
+			    s->name, (int)pid);
+			return true;
+		}
+		return false;
+	}
+	if (strcmp(track_mode(d->track), "cgroup") != 0 ||
+	    track_pids(d->track, s, &v, &n) == -1)
+		return false;
+	pid = n == 1 ? v[0] : 0;
+	free(v);
+	if (pid > 0 && persist_started_after(k, pid, &st) &&
+	    persist_adopt(d, s, pid, st.starttime)) {
+		log_info("%s: adopted pid %d, the process the launcher a "
+		    "previous tendd started left", s->name, (int)pid);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * What a predecessor's spawn record says of an instance nobody adopted
+ * from state.json: a process started just before that tendd ended (not
+ * saved yet), adopted; a launcher still running, whose start was cut
+ * short, killed with what it started (the start begins again); a
+ * launcher that finished, whose daemon may run.
+ */
+static void
+persist_take_over(struct daemon *d, struct svc *s,
+    const struct pidrec_entry *k)
+{
+	struct procfs_stat	 st;
+	char			*path, why[512];
+	pid_t			 pid;
+	int			 n;
+
+	if (persist_rec_alive(k, &st)) {
+		if (!(k->flags & PIDREC_LAUNCHER)) {
+			if (persist_adopt(d, s, k->pid, st.starttime))
+				log_info("%s: adopted pid %d, started by a "
+				    "previous tendd just before it ended",
+				    s->name, (int)k->pid);
+			return;
+		}
+		n = track_kill_tree(d->track, k->pid, st.starttime);
+		if (strcmp(track_mode(d->track), "cgroup") == 0)
+			n += track_signal(d->track, s, SIGKILL, NULL);
+		else if (s->cp->pidfile != NULL) {
+			/* The daemon, if it left the launcher's tree. */
+			path = util_subst(s->cp->pidfile, s->cp->name,
+			    s->index);
+			pid = procfs_read_pidfile(path, why, sizeof why);
+			free(path);
+			if (pid > 0 && persist_started_after(k, pid, &st))
+				n += track_kill_tree(d->track, pid,
+				    st.starttime);
+		}
+		log_info("%s: a previous tendd ended while the launcher (pid "
+		    "%d) ran: killed %d process%s, to start again", s->name,
+		    (int)k->pid, n, n == 1 ? "" : "es");
+	} else if ((k->flags & PIDREC_LAUNCHER) &&
+	    s->cp->type == CONF_TYPE_FORKING && persist_forking_main(d, s, k))
+		return;
+	/* Whatever the last run left is killed before the next start
+	   (svc.c): never two generations. */
+	s->sid = k->pid;
+}
+
+/* A spawn record of a program no longer configured. */
+static void
+persist_unconfigured(const struct pidrec_entry *k, void *arg)
+{
+	struct procfs_stat	 st;
+	int			 fd;
+
+	if (!persist_rec_alive(k, &st) ||
+	    (fd = procfs_pidfd_open(k->pid, st.starttime)) == -1)
+		return;
+	log_info("%s:%u: pid %d from a previous tendd is no longer "
+	    "configured: sending TERM", k->program, k->index, (int)k->pid);
+	(void)procfs_pidfd_signal(fd, SIGTERM);
+	close(fd);
+}
+
+void
+persist_restore(struct daemon *d)
+{
+	struct state		 st;
+	const struct state_instance *r;
+	const struct pidrec_entry *k;
+	struct program		*p;
+	struct svc		*s;
+	char			 boot[40], msg[512];
+	bool			 same_boot;
+	size_t			 i;
+	unsigned		 j;
+
+	if (d->state_lock == NULL)
+		return;
 	memset(&st, 0, sizeof st);
-	if (state_load(d->conf->state_dir, &st, msg, sizeof msg) == -1) {
+	if (state_load(d->conf->state_dir, &st, msg, sizeof msg) == -1)
 		log_warnx("ignoring saved state: %s", msg);
-		return 0;
-	}
+	if ((d->pidrec = pidrec_open(d->conf->state_dir, msg, sizeof msg)) ==
+	    NULL)
+		log_warnx("%s: programs started from now on are on record only "
+		    "once saved in state.json", msg);
 	same_boot = procfs_boot_id(boot, sizeof boot) == 0 &&
 	    strcmp(boot, st.boot_id) == 0;
 	for (i = 0; i < st.n; i++) {
@@ -120,21 +304,58 @@ persist_restore(struct daemon *d, char *err, size_t errlen)
 			    s->name);
 			continue;
 		}
-		if (daemon_watch(d, s, r->pid, r->starttime) == -1) {
+		if (!persist_adopt(d, s, r->pid, r->starttime)) {
 			/* Gone, or the PID is another process now. */
 			log_info("%s: pid %d from a previous tendd is gone",
 			    s->name, (int)r->pid);
 			continue;
 		}
-		s->starttime = r->starttime;
-		svc_adopt(s, r->pid);
 		log_info("%s: adopted pid %d, still running from a previous "
 		    "tendd", s->name, (int)r->pid);
 	}
 	state_clear(&st);
+	TAILQ_FOREACH(p, &d->programs, entry) {
+		for (j = 0; j < p->nsvcs; j++) {
+			s = p->svcs[j];
+			if (s->pid == 0 && d->pidrec != NULL &&
+			    (k = pidrec_find(d->pidrec, p->cp->name,
+			    s->index)) != NULL)
+				persist_take_over(d, s, k);
+			persist_svc_new(d, s);
+		}
+	}
+	if (d->pidrec != NULL)
+		pidrec_settle(d->pidrec, persist_unconfigured, d);
 	/* The file now says what this tendd has. */
 	persist_changed(d);
-	return 0;
+}
+
+void
+persist_svc_new(struct daemon *d, struct svc *s)
+{
+	if (d->pidrec == NULL || s->rec_slot != -1)
+		return;
+	if ((s->rec_slot = pidrec_claim(d->pidrec, s->cp->name, s->index)) ==
+	    -1)
+		log_warn("%s: no slot in the spawn record", s->name);
+}
+
+void
+persist_svc_free(struct daemon *d, struct svc *s)
+{
+	pidrec_release(d->pidrec, s->rec_slot);
+	s->rec_slot = -1;
+}
+
+void
+persist_launch_record(struct daemon *d, struct svc *s, uint64_t t0,
+    struct launch_record *rec)
+{
+	rec->fd = -1;
+	if (d->pidrec != NULL && s->rec_slot != -1)
+		pidrec_target(d->pidrec, s->rec_slot,
+		    s->cp->type == CONF_TYPE_FORKING ? PIDREC_LAUNCHER : 0, t0,
+		    rec);
 }
 
 /*

@@ -9,20 +9,41 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/util.h>
 
 struct daemon;
+struct launch_record;
 struct svc;
 
 /*
- * Lock state_dir and read what was saved there: operator decisions whose
- * program is unchanged apply again, and instances whose process still runs
- * (same PID and start time, same boot) are adopted. Returns -1 with a
- * message when another tendd uses state_dir; other problems are logged
- * and tendd runs on (without state when state_dir is unusable).
+ * Lock state_dir, before the control socket is bound (the lock, not an
+ * answer on the socket, says whether another tendd runs; the last
+ * holder's PID is kept in the daemon's predecessor, so its socket is
+ * known to be stale). A lock still held by a tendd that is gone is waited
+ * for briefly. Returns -1 with a message when another tendd uses
+ * state_dir; when state_dir is unusable, logs it and tendd runs without
+ * state.
  */
-int	 persist_restore(struct daemon *, char *err, size_t errlen);
+int	 persist_lock(struct daemon *, char *err, size_t errlen);
+/*
+ * Read what was saved in state_dir: operator decisions whose program is
+ * unchanged apply again, and instances whose process still runs (same
+ * PID and start time, same boot) are adopted, from state.json or, for a
+ * process started just before the predecessor ended, from its spawn
+ * record (pidrec.h). What cannot be adopted is killed before the
+ * instance starts again. Problems are logged and tendd runs on.
+ */
+void	 persist_restore(struct daemon *);
+/* An instance was made, or is about to be freed: its slot in the spawn
+   record. */
+void	 persist_svc_new(struct daemon *, struct svc *);
+void	 persist_svc_free(struct daemon *, struct svc *);
+/* Where the process about to be started for s records itself (fd -1:
+   nowhere); t0 is CLOCK_BOOTTIME before the clone. */
+void	 persist_launch_record(struct daemon *, struct svc *, uint64_t t0,
+	    struct launch_record *);
 /* Something to save changed: save once, after this pass of the loop. */
 void	 persist_changed(struct daemon *);
 /* Only a process ended (its PID left in the file is harmless: adoption

@@ -1,5 +1,6 @@
 /* procfs.c: process facts from /proc (stat, children, cmdline, environ,
  * boot id) and pidfds checked against a start time. */
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 
@@ -376,6 +377,82 @@ procfs_starttime_between(uint64_t before, uint64_t after)
 	if (before / per != after / per)
 		return 0;
 	return before / per;
+}
+
+uint64_t
+procfs_age(uint64_t starttime)
+{
+	long		 hz = sysconf(_SC_CLK_TCK);
+	uint64_t	 now = procfs_boot_now(), start;
+
+	if (hz <= 0 || now == 0)
+		return 0;
+	start = starttime * (1000000000 / (uint64_t)hz);
+	return now > start ? (now - start) / 1000 : 0;
+}
+
+pid_t
+procfs_parse_pidfile(const char *buf, size_t len, char *why, size_t whylen)
+{
+	const char	*p = buf, *end = buf + len, *eol;
+	long		 v = 0;
+
+	if ((eol = memchr(buf, '\n', len)) != NULL)
+		end = eol;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end) {
+		snprintf(why, whylen, eol == NULL && len == 0 ? "is empty" :
+		    "has no PID on its first line");
+		return 0;
+	}
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > INT32_MAX)
+			break;
+	}
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	if (p != end || v <= 1 || v > INT32_MAX) {
+		snprintf(why, whylen, "does not hold a PID on its first line");
+		return 0;
+	}
+	return (pid_t)v;
+}
+
+pid_t
+procfs_read_pidfile(const char *path, char *why, size_t whylen)
+{
+	struct stat	 sb;
+	char		 buf[4096], reason[128];
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 fd;
+
+	/* Non-blocking, and only a regular file: a FIFO put there must not
+	   hold tendd up. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) ==
+	    -1) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		snprintf(why, whylen, "%s is not a regular file", path);
+		return 0;
+	}
+	do
+		n = read(fd, buf, sizeof buf);
+	while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n == -1) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if ((pid = procfs_parse_pidfile(buf, (size_t)n, reason,
+	    sizeof reason)) == 0)
+		snprintf(why, whylen, "%s %s", path, reason);
+	return pid;
 }
 
 int

@@ -50,6 +50,23 @@ uint64_t	 procfs_boot_now(void);
    else 0 (then read it). */
 uint64_t	 procfs_starttime_between(uint64_t before, uint64_t after);
 
+/* How long ago (usec) a process with this start time (clock ticks after
+   boot, as in /proc/PID/stat) started; 0 if in the future or unknown. */
+uint64_t	 procfs_age(uint64_t starttime);
+
+/*
+ * A pidfile's PID: the first line holds it, as a decimal number with
+ * optional blanks around; what follows the first line is ignored (a
+ * PostgreSQL postmaster.pid has more lines). Returns the PID, or 0 with
+ * the reason in why ("is empty", "does not hold a PID").
+ */
+pid_t		 procfs_parse_pidfile(const char *buf, size_t len, char *why,
+		    size_t whylen);
+/* Read and parse the pidfile at path (non-blocking, at most 4 KiB): the
+   PID, or 0 with the reason, path first, in why. */
+pid_t		 procfs_read_pidfile(const char *path, char *why,
+		    size_t whylen);
+
 /* /proc/sys/kernel/random/boot_id into buf (at least 37 bytes). */
 int		 procfs_boot_id(char *buf, size_t len);
 

@@ -67,7 +67,8 @@ state_mkdirs(const char *dir, char *err, size_t errlen)
 }
 
 struct state_lock *
-state_lock(const char *dir, bool *busy, char *err, size_t errlen)
+state_lock(const char *dir, bool *busy, pid_t *other, char *err,
+    size_t errlen)
 {
 	struct state_lock	*l;
 	char			*path, buf[32];
@@ -78,6 +79,8 @@ state_lock(const char *dir, bool *busy, char *err, size_t errlen)
 
 	if (busy != NULL)
 		*busy = false;
+	if (other != NULL)
+		*other = 0;
 	if (state_mkdirs(dir, err, errlen) == -1)
 		return NULL;
 	xasprintf(&path, "%s/%s", dir, STATE_LOCKFILE);
@@ -89,6 +92,12 @@ state_lock(const char *dir, bool *busy, char *err, size_t errlen)
 		errno = saved;
 		return NULL;
 	}
+	/* The holder's pid, or the last holder's. */
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (other != NULL && pid > 0 && pid <= INT32_MAX)
+		*other = (pid_t)pid;
 	/* Per open file description: a second open in this process conflicts
 	   too. The lock goes with the fd, also when tendd dies. */
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -96,9 +105,6 @@ state_lock(const char *dir, bool *busy, char *err, size_t errlen)
 		if (saved == EWOULDBLOCK) {
 			if (busy != NULL)
 				*busy = true;
-			n = pread(fd, buf, sizeof buf - 1, 0);
-			buf[n > 0 ? n : 0] = '\0';
-			pid = strtol(buf, NULL, 10);
 			if (pid > 0)
 				snprintf(err, errlen, "state_dir %s is in use "
 				    "by another tendd (pid %ld)", dir, pid);

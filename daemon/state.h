@@ -48,10 +48,12 @@ struct state_lock;
 /*
  * Create dir (0700, parents too) if missing and lock dir/tendd.lock with
  * flock, writing tendd's pid into it. NULL with a message in err; *busy
- * is set when another live tendd holds the lock (its pid in the message).
+ * is set when another tendd holds the lock (its pid in the message).
+ * *other (if not NULL) is the pid the lock file named: the holder when
+ * busy, else the last tendd that held it (0: none known).
  */
-struct state_lock *state_lock(const char *dir, bool *busy, char *err,
-		    size_t errlen);
+struct state_lock *state_lock(const char *dir, bool *busy, pid_t *other,
+		    char *err, size_t errlen);
 void		 state_unlock(struct state_lock *);	/* NULL: no-op */
 
 /* Read dir/state.json. A missing file is an empty state (0); an

@@ -47,6 +47,7 @@ svc_new(const struct svc_ops *ops, const struct conf_program *cp, void *owner,
 	s->delay = cp->restart_delay;
 	s->pidfd = -1;
 	s->cg_procs = -1;
+	s->rec_slot = -1;
 	return s;
 }
 
@@ -165,8 +166,10 @@ svc_spawn(struct svc *s)
 	bool		 permanent = false;
 	pid_t		 pid;
 
-	/* What outlived the last run goes first: never two generations. */
-	if (s->sid != 0 && s->ops->busy(s))
+	/* What outlived the last run goes first: never two generations.
+	   Before the first start too: a predecessor's last run may have
+	   left something (ops->busy knows where it can be found). */
+	if ((s->sid != 0 || s->spawns == 0) && s->ops->busy(s))
 		s->ops->kill_rest(s);
 	s->spawns++;
 	s->adopted = false;
@@ -609,13 +612,16 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 };
 
 void
-svc_adopt(struct svc *s, pid_t pid)
+svc_adopt(struct svc *s, pid_t pid, uint64_t age)
 {
+	uint64_t	 now = s->ops->now();
+
 	s->pid = pid;
 	s->sid = pid;
 	s->adopted = true;
 	s->want_up = true;
-	s->started = s->ops->now();
+	/* Its uptime is the process's, not the adoption's. */
+	s->started = now > age ? now - age : 0;
 	svc_set_state(s, SVC_RUNNING);
 }
 

@@ -137,6 +137,9 @@ struct svc {
 	bool				 pidfile_wait; /* waits for its
 							  pidfile */
 	bool				 boot_wait; /* READY waits for it */
+	int				 rec_slot; /* its slot in the spawn
+						      record (pidrec.h), -1:
+						      none */
 };
 
 struct svc	*svc_new(const struct svc_ops *, const struct conf_program *,
@@ -145,9 +148,9 @@ void		 svc_free(struct svc *);
 void		 svc_rename(struct svc *, const char *);
 
 void		 svc_event(struct svc *, enum svc_event, int arg);
-/* Take over a running process (from a crashed tendd's state): running,
-   wanted up, pid watched by the daemon. */
-void		 svc_adopt(struct svc *, pid_t);
+/* Take over a running process (from a crashed tendd's state), started
+   age usec ago: running, wanted up, pid watched by the daemon. */
+void		 svc_adopt(struct svc *, pid_t, uint64_t age);
 
 const char	*svc_state_name(enum svc_state);
 /* Has no process and will not start one by itself. */

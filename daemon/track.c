@@ -1,4 +1,5 @@
 /* track.c: every process of every instance; see track.h for the modes. */
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -34,6 +35,7 @@ struct track {
 	size_t			 nknown;
 	size_t			 capknown;
 	pid_t			 self;
+	bool			 run;		/* tendd --run's subtree */
 };
 
 /* One process found, in tree order. */
@@ -81,11 +83,26 @@ track_root_name(const char *state_dir, char *buf, size_t len)
 	snprintf(buf, len, "tend-%08x", h);
 }
 
+/*
+ * tendd --run keeps no state: a subtree of its own, named after its PID
+ * namespace and PID (each container's tendd is PID 1), so that a later
+ * one can tell whether the tendd that made it is gone.
+ */
+static void
+track_run_prefix(char *buf, size_t len)
+{
+	struct stat	 ns;
+
+	if (stat("/proc/self/ns/pid", &ns) == -1)
+		ns.st_ino = 0;
+	snprintf(buf, len, "tend-run-%llu-", (unsigned long long)ns.st_ino);
+}
+
 struct track *
 track_new(struct daemon *d, bool want_cgroups, const char *state_dir)
 {
 	struct track	*t = xcalloc(1, sizeof *t);
-	char		 name[32], err[512];
+	char		 name[64], err[512];
 
 	t->d = d;
 	t->self = getpid();
@@ -94,13 +111,39 @@ track_new(struct daemon *d, bool want_cgroups, const char *state_dir)
 		    "\"off\")");
 		return t;
 	}
-	track_root_name(state_dir, name, sizeof name);
+	if (state_dir != NULL)
+		track_root_name(state_dir, name, sizeof name);
+	else {
+		track_run_prefix(name, sizeof name);
+		snprintf(name + strlen(name), sizeof name - strlen(name), "%d",
+		    (int)t->self);
+		t->run = true;
+	}
 	if ((t->cg = cgroup_root_open(name, err, sizeof err)) == NULL)
 		log_info("tracking descendants by process tree: %s", err);
 	else
 		log_info("tracking descendants with cgroups under %s",
 		    cgroup_root_path(t->cg));
 	return t;
+}
+
+void
+track_prune(struct track *t)
+{
+	char	 prefix[64];
+	int	 n;
+
+	if (t->cg == NULL)
+		return;
+	if ((n = cgroup_prune(t->cg)) > 0)
+		log_info("removed %d empty cgroup%s a previous tendd left",
+		    n, n == 1 ? "" : "s");
+	if (!t->run)
+		return;
+	track_run_prefix(prefix, sizeof prefix);
+	if ((n = cgroup_prune_siblings(t->cg, prefix)) > 0)
+		log_info("removed the empty cgroups of %d tendd --run%s that "
+		    "ended", n, n == 1 ? "" : "s");
 }
 
 void
@@ -837,6 +880,60 @@ track_orphans_of(struct track *t, struct svc *s, pid_t **out, size_t *nout)
 	*out = res.v;
 	*nout = res.n;
 	return 0;
+}
+
+int
+track_pids(struct track *t, struct svc *s, pid_t **out, size_t *nout)
+{
+	struct track_list	 l = { NULL, 0, 0 };
+	struct pids		 res = { NULL, 0, 0 };
+	size_t			 i;
+
+	*out = NULL;
+	*nout = 0;
+	if (t->cg != NULL)
+		return track_procs(t, s, 0, out, nout);
+	track_collect(t, s, false, &l);
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].state != 'Z')
+			pids_add(&res, l.v[i].pid);
+	}
+	free(l.v);
+	*out = res.v;
+	*nout = res.n;
+	return 0;
+}
+
+int
+track_kill_tree(struct track *t, pid_t root, uint64_t starttime)
+{
+	struct pids		 all = { NULL, 0, 0 };
+	struct procfs_stat	 st;
+	size_t			 i;
+	int			 fd, n = 0;
+	bool			 leader;
+
+	/* Pinned: the PID cannot be another process while we look. */
+	if ((fd = procfs_pidfd_open(root, starttime)) == -1)
+		return 0;
+	leader = procfs_read_stat(root, &st) == 0 && st.pgrp == root;
+	pids_add(&all, root);
+	for (i = 0; i < all.n; i++) {
+		if (all.n > 100000)
+			break;
+		(void)procfs_children(all.v[i], &all.v, &all.n, &all.cap);
+	}
+	/* The group first (it also takes what forks meanwhile), then the
+	   others, the root through its pidfd. */
+	if (leader && kill(-root, SIGKILL) == 0)
+		n++;
+	if (procfs_pidfd_signal(fd, SIGKILL) == 0)
+		n++;
+	for (i = 1; i < all.n; i++)
+		n += kill(all.v[i], SIGKILL) == 0;
+	close(fd);
+	free(all.v);
+	return n;
 }
 
 bool

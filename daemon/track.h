@@ -31,9 +31,13 @@ struct svc;
 struct track;
 
 /* Choose the mode (cgroups unless off or unusable, logged) for a tendd
-   whose state lives in state_dir. */
+   whose state lives in state_dir (NULL: tendd --run). */
 struct track	*track_new(struct daemon *, bool want_cgroups,
 		    const char *state_dir);
+/* Once tendd is sure to be the only one of its state_dir: remove the
+   empty cgroups a predecessor left (for tendd --run, also those of other
+   tendd --runs that are gone). */
+void		 track_prune(struct track *);
 void		 track_free(struct track *);
 /* "cgroup" or "process-tree". */
 const char	*track_mode(const struct track *);
@@ -64,6 +68,17 @@ int		 track_orphans_of(struct track *, struct svc *, pid_t **,
 /* The program name (caller frees) and *index that pid was started with
    (its TEND_PROGRAM and TEND_INSTANCE), or NULL. */
 char		*track_env_instance(pid_t, unsigned *index);
+/* The PIDs of the instance's processes, main one included (malloc'd,
+   NULL when none): 0, or -1 with errno. */
+int		 track_pids(struct track *, struct svc *, pid_t **, size_t *);
+/*
+ * SIGKILL pid, if it is still the process that started at starttime,
+ * with its process group if it leads one and every descendant it has
+ * (found by following parent links, before anything is killed). For
+ * processes tendd knows of no instance for (a predecessor's). Returns
+ * how many were signalled.
+ */
+int		 track_kill_tree(struct track *, pid_t, uint64_t starttime);
 /* Is pid one of the instance's processes? */
 bool		 track_owns(struct track *, struct svc *, pid_t);
 

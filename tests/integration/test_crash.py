@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (TENDD, Tend, check, eq, main, need_tracking,  # noqa
-                     pid_alive, proc_stat, prog, progs, read_pid, tracking,
-                     wait_for)
+from harness import (TENDD, Skip, Tend, check, eq, main,  # noqa
+                     need_root, need_tracking, pid_alive, proc_stat, prog,
+                     progs, read_pid, tracking, wait_for)
 
 
 def crash(t):
@@ -476,6 +477,244 @@ def test_state_from_another_boot_is_ignored():
         foreign.kill()
         foreign.wait()
 
+
+
+# No second copy after a crash at any moment of a restart or of a forking
+# program's start. Each round SIGKILLs tendd a little after an operation
+# began, starts a new one and waits until exactly one generation of the
+# program runs: a duplicate never converges, and the wait fails.
+
+def one_generation(t, name, what):
+    """Wait until name runs and its process is the only one of the test's
+    (a forking program's launcher gone too); return the PID."""
+    def ok():
+        st = t.status()[name]
+        return (st["pid"] if st["state"] == "running" and
+                t.procs() == [st["pid"]] else None)
+    return wait_for(ok, what="one generation of %s after %s (processes: "
+                    "%r)" % (name, what, t.procs()))
+
+
+def crash_during_restart(mode):
+    import random
+    rnd = random.Random(1515)
+    with Tend(prog("p", ["sleep", "600"], start_secs=0),
+              supervisor=tracking(mode)) as t:
+        t.start()
+        need_tracking(t, "p", mode)
+        one_generation(t, "p", "the first start")
+        # Before the spawn record, 5 to 8 rounds in 40 ended with two
+        # copies in the release build.
+        for i in range(30):
+            t.ctl("restart", "--no-wait", "p", check=0)
+            time.sleep(rnd.uniform(0, 0.03))
+            crash(t)
+            t.start()
+            one_generation(t, "p", "a crash in restart round %d" % i)
+        t.stop()
+
+
+def test_no_duplicate_after_crash_during_restart_cgroup():
+    crash_during_restart("cgroup")
+
+
+def test_no_duplicate_after_crash_during_restart_tree():
+    crash_during_restart("tree")
+
+
+# The launcher takes a while, forks the daemon into a session of its own
+# and writes its pidfile; the crash comes at any point of that.
+SLOW_LAUNCHER = """sleep 0.$(( $$ % 3 ))
+setsid sleep 600 < /dev/null > /dev/null 2>&1 &
+echo $! > {dir}/main.pid
+sleep 0.$(( $$ % 2 ))
+exit 0
+"""
+
+
+def crash_during_launcher(mode):
+    import random
+    rnd = random.Random(1516)
+    with Tend("", supervisor=tracking(mode)) as t:
+        with open(t.path("launcher.sh"), "w") as f:
+            f.write(SLOW_LAUNCHER.format(dir=t.dir))
+        t.write_config(prog("fk", ["/bin/sh", t.path("launcher.sh")],
+                            type="forking", pidfile="main.pid",
+                            start_secs=0), supervisor=tracking(mode))
+        t.start()
+        need_tracking(t, "fk", mode)
+        one_generation(t, "fk", "the first start")
+        for i in range(20):
+            t.ctl("restart", "--no-wait", "fk", check=0)
+            time.sleep(rnd.uniform(0, 1.2))
+            crash(t)
+            t.start()
+            one_generation(t, "fk", "a crash in launcher round %d" % i)
+        t.stop()
+
+
+def test_no_duplicate_after_crash_during_launcher_cgroup():
+    crash_during_launcher("cgroup")
+
+
+def test_no_duplicate_after_crash_during_launcher_tree():
+    crash_during_launcher("tree")
+
+
+def proc_age(pid):
+    """Seconds since pid started, from /proc."""
+    hz = os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime") as f:
+        up = float(f.read().split()[0])
+    return up - starttime(pid) / hz
+
+
+def test_adopted_uptime_is_the_process_age():
+    with Tend(prog("p", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        pid = t.wait_state("p", "running")["pid"]
+        wait_for(lambda: proc_age(pid) > 1.5, what="p to be 1.5 s old")
+        crash(t)
+        t.start()
+        st = t.wait_state("p", "running")
+        age = proc_age(pid)
+        eq((st["pid"], st["adopted"]), (pid, True))
+        # Not the time since the adoption (a few tenths of a second).
+        check(age - 0.5 <= st["uptime"] <= age + 0.5,
+              "uptime %r, process age %r" % (st["uptime"], age))
+        t.stop()
+
+
+def steal_fd(pid, fd):
+    """A copy of another process's descriptor (pidfd_getfd), as a child
+    sharing tendd's descriptor table holds them until it execs."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        n = libc.syscall(438, pidfd, fd, 0)
+    finally:
+        os.close(pidfd)
+    if n < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "pidfd_getfd: " + os.strerror(e))
+    return n
+
+
+def fd_of(pid, want):
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == want:
+                return int(fd)
+        except OSError:
+            pass
+    raise AssertionError("no fd of %d is %s" % (pid, want))
+
+
+def listening_inode(path):
+    with open("/proc/net/unix") as f:
+        for line in f.readlines()[1:]:
+            a = line.split()
+            if len(a) >= 8 and a[7] == path and int(a[3], 16) & 0x10000:
+                return a[6]
+    raise AssertionError("nothing listens on " + path)
+
+
+def test_restart_while_a_dead_tendds_descriptors_linger():
+    """A SIGKILLed tendd's socket still takes connections, and its lock is
+    still held, while a child it was cloning shares its descriptors: the
+    next tendd waits for the lock and knows the socket for stale."""
+    import threading
+    need_root()
+    with Tend(prog("p", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        t.wait_state("p", "running")
+        pid = t.proc.pid
+        sock = steal_fd(pid, fd_of(pid, "socket:[%s]" %
+                                   listening_inode(t.sock)))
+        lock = steal_fd(pid, fd_of(pid, t.path("state", "tendd.lock")))
+        crash(t)
+        # The dead tendd's socket answers still.
+        import socket as so
+        c = so.socket(so.AF_UNIX, so.SOCK_STREAM)
+        c.connect(t.sock)
+        c.close()
+        # The copies go away as a child's would at its exec.
+        timer = threading.Timer(0.5, lambda: (os.close(lock),
+                                              os.close(sock)))
+        timer.start()
+        try:
+            t.start(wait=False)
+            wait_for(lambda: "started (pid %d," % t.proc.pid in
+                     t.read_log(), what="the new tendd to start")
+        finally:
+            timer.join()
+        eq(t.wait_state("p", "running")["adopted"], True)
+        t.stop()
+        check("another tendd" not in t.read_log(), t.read_log())
+
+
+def cgroup_dir(path):
+    with open("/proc/self/mountinfo") as f:
+        for a in (line.split() for line in f):
+            if "-" in a and a[a.index("-") + 1] == "cgroup2" and \
+                    a[3] == "/":
+                return a[4] + path
+    raise AssertionError("no cgroup2 mount")
+
+
+def test_empty_cgroups_of_a_dead_tendd_are_removed():
+    import re
+    with Tend(progs(prog("a", ["sleep", "600"], start_secs=0),
+                    prog("old", ["sleep", "600"], start_secs=0))) as t:
+        t.start()
+        need_tracking(t, "a", "cgroup")
+        sub = cgroup_dir(re.search(r"cgroups under (/tend-[0-9a-f]+)\n",
+                                   t.read_log()).group(1))
+        pids = [t.wait_state(n, "running")["pid"] for n in ("a", "old")]
+        crash(t)
+        for p in pids:
+            os.kill(p, signal.SIGKILL)
+        wait_for(lambda: not any(pid_alive(p) for p in pids),
+                 what="the programs to die")
+        eq(sorted(os.listdir(sub)) and os.path.isdir(sub + "/old@0"), True)
+        t.write_config(prog("a", ["sleep", "600"], start_secs=0))
+        t.start()
+        t.wait_state("a", "running")
+        check(not os.path.exists(sub + "/old@0"),
+              "the leaf of a program no longer configured is left")
+        t.stop()
+        check(not os.path.exists(sub), "the subtree is left after a stop")
+
+
+def test_empty_cgroups_of_a_dead_run_tendd_are_removed():
+    import re
+    with Tend("") as t:
+        log = open(t.path("run1.log"), "w")
+        p = subprocess.Popen([TENDD, "--run", "--log-level", "info", "-s",
+                              t.path("run.sock"), "--", "sleep", "600"],
+                             stdout=log, stderr=log, env=t.env())
+        def subtree():
+            m = re.search(r"cgroups under (/tend-run-[0-9]+-[0-9]+)\n",
+                          open(t.path("run1.log")).read())
+            if m is None and "by process tree" in open(
+                    t.path("run1.log")).read():
+                raise Skip("cgroups unusable here")
+            return m and m.group(1)
+        path = cgroup_dir(wait_for(subtree, what="tendd --run's cgroup"))
+        wait_for(lambda: t.procs(), what="the command to run")
+        p.kill()
+        p.wait()
+        for c in t.procs():
+            os.kill(c, signal.SIGKILL)
+        wait_for(lambda: not t.procs(), what="the command to die")
+        check(os.path.isdir(path), "no cgroup left to remove: " + path)
+        r = subprocess.run([TENDD, "--run", "-s", t.path("run2.sock"),
+                            "--", "true"], capture_output=True,
+                           env=t.env(), timeout=60)
+        eq(r.returncode, 0, r.stderr)
+        check(not os.path.exists(path), "%s is still there" % path)
+        log.close()
 
 if __name__ == "__main__":
     main(globals())

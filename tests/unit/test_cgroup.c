@@ -168,7 +168,7 @@ launch(const struct conf_program *cp, int cgfd, char *err, size_t errlen,
 	pid_t			 pid;
 
 	io.in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid = launch_instance(cp, 0, &io, cgfd, err, errlen, permanent);
+	pid = launch_instance(cp, 0, &io, cgfd, NULL, err, errlen, permanent);
 	if (io.in != -1)
 		close(io.in);
 	return pid;

@@ -490,11 +490,12 @@ T_CASE(lock)
 	char			 want[800];
 	char			 err[700] = "", buf[32] = "";
 	bool			 busy = true;
+	pid_t			 other;
 	FILE			*f;
 
 	/* Missing parents are made, 0700. */
 	snprintf(sub, sizeof sub, "%s/a//b/", dir);
-	l1 = state_lock(sub, &busy, err, sizeof err);
+	l1 = state_lock(sub, &busy, NULL, err, sizeof err);
 	T_CHECK(l1 != NULL);
 	T_CHECK(!busy);
 	snprintf(path, sizeof path, "%s/a", dir);
@@ -514,9 +515,12 @@ T_CASE(lock)
 
 	/* flock locks belong to the open file description: a second open
 	   in the same process conflicts like another process would. */
-	l2 = state_lock(sub, &busy, err, sizeof err);
+	other = 0;
+	l2 = state_lock(sub, &busy, &other, err, sizeof err);
 	T_CHECK(l2 == NULL);
 	T_CHECK(busy);
+	/* The holder, named by the file. */
+	T_INTEQ(other, getpid());
 	snprintf(want, sizeof want, "state_dir %s is in use by another tendd "
 	    "(pid %d)", sub, (int)getpid());
 	T_STREQ(err, want);
@@ -526,9 +530,12 @@ T_CASE(lock)
 	/* The file stays behind. */
 	T_INTEQ(access(path, F_OK), 0);
 	busy = true;
-	l2 = state_lock(sub, &busy, err, sizeof err);
+	other = 0;
+	l2 = state_lock(sub, &busy, &other, err, sizeof err);
 	T_CHECK(l2 != NULL);
 	T_CHECK(!busy);
+	/* The last holder, for the control socket's staleness check. */
+	T_INTEQ(other, getpid());
 	state_unlock(l2);
 	state_unlock(NULL);
 
@@ -536,7 +543,7 @@ T_CASE(lock)
 	snprintf(sub, sizeof sub, "%s/a/b/tendd.lock", dir);
 	busy = true;
 	err[0] = '\0';
-	T_CHECK(state_lock(sub, &busy, err, sizeof err) == NULL);
+	T_CHECK(state_lock(sub, &busy, NULL, err, sizeof err) == NULL);
 	T_CHECK(!busy);
 	T_CHECK(strstr(err, sub) != NULL);
 

@@ -462,6 +462,39 @@ T_CASE(respawn_kills_what_the_last_run_left)
 	svc_free(s);
 }
 
+T_CASE(first_start_kills_what_a_predecessor_left)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = new_svc(&cp);
+
+	/* Never started by this tendd, but its cgroup is not empty. */
+	busy = true;
+	svc_event(s, SVC_EV_START, 0);
+	T_INTEQ(nrest_kills, 1);
+	T_INTEQ(s->state, SVC_STARTING);
+	svc_free(s);
+
+	/* Nothing there: nothing killed. */
+	reset_fakes();
+	s = new_svc(&cp);
+	svc_event(s, SVC_EV_START, 0);
+	T_INTEQ(nrest_kills, 0);
+	T_INTEQ(s->state, SVC_STARTING);
+	svc_free(s);
+}
+
+T_CASE(adopt_very_old_process)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = new_svc(&cp);
+
+	/* Older than the monotonic clock (it ran through a suspend). */
+	fake_clock = 1000;
+	svc_adopt(s, 4242, 5000000);
+	T_INTEQ(s->started, 0);
+	svc_free(s);
+}
+
 T_CASE(forking_main_found_after_launcher)
 {
 	struct conf_program	 cp = base_cp();
@@ -560,8 +593,11 @@ T_CASE(adopted_exit_is_unknown_and_restarts)
 	struct conf_program	 cp = base_cp();
 	struct svc		*s = new_svc(&cp);
 
-	svc_adopt(s, 4242);
+	fake_clock = 100000000;
+	svc_adopt(s, 4242, 30000000);
 	T_INTEQ(s->state, SVC_RUNNING);
+	/* Up since the process started, not since the adoption. */
+	T_INTEQ(s->started, 70000000);
 	T_CHECK(s->adopted);
 	T_CHECK(s->want_up);
 	svc_event(s, SVC_EV_EXITED, SVC_STATUS_UNKNOWN);
@@ -765,6 +801,8 @@ T_MAIN(T_ENTRY(start_reaches_running_after_start_secs),
     T_ENTRY(rest_that_will_not_die_is_given_up),
     T_ENTRY(stop_of_exited_kills_leftovers),
     T_ENTRY(respawn_kills_what_the_last_run_left),
+    T_ENTRY(first_start_kills_what_a_predecessor_left),
+    T_ENTRY(adopt_very_old_process),
     T_ENTRY(forking_main_found_after_launcher),
     T_ENTRY(forking_waits_for_pidfile),
     T_ENTRY(forking_launcher_failures),
