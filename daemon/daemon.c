@@ -437,16 +437,25 @@ daemon_svc_find_main(struct svc *s, char *err, size_t errlen)
 		   hang until start_timeout. */
 		daemon_pidfile_wait(d, s, path);
 		pid = procfs_read_pidfile(path, why, sizeof why);
-		if (pid > 0 && !track_owns(d->track, s, pid))
+		/* Process-tree mode cannot tell whose a daemon is once it
+		   left the session and wiped its environment (nginx): one
+		   re-parented to tendd that nobody else claims is the one
+		   its pidfile names. */
+		if (pid > 0 && !track_owns(d->track, s, pid) &&
+		    !track_claim_orphan(d->track, s, pid))
 			snprintf(why, sizeof why, "%s holds pid %d, which is "
 			    "not a process of %s", path, (int)pid, s->name);
 		else if (pid > 0 && daemon_take_main(d, s, pid) == 0) {
 			daemon_pidfile_done(d, s);
 			free(path);
 			return pid;
-		}
-		/* Not yet: look again when the file changes. */
+		} else if (pid > 0)
+			snprintf(why, sizeof why, "%s holds pid %d, which has "
+			    "ended", path, (int)pid);
+		/* Not yet: look again when the file changes. The reason
+		   shows in status meanwhile. */
 		log_debug("%s: %s", s->name, why);
+		svc_note(s, why);
 		free(path);
 		return 0;
 	}
@@ -1367,9 +1376,12 @@ program_restart_changed(struct program *p, unsigned upto)
 	struct svc	*s;
 	unsigned	 i;
 
+	/* Starting covers a forking program between its launcher and its
+	   main process, which has no PID meanwhile. */
 	for (i = 0; i < upto && i < p->nsvcs; i++) {
 		s = p->svcs[i];
 		if (s->pid > 0 || s->state == SVC_BACKOFF ||
+		    s->state == SVC_STARTING ||
 		    (s->state == SVC_FAILED && s->want_up))
 			svc_event(s, SVC_EV_RESTART, 0);
 	}

@@ -101,6 +101,12 @@ svc_set_error(struct svc *s, const char *msg)
 	s->error = msg != NULL ? xstrdup(msg) : NULL;
 }
 
+void
+svc_note(struct svc *s, const char *msg)
+{
+	svc_set_error(s, msg);
+}
+
 static void
 svc_set_state(struct svc *s, enum svc_state state)
 {
@@ -348,6 +354,7 @@ svc_find_main(struct svc *s)
 	s->pid = pid;
 	s->fails = 0;
 	s->delay = s->cp->restart_delay;
+	svc_set_error(s, NULL);
 	svc_set_state(s, SVC_RUNNING);
 }
 
@@ -377,16 +384,18 @@ a_ready(struct svc *s, int arg)
 static void
 a_starting_timer(struct svc *s, int arg)
 {
-	char	 buf[128];
+	char	 buf[640];
 
 	if (s->cp->type != CONF_TYPE_FORKING) {
 		a_started(s, arg);
 		return;
 	}
-	snprintf(buf, sizeof buf, "%s within start_timeout",
+	/* With the last reason the pidfile was refused (svc_note). */
+	snprintf(buf, sizeof buf, "%s within start_timeout%s%s",
 	    s->launcher ? "the launcher did not exit" :
 	    s->cp->pidfile != NULL ? "no valid pidfile" :
-	    "no main process");
+	    "no main process", !s->launcher && s->error != NULL ? ": " : "",
+	    !s->launcher && s->error != NULL ? s->error : "");
 	svc_set_error(s, buf);
 	s->timed_out = true;
 	if (s->launcher) {

@@ -152,6 +152,10 @@ void		 svc_event(struct svc *, enum svc_event, int arg);
    age usec ago: running, wanted up, pid watched by the daemon. */
 void		 svc_adopt(struct svc *, pid_t, uint64_t age);
 
+/* Why the instance waits (a forking program's pidfile not right yet),
+   shown as its error; the state does not change. */
+void		 svc_note(struct svc *, const char *);
+
 const char	*svc_state_name(enum svc_state);
 /* Has no process and will not start one by itself. */
 bool		 svc_is_down(const struct svc *);

@@ -955,19 +955,39 @@ track_owns(struct track *t, struct svc *s, pid_t pid)
 	return found;
 }
 
+bool
+track_claim_orphan(struct track *t, struct svc *s, pid_t pid)
+{
+	struct procfs_stat	 st;
+	struct svc		*owner;
+
+	if (t->cg != NULL || procfs_read_stat(pid, &st) == -1 ||
+	    st.state == 'Z' || st.ppid != t->self ||
+	    track_main_of(t, pid) != NULL)
+		return false;
+	owner = track_attribute(t, pid);
+	if (owner != NULL && owner != s)
+		return false;
+	known_set(t, pid, st.starttime, s);
+	return true;
+}
+
 int
 track_kill_strays(struct track *t)
 {
-	struct pids	 kids = { NULL, 0, 0 };
-	size_t		 i;
-	int		 n = 0;
+	struct pids		 kids = { NULL, 0, 0 };
+	struct procfs_stat	 st;
+	size_t			 i;
+	int			 n = 0;
 
 	if (procfs_children(t->self, &kids.v, &kids.n, &kids.cap) == -1)
 		return 0;
+	/* Each with what it started: an orphan's children are no more
+	   anyone's than it is. */
 	for (i = 0; i < kids.n; i++) {
 		if (track_main_of(t, kids.v[i]) == NULL &&
-		    kill(kids.v[i], SIGKILL) == 0)
-			n++;
+		    procfs_read_stat(kids.v[i], &st) == 0)
+			n += track_kill_tree(t, kids.v[i], st.starttime);
 	}
 	free(kids.v);
 	return n;

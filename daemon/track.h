@@ -79,6 +79,13 @@ int		 track_pids(struct track *, struct svc *, pid_t **, size_t *);
  * how many were signalled.
  */
 int		 track_kill_tree(struct track *, pid_t, uint64_t starttime);
+/*
+ * Process-tree mode: is pid a child of tendd's (an orphan re-parented to
+ * it) that no other instance claims? Then it is the instance's from now
+ * on. Always false in cgroup mode, where the leaf says whose a process
+ * is.
+ */
+bool		 track_claim_orphan(struct track *, struct svc *, pid_t);
 /* Is pid one of the instance's processes? */
 bool		 track_owns(struct track *, struct svc *, pid_t);
 

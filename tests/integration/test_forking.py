@@ -316,5 +316,124 @@ def test_forking_without_pidfile_needs_exactly_one_process():
             t.stop()
 
 
+# An nginx-like daemon: the launcher forks it into a session of its own
+# with an empty environment (nginx rewrites its own), writes its pidfile
+# and exits. By process tree nothing but the pidfile says whose it is.
+NGINX_LIKE = r"""
+setsid env -i TEND_TEST_TAG="$TEND_TEST_TAG" /bin/sh -c 'echo $$ > "%(pidfile)s.tmp"; mv "%(pidfile)s.tmp" "%(pidfile)s"; exec sleep 600' < /dev/null > /dev/null 2>&1 &
+while [ ! -s "%(pidfile)s" ]; do sleep 0.01; done
+exit 0
+"""
+
+
+def test_forking_tree_takes_a_detached_daemon_from_its_pidfile():
+    with Tend("") as t:
+        with open(t.path("launcher.sh"), "w") as f:
+            f.write(NGINX_LIKE % {"pidfile": t.path("main.pid")})
+        t.write_config(prog("web", ["/bin/sh", t.path("launcher.sh")],
+                            type="forking", pidfile="main.pid",
+                            start_secs=0, start_timeout="10s"),
+                       tracking("tree"))
+        t.start()
+        need_tracking(t, "web", "tree")
+        for i in range(4):
+            st = t.wait_state("web", "running", "failed")
+            eq(st["state"], "running", "start %d: %r" % (i, st))
+            pid = read_pid(t.path("main.pid"))
+            eq(st["pid"], pid)
+            eq(t.procs(), [pid], "start %d" % i)
+            os.unlink(t.path("main.pid"))
+            # stop reaches it (it is the instance's main process).
+            t.ctl("restart", "web", check=0)
+            check(not pid_alive(pid), "restart left pid %d" % pid)
+        t.stop()
+
+
+def test_shutdown_kills_an_unclaimed_orphan_with_its_children():
+    # The orphan leaves the session and its TEND_* variables before its
+    # parent exits: nobody's; its child with it.
+    cmd = ("setsid env -i TEND_TEST_TAG=\"$TEND_TEST_TAG\" /bin/sh -c "
+           "'sleep 600 & echo $! > %s; exec sleep 601' < /dev/null "
+           "> /dev/null 2>&1 & while [ ! -s %s ]; do sleep 0.01; done")
+    with Tend("", supervisor=tracking("tree")) as t:
+        t.write_config(prog("p", cmd % (t.path("child.pid"),
+                                        t.path("child.pid")),
+                            restart="never", start_secs=0),
+                       tracking("tree"))
+        t.start()
+        child = read_pid(t.path("child.pid"))
+        wait_for(lambda: len(t.procs()) == 2, what="the orphan and its "
+                 "child")
+        ps = t.ps()
+        strays = [p for p in ps if p["name"] is None]
+        check(len(strays) == 2, "not unclaimed: %r" % ps)
+        t.stop()       # fails if anything of the test is left
+        check(not pid_alive(child))
+
+
+def test_forking_multi_line_pidfile():
+    # PostgreSQL's postmaster.pid: the PID on the first line, then more.
+    launcher = ("sh -c 'printf \"%%s\\n/var/lib/pg\\n1700000000\\n5432\\n\" "
+                "$$ > %s; exec sleep 600' < /dev/null > /dev/null 2>&1 &\n"
+                "exit 0\n")
+    with Tend("") as t:
+        with open(t.path("launcher.sh"), "w") as f:
+            f.write(launcher % t.path("postmaster.pid"))
+        t.write_config(prog("pg", ["/bin/sh", t.path("launcher.sh")],
+                            type="forking", pidfile="postmaster.pid",
+                            start_secs=0, start_timeout="10s"))
+        t.start()
+        st = t.wait_state("pg", "running", "failed", "backoff")
+        eq(st["state"], "running", repr(st))
+        with open(t.path("postmaster.pid")) as f:
+            eq(st["pid"], int(f.readline()))
+        t.stop()
+
+
+def test_forking_pidfile_problem_shows_in_status():
+    launcher = "echo not-a-pid > %s\nsleep 600 < /dev/null > /dev/null 2>&1 &\nexit 0\n"
+    with Tend("") as t:
+        with open(t.path("launcher.sh"), "w") as f:
+            f.write(launcher % t.path("bad.pid"))
+        t.write_config(prog("bad", ["/bin/sh", t.path("launcher.sh")],
+                            type="forking", pidfile="bad.pid",
+                            start_secs=0, start_timeout="1s",
+                            restart="never"))
+        t.start()
+        st = wait_for(lambda: (lambda s: s if s["error"] else None)(
+            t.status()["bad"]), what="a reason in status")
+        eq(st["state"], "starting")
+        check("bad.pid does not hold a PID" in st["error"], repr(st))
+        check("bad.pid does not hold a PID" in t.ctl("status").stdout,
+              t.ctl("status").stdout)
+        st = t.wait_state("bad", "failed")
+        eq(st["error"], "no valid pidfile within start_timeout: %s does "
+           "not hold a PID on its first line" % t.path("bad.pid"))
+        t.stop()
+
+
+def test_reload_restarts_a_forking_program_waiting_for_its_pidfile():
+    # The launcher exits 0 but the pidfile never comes: starting for
+    # start_timeout (60 s). A changed command restarts it now.
+    with Tend("") as t:
+        def conf(n):
+            t.write_config(prog(
+                "fk", ["/bin/sh", "-c", "echo %d >> %s; exit 0" % (
+                    n, t.path("runs"))],
+                type="forking", pidfile="never.pid", start_secs=0,
+                start_timeout="60s"))
+        conf(1)
+        t.start()
+        wait_for(lambda: os.path.exists(t.path("runs")), what="a run")
+        eq(t.status()["fk"]["state"], "starting")
+        conf(2)
+        r = t.ctl("reload", check=0)
+        check("fk: restarted" in r.stdout, r.stdout)
+        wait_for(lambda: "2" in open(t.path("runs")).read().split(),
+                 timeout=10, what="the new command to run")
+        eq(t.status()["fk"]["state"], "starting")
+        t.stop()
+
+
 if __name__ == "__main__":
     main(globals())
