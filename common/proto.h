@@ -33,6 +33,9 @@
 #define PROTO_E_FAILED		"failed"	/* the operation failed */
 #define PROTO_E_TIMEOUT		"timeout"
 #define PROTO_E_SHUTTING_DOWN	"shutting_down"
+#define PROTO_E_BUSY		"busy"		/* too many clients, or tendd
+						   short of descriptors */
+#define PROTO_E_SLOW		"slow"		/* a request not whole in time */
 
 /* A request as decoded; pointers borrow from the message. */
 struct proto_request {

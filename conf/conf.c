@@ -664,6 +664,8 @@ conf_s_cgroups(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 #define F(t, f)		offsetof(struct t, f), sizeof ((struct t *)0)->f
 #define SV(n, k, f)	{ n, k, F(conf, f), 0, 0, NULL, 0, NULL, NULL }
 #define SVF(n, fn)	{ n, CONF_FN, 0, 0, 0, 0, fn, 0, NULL, NULL }
+#define SVN(n, f, min, max) { n, CONF_UINT, F(conf, f), min, max, NULL, 0, \
+			    NULL, NULL }
 #define PG(n, k, f, d)	{ n, k, F(conf_program, f), 0, 0, NULL, d, NULL, \
 			    NULL }
 #define PGN(n, f, max, d) { n, CONF_UINT, F(conf_program, f), 1, max, NULL, \
@@ -687,6 +689,7 @@ static const struct conf_key conf_supervisor_keys[] = {
 	SV("shutdown_timeout", CONF_DURATION, shutdown_timeout),
 	SV("exit_when_done", CONF_BOOL, exit_when_done),
 	SVF("cgroups", conf_s_cgroups),
+	SVN("max_clients", max_clients, 4, 65536),
 };
 
 /*
@@ -1326,6 +1329,7 @@ conf_new(const char *file)
 	conf->shutdown_timeout = 60 * USEC_PER_SEC;
 	conf->exit_when_done = false;
 	conf->cgroups = CONF_CGROUPS_AUTO;
+	conf->max_clients = 128;
 	return conf;
 }
 

@@ -150,6 +150,8 @@ struct conf {
 	uint64_t	  shutdown_timeout; /* usec, default 60s */
 	bool		  exit_when_done; /* default false */
 	enum conf_cgroups cgroups;	/* default auto */
+	unsigned	  max_clients;	/* default 128; a quarter is kept
+					   for privileged peers */
 
 	struct conf_program **programs;	/* main file first, then include_dir
 					   files in name order */

@@ -490,6 +490,13 @@ cmd_client_drained(struct client *cl)
 	logs_client_drained(client_daemon(cl)->logs, cl);
 }
 
+bool
+cmd_client_busy(struct client *cl)
+{
+	return !TAILQ_EMPTY(&cl->waiters) ||
+	    logs_client_following(client_daemon(cl)->logs, cl);
+}
+
 /* Argument helpers */
 
 /* Read a non-empty array of strings; reply bad_args and return NULL if not. */

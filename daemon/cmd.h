@@ -28,5 +28,7 @@ void		 cmd_svc_gone(struct svc *);
 void		 cmd_client_gone(struct client *);
 /* A client's output queue emptied. */
 void		 cmd_client_drained(struct client *);
+/* Has the client a reply or events still to come (a wait, a follow)? */
+bool		 cmd_client_busy(struct client *);
 
 #endif

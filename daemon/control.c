@@ -2,6 +2,7 @@
  * control.c: the control socket: bind (replacing a stale socket, refusing a
  * live one), accept with peer credentials, bounded framing, dispatch.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,9 +29,22 @@
 #include "proto.h"
 #include "util.h"
 
-/* A client that does not read its replies is dropped past this. */
+/* After a reply this large has gone, the heap goes back to the system. */
 #define CONTROL_TRIM_AFTER	(16 * 1024)
-#define CONTROL_MAX_OUTPUT	(64 * 1024 * 1024)
+/* No new request of a client is read while this much of its output
+   waits: a client that pipelines requests and reads no reply holds at
+   most one reply. */
+#define CONTROL_OUT_HIGH	(64 * 1024)
+/* A client whose queued output passes this (one huge reply, or events
+   it does not read) is dropped. */
+#define CONTROL_MAX_OUTPUT	(16 * 1024 * 1024)
+/* A request must be whole this long after its first byte. */
+#define CONTROL_PARTIAL_TIMEOUT	10
+/* Descriptors kept free of read-only clients: this many, plus
+   CONTROL_FDS_PER_INSTANCE for each instance (its pipes, its cgroup, a
+   pidfd, and what a start takes). */
+#define CONTROL_FDS_BASE	32
+#define CONTROL_FDS_PER_INSTANCE 4
 #define CONTROL_BACKLOG		128
 
 #ifndef SO_PEERGROUPS
@@ -46,6 +60,12 @@ struct control {
 	struct event		*ev_resume;	/* re-enable accept after EMFILE */
 	struct event		*ev_dead;	/* free clients marked dead */
 	struct client_list	 clients;
+	unsigned		 nclients;
+	unsigned		 nreadonly;	/* of them, not privileged */
+	int			 spare;		/* /dev/null, given up to take
+						   a client when tendd is out
+						   of descriptors; -1 */
+	bool			 trim;		/* a dead client held a lot */
 	bool			 has_group;
 	gid_t			 gid;
 	bool			 adopted;	/* systemd's socket */
@@ -53,6 +73,9 @@ struct control {
 
 static void	control_client_free(struct client *);
 static void	control_client_kill(struct client *);
+static bool	control_peer_privileged(struct control *, uid_t, gid_t,
+		    const gid_t *, int);
+static void	control_read_cb(struct bufferevent *, void *);
 
 struct daemon *
 control_daemon(const struct control *c)
@@ -197,6 +220,27 @@ control_bind(const char *path, mode_t mode, pid_t predecessor, char *err,
 	return fd;
 }
 
+/* Who may change things is decided again for every client: a
+   connection keeps no right the configuration no longer gives. */
+static void
+control_recheck(struct control *c)
+{
+	struct client	*cl;
+	bool		 priv;
+
+	TAILQ_FOREACH(cl, &c->clients, entry) {
+		priv = control_peer_privileged(c, cl->uid, cl->gid,
+		    cl->groups, cl->ngroups);
+		if (priv == cl->privileged)
+			continue;
+		if (priv)
+			c->nreadonly--;
+		else
+			c->nreadonly++;
+		cl->privileged = priv;
+	}
+}
+
 void
 control_set_mode(struct control *c, mode_t mode, const char *group, gid_t gid)
 {
@@ -206,10 +250,12 @@ control_set_mode(struct control *c, mode_t mode, const char *group, gid_t gid)
 			c->has_group = true;
 			c->gid = gid;
 		}
+		control_recheck(c);
 		return;
 	}
 	c->has_group = group != NULL;
 	c->gid = gid;
+	control_recheck(c);
 	if (group != NULL && chown(c->path, (uid_t)-1, gid) == -1)
 		log_warn("chown %s to group %s", c->path, group);
 	if (chmod(c->path, mode) == -1)
@@ -218,25 +264,40 @@ control_set_mode(struct control *c, mode_t mode, const char *group, gid_t gid)
 
 /* Is the peer root, our own user, or in the socket group? */
 static bool
-control_peer_privileged(struct control *c, int fd, const struct ucred *uc)
+control_peer_privileged(struct control *c, uid_t uid, gid_t gid,
+    const gid_t *groups, int ngroups)
 {
-	gid_t		 groups[256];
-	socklen_t	 len = sizeof groups;
-	size_t		 i;
+	int	 i;
 
-	if (uc->uid == 0 || uc->uid == geteuid())
+	if (uid == 0 || uid == geteuid())
 		return true;
 	if (!c->has_group)
 		return false;
-	if (uc->gid == c->gid)
+	if (gid == c->gid)
 		return true;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
-		return false;
-	for (i = 0; i < len / sizeof groups[0]; i++) {
+	for (i = 0; i < ngroups; i++) {
 		if (groups[i] == c->gid)
 			return true;
 	}
 	return false;
+}
+
+/* The peer's supplementary groups at connect time (malloc'd). */
+static int
+control_peer_groups(int fd, gid_t **out)
+{
+	gid_t		 groups[256];
+	socklen_t	 len = sizeof groups;
+	int		 n;
+
+	*out = NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
+		return 0;
+	if ((n = (int)(len / sizeof groups[0])) > 0) {
+		*out = xcalloc((size_t)n, sizeof groups[0]);
+		memcpy(*out, groups, (size_t)n * sizeof groups[0]);
+	}
+	return n;
 }
 
 size_t
@@ -280,8 +341,9 @@ control_send(struct client *cl, json_t *msg)
 	json_decref(msg);
 	out = bufferevent_get_output(cl->bev);
 	if (evbuffer_get_length(out) + len > CONTROL_MAX_OUTPUT) {
-		log_warnx("client pid %d does not read its replies; "
-		    "dropping it", (int)cl->pid);
+		log_warnx("client pid %d does not read what it is sent (%zu "
+		    "bytes waiting); dropping it", (int)cl->pid,
+		    evbuffer_get_length(out));
 		control_client_kill(cl);
 		free(buf);
 		return;
@@ -364,7 +426,8 @@ control_dispatch(struct client *cl, const char *line, size_t len)
 	if ((ce = cmd_find(req.cmd)) == NULL) {
 		control_error(cl, req.id, PROTO_E_UNKNOWN_COMMAND,
 		    "unknown command '%.64s'", req.cmd);
-	} else if (ce->mutating && !cl->privileged) {
+	} else if (ce->mutating && !control_peer_privileged(cl->control,
+	    cl->uid, cl->gid, cl->groups, cl->ngroups)) {
 		control_error(cl, req.id, PROTO_E_PERMISSION,
 		    "permission denied: uid %u may only read status (%s needs "
 		    "root, tendd's user or the socket group)",
@@ -378,32 +441,102 @@ control_dispatch(struct client *cl, const char *line, size_t len)
 }
 
 static void
+control_partial_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*cl = arg;
+
+	if (cl->flags & (CLIENT_CLOSING | CLIENT_DEAD))
+		return;
+	log_warnx("client pid %d sent only part of a request in %d s; "
+	    "closing", (int)cl->pid, CONTROL_PARTIAL_TIMEOUT);
+	control_error(cl, 0, PROTO_E_SLOW, "request not complete within "
+	    "%d s; closing the connection", CONTROL_PARTIAL_TIMEOUT);
+	cl->flags |= CLIENT_CLOSING;
+	control_read_cb(cl->bev, cl);
+}
+
+/* Is nothing more to go to the client (no reply held, no follow)? */
+static bool
+control_client_done(struct client *cl)
+{
+	return TAILQ_EMPTY(&cl->waiters) && !cmd_client_busy(cl) &&
+	    control_pending(cl) == 0;
+}
+
+void
+control_client_idle(struct client *cl)
+{
+	if ((cl->flags & CLIENT_EOF) && !(cl->flags & CLIENT_DEAD) &&
+	    control_client_done(cl))
+		control_client_kill(cl);
+}
+
+/*
+ * Dispatch the whole requests in the input, as long as the client reads
+ * what it is sent: with more than CONTROL_OUT_HIGH of its output waiting,
+ * the rest waits in its input (the socket's watermark stops reading at a
+ * frame's worth), and is taken up again once the output drains.
+ */
+static void
 control_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct client	*cl = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer_ptr eol;
+	struct timeval	 tv = { CONTROL_PARTIAL_TIMEOUT, 0 };
 	char		*line;
 	size_t		 len;
 
-	while (!(cl->flags & (CLIENT_CLOSING | CLIENT_DEAD))) {
+	while (!(cl->flags & (CLIENT_CLOSING | CLIENT_DEAD)) &&
+	    control_pending(cl) < CONTROL_OUT_HIGH) {
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 		if (line == NULL)
 			break;
+		/* A frame is at most PROTO_MAX_MSG bytes with its newline;
+		   a longer one ends the connection, as a frame that never
+		   ends does. */
+		if (len >= PROTO_MAX_MSG) {
+			free(line);
+			control_error(cl, 0, PROTO_E_TOO_LARGE, "message "
+			    "longer than %d bytes; closing the connection",
+			    PROTO_MAX_MSG);
+			cl->flags |= CLIENT_CLOSING;
+			break;
+		}
 		control_dispatch(cl, line, len);
 		free(line);
 	}
 	if (!(cl->flags & (CLIENT_CLOSING | CLIENT_DEAD)) &&
 	    evbuffer_get_length(in) >= PROTO_MAX_MSG) {
-		control_error(cl, 0, PROTO_E_TOO_LARGE, "message longer than "
-		    "%d bytes; closing the connection", PROTO_MAX_MSG);
-		cl->flags |= CLIENT_CLOSING;
+		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		if (eol.pos == -1 || eol.pos >= PROTO_MAX_MSG - 1) {
+			control_error(cl, 0, PROTO_E_TOO_LARGE, "message "
+			    "longer than %d bytes; closing the connection",
+			    PROTO_MAX_MSG);
+			cl->flags |= CLIENT_CLOSING;
+		}
 	}
 	if (cl->flags & CLIENT_CLOSING) {
 		bufferevent_disable(bev, EV_READ);
 		evbuffer_drain(in, evbuffer_get_length(in));
+		if (cl->ev_partial != NULL)
+			evtimer_del(cl->ev_partial);
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			control_client_kill(cl);
+		return;
 	}
+	if (cl->flags & CLIENT_DEAD)
+		return;
+	/* Part of a request, and no whole one behind the output: the rest
+	   must come in time (a slow sender holds memory and a slot). */
+	if (evbuffer_get_length(in) > 0 &&
+	    evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF).pos == -1) {
+		if (!evtimer_pending(cl->ev_partial, NULL))
+			evtimer_add(cl->ev_partial, &tv);
+	} else
+		evtimer_del(cl->ev_partial);
+	if (evbuffer_get_length(in) == 0)
+		control_client_idle(cl);
 }
 
 static void
@@ -413,8 +546,15 @@ control_write_cb(struct bufferevent *bev, void *arg)
 
 	if (cl->flags & CLIENT_CLOSING)
 		control_client_kill(cl);
-	else if (!(cl->flags & CLIENT_DEAD))
+	else if (!(cl->flags & CLIENT_DEAD)) {
 		cmd_client_drained(cl);
+		/* Requests held back while the output waited. */
+		if (!(cl->flags & CLIENT_DEAD) &&
+		    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+			control_read_cb(bev, cl);
+		else
+			control_client_idle(cl);
+	}
 }
 
 static void
@@ -422,8 +562,19 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*cl = arg;
 
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	if (what & BEV_EVENT_ERROR) {
 		control_client_kill(cl);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		/* It has said all it will (a shutdown of its writing side):
+		   what it asked is still answered. */
+		cl->flags |= CLIENT_EOF;
+		bufferevent_disable(bev, EV_READ);
+		if (cl->ev_partial != NULL)
+			evtimer_del(cl->ev_partial);
+		control_read_cb(bev, cl);
+	}
 }
 
 /* Mark a client dead; it is freed from the loop, outside any callback of
@@ -449,29 +600,121 @@ control_dead_cb(evutil_socket_t fd, short events, void *arg)
 		if (cl->flags & CLIENT_DEAD)
 			control_client_free(cl);
 	}
+	/* Clients that left with much in their buffers: give the heap
+	   back, or tendd keeps the size of the largest burst. */
+	if (c->trim) {
+		c->trim = false;
+		malloc_trim(0);
+	}
 }
 
 static void
 control_client_free(struct client *cl)
 {
+	struct control	*c = cl->control;
+
 	cmd_client_gone(cl);
-	TAILQ_REMOVE(&cl->control->clients, cl, entry);
+	TAILQ_REMOVE(&c->clients, cl, entry);
+	c->nclients--;
+	if (!cl->privileged)
+		c->nreadonly--;
+	if (evbuffer_get_length(bufferevent_get_input(cl->bev)) +
+	    evbuffer_get_length(bufferevent_get_output(cl->bev)) >=
+	    CONTROL_TRIM_AFTER)
+		c->trim = true;
+	if (cl->ev_partial != NULL)
+		event_free(cl->ev_partial);
 	bufferevent_free(cl->bev);
+	free(cl->groups);
 	free(cl);
 }
 
+/* Say why, and close: the client reads an error reply instead of
+   waiting (a try at once; it is a few bytes on a new socket). */
+static void	control_refuse(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static void
-control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+control_refuse(int fd, const char *fmt, ...)
 {
-	struct control	*c = arg;
+	va_list	 ap;
+	json_t	*m;
+	char	*msg, *buf, drain[4096];
+	size_t	 len;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	m = proto_reply_error(0, PROTO_E_BUSY, "%s", msg);
+	if ((buf = proto_encode(m, &len)) != NULL) {
+		(void)!send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		free(buf);
+	}
+	json_decref(m);
+	free(msg);
+	/* Read what it sent already: a socket closed with unread data
+	   resets the peer's, which may lose the reply. */
+	while (recv(fd, drain, sizeof drain, MSG_DONTWAIT) > 0)
+		;
+	close(fd);
+}
+
+/* How many descriptors tendd may have open. */
+static long
+control_fd_limit(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return 1L << 20;
+	return (long)rl.rlim_cur;
+}
+
+/*
+ * Take a new connection. Read-only peers get at most three quarters of
+ * max_clients, and none while fewer descriptors are free than tendd's
+ * programs need to start; the rest is kept for root, tendd's user and
+ * the socket group. starved: accept() had failed for want of
+ * descriptors (the spare one was given up for this one).
+ */
+static void
+control_take(struct control *c, int fd, bool starved)
+{
+	struct daemon	*d = c->d;
 	struct client	*cl;
 	struct ucred	 uc;
 	socklen_t	 len = sizeof uc;
+	gid_t		*groups;
+	unsigned	 max = d->conf->max_clients;
+	long		 keep;
+	int		 ngroups;
+	bool		 priv;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
 		log_warn("SO_PEERCRED");
 		close(fd);
+		return;
+	}
+	ngroups = control_peer_groups(fd, &groups);
+	priv = control_peer_privileged(c, uc.uid, uc.gid, groups, ngroups);
+	keep = CONTROL_FDS_BASE +
+	    CONTROL_FDS_PER_INSTANCE * (long)daemon_ninstances(d);
+	if (!priv && (starved || fd >= control_fd_limit() - keep)) {
+		log_warnx("client pid %d uid %u refused: tendd keeps its last "
+		    "descriptors for its programs and privileged clients",
+		    (int)uc.pid, (unsigned)uc.uid);
+		control_refuse(fd, "tendd is short of file descriptors; try "
+		    "again later");
+		free(groups);
+		return;
+	}
+	if (c->nclients >= max || (!priv && c->nreadonly >= max - max / 4)) {
+		log_warnx("client pid %d uid %u refused: %u clients connected "
+		    "(max_clients %u)", (int)uc.pid, (unsigned)uc.uid,
+		    c->nclients, max);
+		control_refuse(fd, "tendd has too many clients (%u, "
+		    "max_clients %u); try again later", c->nclients, max);
+		free(groups);
 		return;
 	}
 	cl = xcalloc(1, sizeof *cl);
@@ -479,12 +722,21 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	cl->pid = uc.pid;
 	cl->uid = uc.uid;
 	cl->gid = uc.gid;
-	cl->privileged = control_peer_privileged(c, fd, &uc);
+	cl->groups = groups;
+	cl->ngroups = ngroups;
+	cl->privileged = priv;
 	TAILQ_INIT(&cl->waiters);
-	cl->bev = bufferevent_socket_new(c->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (cl->bev == NULL) {
+	cl->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	cl->ev_partial = evtimer_new(d->base, control_partial_cb, cl);
+	if (cl->bev == NULL || cl->ev_partial == NULL) {
 		log_warnx("cannot set up client pid %d", (int)uc.pid);
-		close(fd);
+		if (cl->bev != NULL)
+			bufferevent_free(cl->bev);
+		else
+			close(fd);
+		if (cl->ev_partial != NULL)
+			event_free(cl->ev_partial);
+		free(groups);
 		free(cl);
 		return;
 	}
@@ -494,8 +746,23 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	    control_event_cb, cl);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&c->clients, cl, entry);
+	c->nclients++;
+	if (!priv)
+		c->nreadonly++;
 	log_debug("client pid %d uid %u connected%s", (int)uc.pid,
 	    (unsigned)uc.uid, cl->privileged ? "" : " (read-only)");
+}
+
+static void
+control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct control	*c = arg;
+
+	control_take(c, fd, false);
+	/* Given up for a privileged client earlier: take it back. */
+	if (c->spare == -1)
+		c->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 static void
@@ -506,15 +773,33 @@ control_resume_cb(evutil_socket_t fd, short events, void *arg)
 	evconnlistener_enable(c->listener);
 }
 
+/*
+ * Out of descriptors, accept fails and the connection would wait in the
+ * backlog, the operator's too: the spare descriptor is given up to take
+ * it, tell a read-only peer to come back later, and serve a privileged
+ * one (its descriptor is then the spare's, until one is free again).
+ */
 static void
 control_accept_error_cb(struct evconnlistener *l, void *arg)
 {
 	struct control	*c = arg;
-	struct timeval	 tv = { 1, 0 };
-	int		 e = EVUTIL_SOCKET_ERROR();
+	struct timeval	 tv = { 0, 250 * 1000 };
+	int		 e = EVUTIL_SOCKET_ERROR(), fd;
 
+	if ((e == EMFILE || e == ENFILE) && c->spare != -1) {
+		close(c->spare);
+		c->spare = -1;
+		fd = accept4(evconnlistener_get_fd(l), NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1)
+			control_take(c, fd, true);
+		c->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd != -1)
+			return;
+		e = errno;
+	}
 	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-		log_warnx("accept: %s: pausing the control socket for 1s",
+		log_warnx("accept: %s: pausing the control socket for 0.25s",
 		    strerror(e));
 		evconnlistener_disable(c->listener);
 		evtimer_add(c->ev_resume, &tv);
@@ -543,6 +828,7 @@ control_start(struct daemon *d, int fd, const char *path, char *err,
 		return NULL;
 	}
 	evconnlistener_set_error_cb(c->listener, control_accept_error_cb);
+	c->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	c->ev_resume = evtimer_new(d->base, control_resume_cb, c);
 	c->ev_dead = event_new(d->base, -1, 0, control_dead_cb, c);
 	return c;
@@ -626,6 +912,8 @@ control_free(struct control *c)
 	evconnlistener_free(c->listener);
 	event_free(c->ev_resume);
 	event_free(c->ev_dead);
+	if (c->spare != -1)
+		close(c->spare);
 	if (!c->adopted && unlink(c->path) == -1 && errno != ENOENT)
 		log_warn("unlink %s", c->path);
 	free(c->path);

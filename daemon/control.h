@@ -26,13 +26,17 @@ struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct control		*control;
 	struct bufferevent	*bev;
+	struct event		*ev_partial;	/* a request half sent */
 	pid_t			 pid;
 	uid_t			 uid;
 	gid_t			 gid;
-	bool			 privileged;
+	gid_t			*groups;	/* supplementary, at connect */
+	int			 ngroups;
+	bool			 privileged;	/* as counted in control */
 	int			 flags;
 #define CLIENT_CLOSING	0x1	/* close once the output is flushed */
 #define CLIENT_DEAD	0x2	/* gone; freed from the loop */
+#define CLIENT_EOF	0x4	/* sends no more: close once answered */
 	TAILQ_HEAD(, waiter)	 waiters;
 };
 
@@ -47,9 +51,13 @@ struct control	*control_adopt(struct daemon *, int fd, const char *group,
 		    gid_t, char *err, size_t errlen);
 /* Close every client and the socket, and unlink it. */
 void		 control_free(struct control *);
-/* Apply a new mode and group to the socket file. */
+/* Apply a new mode and group to the socket file, and who is
+   privileged to every client connected. */
 void		 control_set_mode(struct control *, mode_t, const char *group,
 		    gid_t);
+/* A client's work (a wait, a follow) ended: one that sent EOF and has
+   nothing more to receive is closed. */
+void		 control_client_idle(struct client *);
 struct daemon	*control_daemon(const struct control *);
 
 /* Bytes queued to a client and not yet sent. */

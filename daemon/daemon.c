@@ -43,7 +43,8 @@
    children, such as those of an adopted instance). */
 #define REST_RECHECK		(100 * USEC_PER_MSEC)
 
-static pid_t	 daemon_svc_spawn(struct svc *, char *, size_t, bool *);
+static pid_t	 daemon_svc_spawn(struct svc *, char *, size_t,
+		    enum svc_spawn_fail *);
 static int	 daemon_svc_kill(struct svc *, pid_t, int, bool);
 static void	 daemon_svc_timer_set(struct svc *, uint64_t);
 static void	 daemon_svc_timer_cancel(struct svc *);
@@ -106,8 +107,17 @@ daemon_give_terminal(pid_t pgrp)
 
 /* svc ops */
 
+/* Is errno a shortage of tendd's (descriptors, memory, processes)? */
+static bool
+daemon_shortage(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN ||
+	    e == ENOSPC;
+}
+
 static pid_t
-daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
+daemon_svc_spawn(struct svc *s, char *err, size_t errlen,
+    enum svc_spawn_fail *fail)
 {
 	struct program		*p = svc_program(s);
 	struct daemon		*d = p->d;
@@ -115,35 +125,45 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen, bool *permanent)
 	struct launch_record	 rec;
 	pid_t			 pid;
 	uint64_t		 t0, t1;
-	int			 cgfd;
+	int			 cgfd, e;
+	bool			 permanent;
 
 	if (d->shutting_down) {
 		snprintf(err, errlen, "tendd is shutting down");
-		*permanent = true;
+		*fail = SVC_SPAWN_PERMANENT;
 		return -1;
 	}
 	/* tendd --run: the command gets tendd's own stdout and stderr, as
 	   from a shell (a terminal stays a terminal); no logs are kept. */
 	if (!d->run_mode && logio_stdio(s->logio, &io, err, errlen) == -1) {
+		e = errno;
 		log_warnx("%s: %s", s->name, err);
+		*fail = daemon_shortage(e) ? SVC_SPAWN_RESOURCES :
+		    SVC_SPAWN_RETRY;
 		return -1;
 	}
 	cgfd = track_spawn_fd(d->track, s);
 	if (cgfd == -1 && strcmp(track_mode(d->track), "cgroup") == 0) {
 		/* Started outside its cgroup it could escape tracking. */
+		e = errno;
 		snprintf(err, errlen, "cannot create its cgroup: %s",
-		    strerror(errno));
+		    strerror(e));
+		*fail = daemon_shortage(e) ? SVC_SPAWN_RESOURCES :
+		    SVC_SPAWN_RETRY;
 		return -1;
 	}
 	t0 = procfs_boot_now();
 	persist_launch_record(d, s, t0, &rec);
 	pid = launch_instance(s->cp, s->index, &io, cgfd, &rec, err, errlen,
-	    permanent);
+	    &permanent);
+	e = errno;
 	t1 = procfs_boot_now();
 	if (cgfd != -1)
 		close(cgfd);
 	if (pid == -1) {
 		log_warnx("%s: %s", s->name, err);
+		*fail = permanent ? SVC_SPAWN_PERMANENT :
+		    daemon_shortage(e) ? SVC_SPAWN_RESOURCES : SVC_SPAWN_RETRY;
 		return -1;
 	}
 	if (proctab_add(d->procs, pid, PROCTAB_INSTANCE, s) == -1)
@@ -827,6 +847,17 @@ program_scale(struct program *p, bool start_new)
 		for (i = old; i < n; i++)
 			svc_event(p->svcs[i], SVC_EV_START, 0);
 	}
+}
+
+size_t
+daemon_ninstances(const struct daemon *d)
+{
+	const struct program	*p;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(p, &d->programs, entry)
+		n += p->nsvcs + p->nretiring;
+	return n;
 }
 
 int

@@ -125,6 +125,8 @@ int		 daemon_reload(struct daemon *, json_t **result,
 /* Stop everything and leave the loop when all is down. A second call
    kills what is left at once. */
 void		 daemon_shutdown(struct daemon *);
+/* How many instances there are (retiring ones included). */
+size_t		 daemon_ninstances(const struct daemon *);
 /* svc_event(v[i], ev, 0) for each, as one batch (see daemon.c). */
 void		 daemon_svc_events(struct daemon *, struct svc **, size_t,
 		    enum svc_event);

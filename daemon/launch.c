@@ -536,8 +536,10 @@ launch_instance(const struct conf_program *cp, unsigned index,
 
 	*permanent = false;
 	if (spawn_build_env(cp, index, &env, err, errlen) == -1) {
+		e = errno;
 		*permanent = true;
 		env_free(&env);
+		errno = e;
 		return -1;
 	}
 	argv = xcalloc(cp->argc + 1, sizeof *argv);
@@ -584,5 +586,7 @@ out:
 	free(argv);
 	free(path);
 	env_free(&env);
+	if (pid == -1)
+		errno = e;
 	return pid;
 }

@@ -62,8 +62,8 @@ struct launch_record_data {
 void	 launch_init(void);
 
 /*
- * Returns the pid, or -1 with a message in err and *permanent set when the
- * failure will not go away by retrying (no such command, not executable,
+ * Returns the pid, or -1 with errno, a message in err and *permanent set
+ * when the failure will not go away by retrying (no such command, not executable,
  * bad environment file). With cgroup_fd (from cgroup_open) other than -1
  * the child moves itself into that cgroup before exec: the program has no
  * moment outside it in which to fork.

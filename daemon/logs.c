@@ -1367,6 +1367,18 @@ logs_client_gone(struct logs *l, struct client *cl)
 	}
 }
 
+bool
+logs_client_following(const struct logs *l, const struct client *cl)
+{
+	const struct follower	*f;
+
+	for (f = l->followers; f != NULL; f = f->next) {
+		if (f->cl == cl)
+			return true;
+	}
+	return false;
+}
+
 void
 logs_client_drained(struct logs *l, struct client *cl)
 {

@@ -55,6 +55,9 @@ json_t		*logs_history(struct svc **, size_t, size_t lines, int streams);
 void		 logs_follow(struct logs *, struct client *, long long id,
 		    struct svc **, size_t, size_t lines, int streams);
 void		 logs_client_gone(struct logs *, struct client *);
+/* Does the client follow anything? */
+bool		 logs_client_following(const struct logs *,
+		    const struct client *);
 void		 logs_client_drained(struct logs *, struct client *);
 
 /* Text as a JSON string; bytes that are not UTF-8 become "\xNN". */

@@ -127,12 +127,22 @@ svc_enter_failed(struct svc *s)
 		s->ops->timer_set(s, s->cp->failed_retry);
 }
 
+/* Wait the delay before the next try, doubling it up to its cap. */
+static void
+svc_backoff(struct svc *s)
+{
+	uint64_t	 delay = s->delay;
+
+	s->delay = delay * 2 > s->cp->restart_delay_max ?
+	    s->cp->restart_delay_max : delay * 2;
+	svc_set_state(s, SVC_BACKOFF);
+	s->ops->timer_set(s, delay);
+}
+
 /* A start failed: back off and try again, or give up past start_limit. */
 static void
 svc_enter_backoff(struct svc *s)
 {
-	uint64_t	 delay = s->delay;
-
 	if (s->fails > s->cp->start_limit) {
 		if (s->error == NULL) {
 			char	 buf[128];
@@ -144,10 +154,7 @@ svc_enter_backoff(struct svc *s)
 		svc_enter_failed(s);
 		return;
 	}
-	s->delay = delay * 2 > s->cp->restart_delay_max ?
-	    s->cp->restart_delay_max : delay * 2;
-	svc_set_state(s, SVC_BACKOFF);
-	s->ops->timer_set(s, delay);
+	svc_backoff(s);
 }
 
 /* Count a failed start: back off, or fail at once when never to restart. */
@@ -169,7 +176,7 @@ static void
 svc_spawn(struct svc *s)
 {
 	char		 err[512];
-	bool		 permanent = false;
+	enum svc_spawn_fail fail = SVC_SPAWN_RETRY;
 	pid_t		 pid;
 
 	/* What outlived the last run goes first: never two generations.
@@ -182,11 +189,17 @@ svc_spawn(struct svc *s)
 	s->timed_out = false;
 	s->rest_kills = 0;
 	err[0] = '\0';
-	pid = s->ops->spawn(s, err, sizeof err, &permanent);
+	pid = s->ops->spawn(s, err, sizeof err, &fail);
 	if (pid <= 0) {
 		svc_set_error(s, err[0] != '\0' ? err : "spawn failed");
+		if (fail == SVC_SPAWN_RESOURCES) {
+			/* Not the program's doing: tried again and again,
+			   never failed for it. */
+			svc_backoff(s);
+			return;
+		}
 		s->fails++;
-		if (permanent)
+		if (fail == SVC_SPAWN_PERMANENT)
 			svc_enter_failed(s);
 		else
 			svc_enter_backoff(s);

@@ -48,14 +48,24 @@ enum svc_event {
 struct svc;
 struct logio;
 
+/* Why a start failed (svc_ops.spawn). */
+enum svc_spawn_fail {
+	SVC_SPAWN_RETRY,	/* a failed start: back off, counted */
+	SVC_SPAWN_PERMANENT,	/* cannot work: failed at once */
+	SVC_SPAWN_RESOURCES,	/* tendd's shortage: back off, not counted:
+				   never failed for it */
+};
+
 struct svc_ops {
 	/*
 	 * Start a process. Returns its pid, or -1 with a message in err and
-	 * *permanent set when trying again cannot help (no such file, not
-	 * executable, bad user).
+	 * in *fail why: SVC_SPAWN_PERMANENT when trying again cannot help
+	 * (no such file, not executable, bad user), SVC_SPAWN_RESOURCES when
+	 * tendd itself is short of descriptors, memory or processes (not the
+	 * program's failure), else SVC_SPAWN_RETRY.
 	 */
 	pid_t		(*spawn)(struct svc *, char *err, size_t errlen,
-			    bool *permanent);
+			    enum svc_spawn_fail *fail);
 	/* Send sig to pid, or to its process group when group is set. */
 	int		(*kill)(struct svc *, pid_t, int sig, bool group);
 	/* The instance's single timer: arm (relative usec) or cancel. */

@@ -9,7 +9,8 @@
 
 static uint64_t	 fake_clock;
 static pid_t	 next_pid = 100;
-static int	 spawn_fail;	/* 0 ok, 1 transient, 2 permanent */
+static int	 spawn_fail;	/* 0 ok, 1 transient, 2 permanent,
+				   3 tendd's shortage */
 static int	 last_sig, nkills;
 static bool	 last_group;
 static pid_t	 last_kill_pid;
@@ -18,11 +19,12 @@ static uint64_t	 timer_usec;
 static int	 nchanges;
 
 static pid_t
-fake_spawn(struct svc *s, char *err, size_t len, bool *permanent)
+fake_spawn(struct svc *s, char *err, size_t len, enum svc_spawn_fail *fail)
 {
 	if (spawn_fail) {
 		snprintf(err, len, "exec /nope: No such file or directory");
-		*permanent = spawn_fail == 2;
+		*fail = spawn_fail == 2 ? SVC_SPAWN_PERMANENT :
+		    spawn_fail == 3 ? SVC_SPAWN_RESOURCES : SVC_SPAWN_RETRY;
 		return -1;
 	}
 	return next_pid++;
@@ -686,6 +688,30 @@ T_CASE(transient_spawn_failure_backs_off)
 	svc_free(s);
 }
 
+T_CASE(shortage_backs_off_and_never_fails)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = new_svc(&cp);
+	int			 i;
+
+	/* Out of descriptors far longer than start_limit: backoff, the
+	   delay doubling to its cap, never failed. */
+	spawn_fail = 3;
+	svc_event(s, SVC_EV_START, 0);
+	for (i = 0; i < 40; i++) {
+		T_INTEQ(s->state, SVC_BACKOFF);
+		T_INTEQ(s->fails, 0);
+		svc_event(s, SVC_EV_TIMER, 0);
+	}
+	T_INTEQ(s->state, SVC_BACKOFF);
+	T_INTEQ(timer_usec, cp.restart_delay_max);
+	T_CHECK(s->error != NULL);
+	spawn_fail = 0;
+	svc_event(s, SVC_EV_TIMER, 0);
+	T_INTEQ(s->state, SVC_STARTING);
+	svc_free(s);
+}
+
 T_CASE(reset_failed_restarts_when_wanted)
 {
 	struct conf_program	 cp = base_cp();
@@ -823,6 +849,7 @@ T_MAIN(T_ENTRY(start_reaches_running_after_start_secs),
     T_ENTRY(stop_in_backoff_exited_failed),
     T_ENTRY(permanent_spawn_failure_fails_at_once),
     T_ENTRY(transient_spawn_failure_backs_off),
+    T_ENTRY(shortage_backs_off_and_never_fails),
     T_ENTRY(reset_failed_restarts_when_wanted),
     T_ENTRY(start_from_failed_clears_failures),
     T_ENTRY(failed_retry_timer),
