@@ -519,7 +519,43 @@ collect_watched(struct svc *s, void *arg)
 	return false;
 }
 
-/* The instance's leaf, as trees: its main process first. */
+/* Where pid is in v[0..n) (sorted), or n. */
+static size_t
+pid_find(const pid_t *v, size_t n, pid_t pid)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo] == pid ? lo : n;
+}
+
+/* A process of a leaf under its parent, for finding children. */
+struct leaf_kid {
+	pid_t	 ppid;
+	pid_t	 pid;
+};
+
+static int
+leaf_kid_cmp(const void *a, const void *b)
+{
+	const struct leaf_kid	*x = a, *y = b;
+
+	if (x->ppid != y->ppid)
+		return x->ppid < y->ppid ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/*
+ * The instance's leaf, as trees: its main process first. Lookups are
+ * binary searches, by PID in v and by parent in kids, so that a leaf of
+ * 10,000 processes costs a sort, not 10,000 scans of it.
+ */
 static void
 track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
     struct proctab *seen)
@@ -527,8 +563,9 @@ track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
 	struct procfs_stat	*st;
 	struct track_frame	*stack, f;
 	char			 leaf[128];
+	struct leaf_kid		*kids;
 	pid_t			*v = NULL;
-	size_t			 n = 0, i, j, sp = 0;
+	size_t			 n = 0, nkids = 0, i, j, lo, hi, mid, sp = 0;
 	bool			 in;
 
 	track_leaf(s, leaf, sizeof leaf);
@@ -538,10 +575,16 @@ track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
 	}
 	qsort(v, n, sizeof *v, pid_cmp);
 	st = xcalloc(n, sizeof *st);
+	kids = xcalloc(n, sizeof *kids);
 	for (i = 0; i < n; i++) {
-		if (procfs_read_stat(v[i], &st[i]) == -1)
+		if (procfs_read_stat(v[i], &st[i]) == -1) {
 			st[i].pid = 0;
+			continue;
+		}
+		kids[nkids].ppid = st[i].ppid;
+		kids[nkids++].pid = st[i].pid;
 	}
+	qsort(kids, nkids, sizeof *kids, leaf_kid_cmp);
 	/* Roots: the main process, then whoever's parent is not in the
 	   leaf (orphans re-parented to tendd), in PID order. */
 	stack = xcalloc(n + 1, sizeof *stack);
@@ -549,39 +592,44 @@ track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
 	for (i = n; i > 0; i--) {
 		if (st[i - 1].pid == 0 || st[i - 1].pid == s->pid)
 			continue;
-		for (in = false, j = 0; j < n && !in; j++)
-			in = st[j].pid != 0 && st[j].pid == st[i - 1].ppid;
+		j = pid_find(v, n, st[i - 1].ppid);
+		in = j < n && st[j].pid != 0;
 		if (!in && sp < n + 1) {
 			stack[sp].pid = st[i - 1].pid;
 			stack[sp++].depth = 0;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		if (st[i].pid != 0 && st[i].pid == s->pid) {
-			stack[sp].pid = s->pid;
-			stack[sp++].depth = 0;
-		}
+	if (s->pid > 0 && (i = pid_find(v, n, s->pid)) < n &&
+	    st[i].pid != 0) {
+		stack[sp].pid = s->pid;
+		stack[sp++].depth = 0;
 	}
 	while (sp > 0) {
 		f = stack[--sp];
-		for (i = 0; i < n && st[i].pid != f.pid; i++)
-			;
-		if (i == n || proctab_find(seen, f.pid, NULL) != NULL)
+		if ((i = pid_find(v, n, f.pid)) == n || st[i].pid == 0 ||
+		    proctab_find(seen, f.pid, NULL) != NULL)
 			continue;
 		(void)proctab_add(seen, f.pid, PROCTAB_INSTANCE, t);
 		/* A root that is not the main process is an orphan: tendd
 		   took it over, as its subreaper or from a predecessor. */
 		list_add(l, &st[i], s, f.depth, f.pid == s->pid,
 		    f.depth == 0 && (f.pid == s->pid ? s->adopted : true));
-		for (j = n; j > 0; j--) {
-			if (st[j - 1].pid == 0 || st[j - 1].ppid != f.pid)
-				continue;
-			if (sp == n + 1)
-				break;
-			stack[sp].pid = st[j - 1].pid;
+		/* Its children: the run of kids with it as parent. */
+		for (lo = 0, hi = nkids; lo < hi;) {
+			mid = lo + (hi - lo) / 2;
+			if (kids[mid].ppid < f.pid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (hi = lo; hi < nkids && kids[hi].ppid == f.pid; hi++)
+			;
+		for (j = hi; j > lo && sp < n + 1; j--) {
+			stack[sp].pid = kids[j - 1].pid;
 			stack[sp++].depth = f.depth + 1;
 		}
 	}
+	free(kids);
 	free(stack);
 	free(st);
 	free(v);
