@@ -13,6 +13,7 @@
 #include "cgroup.h"
 #include "daemon.h"
 #include "log.h"
+#include "logs.h"
 #include "procfs.h"
 #include "proctab.h"
 #include "track.h"
@@ -926,6 +927,7 @@ track_kill_strays(struct track *t)
 
 /* ps */
 
+/* A process object; never NULL, whatever its command line holds. */
 static json_t *
 track_proc_json(struct track *t, const struct track_proc *p)
 {
@@ -937,8 +939,11 @@ track_proc_json(struct track *t, const struct track_proc *p)
 		memset(&st, 0, sizeof st);
 		snprintf(st.comm, sizeof st.comm, "?");
 	}
-	cmd = procfs_cmdline(p->pid, st.comm, TRACK_CMDLINE_MAX);
-	o = json_pack("{s:i,s:i,s:o,s:o,s:o,s:s,s:s,s:b,s:b,s:i}",
+	/* Gone since the walk: "?". */
+	if ((cmd = procfs_cmdline(p->pid, st.comm, TRACK_CMDLINE_MAX)) ==
+	    NULL)
+		cmd = xstrdup("?");
+	o = json_pack("{s:i,s:i,s:o,s:o,s:o,s:s,s:o,s:b,s:b,s:i}",
 	    "pid", (int)p->pid,
 	    "ppid", (int)p->ppid,
 	    "program", p->svc != NULL ? json_string(p->svc->cp->name) :
@@ -947,7 +952,9 @@ track_proc_json(struct track *t, const struct track_proc *p)
 		json_null(),
 	    "name", p->svc != NULL ? json_string(p->svc->name) : json_null(),
 	    "state", procfs_state_name(p->state),
-	    "command", cmd,
+	    /* Any bytes: argv need not be UTF-8, and a cut may split a
+	       character. */
+	    "command", logs_json_text(cmd, strlen(cmd)),
 	    "adopted", p->adopted,
 	    "main", p->main,
 	    "depth", (int)p->depth);
