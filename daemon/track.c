@@ -931,17 +931,12 @@ track_kill_strays(struct track *t)
 static json_t *
 track_proc_json(struct track *t, const struct track_proc *p)
 {
-	struct procfs_stat	 st;
-	char			*cmd;
-	json_t			*o;
+	char	*cmd;
+	json_t	*o;
 
-	if (procfs_read_stat(p->pid, &st) == -1) {
-		memset(&st, 0, sizeof st);
-		snprintf(st.comm, sizeof st.comm, "?");
-	}
-	/* Gone since the walk: "?". */
-	if ((cmd = procfs_cmdline(p->pid, st.comm, TRACK_CMDLINE_MAX)) ==
-	    NULL)
+	/* Its stat only when it has no command line (a kernel thread, a
+	   zombie): a read less a process. Gone since the walk: "?". */
+	if ((cmd = procfs_cmdline(p->pid, NULL, TRACK_CMDLINE_MAX)) == NULL)
 		cmd = xstrdup("?");
 	o = json_pack("{s:i,s:i,s:o,s:o,s:o,s:s,s:o,s:b,s:b,s:i}",
 	    "pid", (int)p->pid,
