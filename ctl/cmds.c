@@ -9,6 +9,7 @@
 
 static int	cmds_build_patterns(struct ctl_inv *, char *, size_t);
 static int	cmds_build_status(struct ctl_inv *, char *, size_t);
+static int	cmds_build_ps(struct ctl_inv *, char *, size_t);
 static int	cmds_build_start(struct ctl_inv *, char *, size_t);
 static int	cmds_build_signal(struct ctl_inv *, char *, size_t);
 static int	cmds_build_targets(struct ctl_inv *, char *, size_t);
@@ -28,6 +29,7 @@ static void	cmds_line_result(struct ctl_inv *, const json_t *);
 static void	cmds_line_wait(struct ctl_inv *, const json_t *);
 static int	cmds_event_logs(struct ctl_inv *, const json_t *);
 static int	cmds_event_status(struct ctl_inv *, const json_t *);
+static int	cmds_event_ps(struct ctl_inv *, const json_t *);
 
 #define CMDS_WAIT_OPTS	(CTL_OPT_NO_WAIT|CTL_OPT_TIMEOUT)
 
@@ -39,7 +41,7 @@ static const struct ctl_cmd cmds_table[] = {
 	{ "ps", "[PATTERN...]",
 	  "show every process of programs as a tree, with adopted orphans",
 	  0, -1, 0, "ps",
-	  cmds_build_patterns, cmds_print_ps, NULL, NULL },
+	  cmds_build_ps, cmds_print_ps, NULL, cmds_event_ps },
 	{ "start", "NAME...|all",
 	  "start programs and wait until they run (or end)",
 	  1, -1, CMDS_WAIT_OPTS, "start",
@@ -252,6 +254,16 @@ cmds_build_status(struct ctl_inv *inv, char *err, size_t errlen)
 		json_array_append_new(fields,
 		    json_string(cmds_status_fields[i]));
 	json_object_set_new(inv->args, "fields", fields);
+	return 0;
+}
+
+/* ps: patterns; in parts, so that no process count is too many. */
+static int
+cmds_build_ps(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	if (cmds_build_patterns(inv, err, errlen) != 0)
+		return -1;
+	json_object_set_new(inv->args, "stream", json_true());
 	return 0;
 }
 
@@ -695,28 +707,23 @@ cmds_tree_cell(struct output_table *t, const json_t *proc)
 	free(command);
 }
 
-static int
-cmds_print_ps(struct ctl_inv *inv, const json_t *result)
+/* Lay out ps rows, in the table made at the first. */
+static void
+cmds_ps_rows(struct ctl_inv *inv, const json_t *processes)
 {
-	const json_t		*processes, *proc;
 	struct output_table	*t;
+	const json_t		*proc;
 	size_t			 i;
 
-	processes = json_object_get(result, "processes");
-	if (!json_is_array(processes))
-		return cmds_malformed(inv, "no \"processes\" array");
-	if (inv->json) {
-		cmds_dump(inv, processes);
-		return CTL_EXIT_OK;
+	if ((t = inv->table) == NULL) {
+		t = inv->table = output_table_new();
+		output_table_column(t, "PID", OUTPUT_RIGHT);
+		output_table_column(t, "PPID", OUTPUT_RIGHT);
+		output_table_column(t, "NAME", 0);
+		output_table_column(t, "STATE", 0);
+		output_table_column(t, "ADOPTED", 0);
+		output_table_column(t, "COMMAND", 0);
 	}
-
-	t = output_table_new();
-	output_table_column(t, "PID", OUTPUT_RIGHT);
-	output_table_column(t, "PPID", OUTPUT_RIGHT);
-	output_table_column(t, "NAME", 0);
-	output_table_column(t, "STATE", 0);
-	output_table_column(t, "ADOPTED", 0);
-	output_table_column(t, "COMMAND", 0);
 	json_array_foreach(processes, i, proc) {
 		output_table_row(t);
 		cmds_int_cell(t, json_object_get(proc, "pid"));
@@ -731,8 +738,52 @@ cmds_print_ps(struct ctl_inv *inv, const json_t *result)
 		    "yes" : "no");
 		cmds_tree_cell(t, proc);
 	}
-	output_table_print(t, inv->out, inv->style);
-	output_table_free(t);
+}
+
+/* A part of ps before the reply ("stream"), kept as status's are. */
+static int
+cmds_event_ps(struct ctl_inv *inv, const json_t *ev)
+{
+	const json_t	*a;
+
+	if (inv->malformed != NULL ||
+	    strcmp(cmds_str(ev, "type", ""), "processes") != 0)
+		return 0;
+	a = json_object_get(ev, "processes");
+	if (!json_is_array(a)) {
+		inv->malformed = "no \"processes\" array in a part";
+		return 0;
+	}
+	if (!inv->json)
+		cmds_ps_rows(inv, a);
+	else {
+		if (inv->items == NULL)
+			inv->items = json_array();
+		json_array_extend(inv->items, (json_t *)a);
+	}
+	return 0;
+}
+
+static int
+cmds_print_ps(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*processes;
+
+	if (inv->malformed != NULL)
+		return cmds_malformed(inv, inv->malformed);
+	processes = json_object_get(result, "processes");
+	if (!json_is_array(processes))
+		return cmds_malformed(inv, "no \"processes\" array");
+	if (inv->json) {
+		if (inv->items != NULL) {
+			json_array_extend(inv->items, (json_t *)processes);
+			processes = inv->items;
+		}
+		cmds_dump(inv, processes);
+		return CTL_EXIT_OK;
+	}
+	cmds_ps_rows(inv, processes);
+	output_table_print(inv->table, inv->out, inv->style);
 	return CTL_EXIT_OK;
 }
 

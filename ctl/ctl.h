@@ -96,7 +96,7 @@ struct ctl_inv {
 	bool		 streaming;
 	bool		 log_prefix;	/* logs: several instances, name lines */
 	json_t		*args;		/* request args, owned */
-	/* status: what events brought before the reply (owned) */
+	/* status, ps: what events brought before the reply (owned) */
 	struct output_table *table;	/* rows laid out */
 	json_t		*items;		/* --json: the instance objects */
 	bool		 not_running;	/* one was not running */

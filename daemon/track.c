@@ -957,37 +957,101 @@ track_proc_json(struct track *t, const struct track_proc *p)
 	return o;
 }
 
-/* Append the tree rooted at l->v[i] (to the next depth-0 entry). */
-static void
-track_emit(struct track *t, const struct track_list *l, size_t i, json_t *a)
+/* A tree to list: its root's place in the list, and where it goes. */
+struct ps_root {
+	size_t	 rank;		/* the instance's place in the request */
+	int	 pass;		/* main process first, then orphans */
+	size_t	 i;		/* in the list */
+};
+
+static int
+ps_root_cmp(const void *a, const void *b)
 {
-	do {
-		json_array_append_new(a, track_proc_json(t, &l->v[i]));
-	} while (++i < l->n && l->v[i].depth != 0);
+	const struct ps_root	*x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->pass != y->pass)
+		return x->pass < y->pass ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+struct track_ps {
+	struct track		*t;
+	struct track_list	 l;
+	struct ps_root		*roots;
+	size_t			 nroots;
+	size_t			 root;	/* the tree being listed */
+	size_t			 i;	/* the next process of it */
+};
+
+struct track_ps *
+track_ps_new(struct track *t, struct svc **v, size_t n, bool strays)
+{
+	struct track_ps		*ps = xcalloc(1, sizeof *ps);
+	struct svc_index	*idx, key, *hit;
+	struct ps_root		*r;
+	size_t			 i;
+
+	ps->t = t;
+	track_collect(t, NULL, strays, &ps->l);
+	/* Each tree goes under its instance's place in v: found by a
+	   binary search, then sorted, not one pass over the list each. */
+	idx = xcalloc(n + 1, sizeof *idx);
+	for (i = 0; i < n; i++) {
+		idx[i].svc = v[i];
+		idx[i].i = i;
+	}
+	qsort(idx, n, sizeof *idx, svc_index_cmp);
+	ps->roots = xcalloc(ps->l.n + 1, sizeof *ps->roots);
+	for (i = 0; i < ps->l.n; i++) {
+		if (ps->l.v[i].depth != 0)
+			continue;
+		r = &ps->roots[ps->nroots];
+		if (ps->l.v[i].svc == NULL) {
+			if (!strays)
+				continue;
+			r->rank = n;
+		} else {
+			key.svc = ps->l.v[i].svc;
+			if ((hit = bsearch(&key, idx, n, sizeof *idx,
+			    svc_index_cmp)) == NULL)
+				continue;
+			r->rank = hit->i;
+		}
+		r->pass = ps->l.v[i].main ? 0 : 1;
+		r->i = i;
+		ps->nroots++;
+	}
+	free(idx);
+	qsort(ps->roots, ps->nroots, sizeof *ps->roots, ps_root_cmp);
+	if (ps->nroots > 0)
+		ps->i = ps->roots[0].i;
+	return ps;
 }
 
 json_t *
-track_ps(struct track *t, struct svc **v, size_t n, bool strays)
+track_ps_next(struct track_ps *ps)
 {
-	struct track_list	 l = { NULL, 0, 0 };
-	json_t			*a = json_array();
-	size_t			 i, k;
-	int			 pass;
+	const struct track_proc	*p;
 
-	track_collect(t, NULL, strays, &l);
-	for (k = 0; k < n; k++) {
-		for (pass = 0; pass < 2; pass++) {
-			for (i = 0; i < l.n; i++) {
-				if (l.v[i].depth == 0 && l.v[i].svc == v[k] &&
-				    l.v[i].main == (pass == 0))
-					track_emit(t, &l, i, a);
-			}
-		}
+	if (ps->root == ps->nroots)
+		return NULL;
+	p = &ps->l.v[ps->i++];
+	/* The tree ends at the next depth-0 entry. */
+	if (ps->i == ps->l.n || ps->l.v[ps->i].depth == 0) {
+		if (++ps->root < ps->nroots)
+			ps->i = ps->roots[ps->root].i;
 	}
-	for (i = 0; strays && i < l.n; i++) {
-		if (l.v[i].depth == 0 && l.v[i].svc == NULL)
-			track_emit(t, &l, i, a);
-	}
-	free(l.v);
-	return json_pack("{s:o}", "processes", a);
+	return track_proc_json(ps->t, p);
+}
+
+void
+track_ps_free(struct track_ps *ps)
+{
+	if (ps == NULL)
+		return;
+	free(ps->l.v);
+	free(ps->roots);
+	free(ps);
 }

@@ -196,6 +196,52 @@ run_status_parts(struct run *r, const char *frame, size_t part)
 	return rc;
 }
 
+/*
+ * Feed a ps reply frame in parts, as tendd sends it with "stream": events
+ * of up to `part` processes, then the reply with the rest. Returns the
+ * reply's exit code, or -2 when an event's was not 0.
+ */
+static int
+run_ps_parts(struct run *r, const char *frame, size_t part)
+{
+	json_t		*m, *procs, *ev, *chunk;
+	char		*text;
+	size_t		 i, j, n;
+	int		 rc;
+
+	m = json_loads(frame, 0, NULL);
+	procs = json_incref(json_object_get(json_object_get(m, "result"),
+	    "processes"));
+	n = json_array_size(procs);
+	for (i = 0; i + part < n; i += part) {
+		chunk = json_array();
+		for (j = i; j < i + part; j++)
+			json_array_append(chunk, json_array_get(procs, j));
+		ev = json_pack("{s:i,s:i,s:{s:s,s:o}}", "v", 1, "id", 1,
+		    "event", "type", "processes", "processes", chunk);
+		text = json_dumps(ev, JSON_COMPACT);
+		json_decref(ev);
+		rc = run_event(r, text);
+		free(text);
+		if (rc != 0) {
+			json_decref(procs);
+			json_decref(m);
+			return -2;
+		}
+	}
+	chunk = json_array();
+	for (j = i; j < n; j++)
+		json_array_append(chunk, json_array_get(procs, j));
+	json_decref(procs);
+	json_object_set_new(m, "result", json_pack("{s:o}", "processes",
+	    chunk));
+	text = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	rc = run_reply(r, text);
+	free(text);
+	return rc;
+}
+
 /* Feed an event frame to the parsed command; ctl_event's result. */
 static int
 run_event(struct run *r, const char *frame)
@@ -303,12 +349,14 @@ T_CASE(test_requests)
 	    "{\"stream\":true}")));
 	T_CHECK(request_is("status --json web",
 	    REQ("status", "{\"patterns\":[\"web\"],\"stream\":true}")));
-	T_CHECK(request_is("ps", REQ("ps", "{}")));
+	/* ps asks for parts, table or --json. */
+	T_CHECK(request_is("ps", REQ("ps", "{\"stream\":true}")));
 	T_CHECK(request_is("ps web db*",
-	    REQ("ps", "{\"patterns\":[\"web\",\"db*\"]}")));
+	    REQ("ps", "{\"patterns\":[\"web\",\"db*\"],\"stream\":true}")));
 	T_CHECK(request_is("ps --json web:1",
-	    REQ("ps", "{\"patterns\":[\"web:1\"]}")));
-	T_CHECK(request_is("ps -- all", REQ("ps", "{\"patterns\":[\"all\"]}")));
+	    REQ("ps", "{\"patterns\":[\"web:1\"],\"stream\":true}")));
+	T_CHECK(request_is("ps -- all",
+	    REQ("ps", "{\"patterns\":[\"all\"],\"stream\":true}")));
 	T_CHECK(request_is("start web",
 	    REQ("start", "{\"targets\":[\"web\"],\"wait\":true}")));
 	T_CHECK(request_is("start --no-wait web db",
@@ -1334,6 +1382,44 @@ T_CASE(test_status_parts)
 	run_done(&parts);
 }
 
+/* A ps in parts prints what the same ps in one reply does. */
+T_CASE(test_ps_parts)
+{
+	const char	*frame = OK("{\"processes\":[" PROCS_WEB "]}");
+	const char	*lines[] = { "ps", "ps --json" };
+	struct run	 whole, parts;
+	size_t		 i, part;
+
+	for (i = 0; i < 2; i++) {
+		run_parse(&whole, lines[i]);
+		T_INTEQ(run_reply(&whole, frame), CTL_EXIT_OK);
+		for (part = 1; part <= 8; part++) {
+			run_parse(&parts, lines[i]);
+			T_INTEQ(run_ps_parts(&parts, frame, part), CTL_EXIT_OK);
+			T_STREQ(parts.outbuf, whole.outbuf);
+			T_STREQ(parts.errbuf, "");
+			run_done(&parts);
+		}
+		run_done(&whole);
+	}
+
+	/* Other events are no part; a malformed part: nothing printed. */
+	run_parse(&parts, "ps");
+	T_INTEQ(run_event(&parts, EVENT("{\"type\":\"other\"}")), 0);
+	T_INTEQ(run_event(&parts, EVENT("{\"type\":\"processes\","
+	    "\"processes\":{}}")), 0);
+	T_INTEQ(run_reply(&parts, frame), CTL_EXIT_FAILED);
+	T_STREQ(parts.outbuf, "");
+	T_STREQ(parts.errbuf, "tendctl: malformed reply from tendd: no "
+	    "\"processes\" array in a part\n");
+	run_done(&parts);
+	run_parse(&parts, "ps --json");
+	T_INTEQ(run_event(&parts, EVENT("{\"type\":\"processes\"}")), 0);
+	T_INTEQ(run_reply(&parts, frame), CTL_EXIT_FAILED);
+	T_STREQ(parts.outbuf, "");
+	run_done(&parts);
+}
+
 /*
  * --json output is gathered into a buffer before it goes to stdio: the
  * same text as jansson's own dump, across many flushes of that buffer
@@ -1380,7 +1466,7 @@ T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_usage_errors), T_ENTRY(test_global),
     T_ENTRY(test_exit_codes), T_ENTRY(test_status), T_ENTRY(test_status_parts),
     T_ENTRY(test_status_log_error), T_ENTRY(test_status_markers),
-    T_ENTRY(test_ps), T_ENTRY(test_logs_requests),
+    T_ENTRY(test_ps), T_ENTRY(test_ps_parts), T_ENTRY(test_logs_requests),
     T_ENTRY(test_logs), T_ENTRY(test_logs_follow),
     T_ENTRY(test_logs_follow_closed), T_ENTRY(test_logrotate),
     T_ENTRY(test_results), T_ENTRY(test_reload), T_ENTRY(test_misc),
