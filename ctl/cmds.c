@@ -19,6 +19,7 @@ static int	cmds_build_help(struct ctl_inv *, char *, size_t);
 static int	cmds_print_status(struct ctl_inv *, const json_t *);
 static int	cmds_print_ps(struct ctl_inv *, const json_t *);
 static int	cmds_print_results(struct ctl_inv *, const json_t *);
+static int	cmds_print_wait(struct ctl_inv *, const json_t *);
 static int	cmds_print_logs(struct ctl_inv *, const json_t *);
 static int	cmds_print_logrotate(struct ctl_inv *, const json_t *);
 static int	cmds_print_reload(struct ctl_inv *, const json_t *);
@@ -63,9 +64,9 @@ static const struct ctl_cmd cmds_table[] = {
 	  1, -1, 0, "reset",
 	  cmds_build_targets, cmds_print_results, cmds_line_result, NULL },
 	{ "wait", "NAME...|all",
-	  "wait until programs have no process and none will restart",
+	  "wait until programs have ended for good; exit 1 if one ended badly",
 	  1, -1, CTL_OPT_TIMEOUT, "wait",
-	  cmds_build_wait, cmds_print_results, cmds_line_wait, NULL },
+	  cmds_build_wait, cmds_print_wait, cmds_line_wait, NULL },
 	{ "logs", "NAME...|all",
 	  "show the last lines programs wrote (default 50); -f follows",
 	  1, -1, CTL_OPT_LINES|CTL_OPT_FOLLOW|CTL_OPT_STREAM, "logs",
@@ -849,6 +850,62 @@ cmds_print_results(struct ctl_inv *inv, const json_t *result)
 	}
 	json_array_foreach(results, i, r)
 		inv->cmd->line(inv, r);
+	return rc;
+}
+
+/* How a last_exit object says it ended: "exited with code 3". */
+static void
+cmds_exit_text(const json_t *last_exit, char *buf, size_t len)
+{
+	const json_t	*code = json_object_get(last_exit, "code");
+
+	if (json_is_integer(code))
+		snprintf(buf, len, "exited with code %lld",
+		    (long long)json_integer_value(code));
+	else if (json_object_get(last_exit, "signal") != NULL)
+		snprintf(buf, len, "killed by signal %s",
+		    cmds_signal(last_exit));
+	else if (json_is_true(json_object_get(last_exit, "unknown")))
+		snprintf(buf, len, "exited, exit status unknown");
+	else
+		buf[0] = '\0';
+}
+
+/*
+ * wait: the results as for start, then, on stderr, a line for each that
+ * ended badly, and exit 1: "tendctl: worker: exited with code 3",
+ * "tendctl: db: failed: exec /x: No such file or directory".
+ */
+static int
+cmds_print_wait(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*r;
+	const char	*state, *error;
+	char		 how[128];
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = cmds_print_results(inv, result)) != CTL_EXIT_FAILED)
+		return rc;
+	/* After the results, in order with them on a terminal. */
+	fflush(inv->out);
+	json_array_foreach(json_object_get(result, "results"), i, r) {
+		if (json_is_true(json_object_get(r, "ok")))
+			continue;
+		state = cmds_str(r, "state", "?");
+		error = cmds_str(r, "error", NULL);
+		cmds_exit_text(json_object_get(r, "last_exit"), how,
+		    sizeof how);
+		fprintf(inv->err, "tendctl: %s: ", cmds_str(r, "name", "?"));
+		if (strcmp(state, "exited") == 0 && how[0] != '\0')
+			fprintf(inv->err, "%s\n", how);
+		else if (error != NULL)
+			fprintf(inv->err, "%s: %s\n", state, error);
+		else if (how[0] != '\0')
+			fprintf(inv->err, "%s (%s)\n", state, how);
+		else
+			fprintf(inv->err, "%s\n", state);
+	}
 	return rc;
 }
 

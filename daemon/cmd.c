@@ -343,9 +343,15 @@ waiter_check(const struct waiter *w, const struct waitref *r, bool *ok)
 			return false;
 		}
 	case GOAL_STOP:
-	case GOAL_EXIT:
 		*ok = svc_is_down(s);
 		return *ok;
+	case GOAL_EXIT:
+		/* Down for good; ok when it ended well, as for
+		   exit_when_done: a wait is a join. */
+		if (!svc_is_down(s))
+			return false;
+		*ok = daemon_ended_well(s);
+		return true;
 	}
 	return false;
 }

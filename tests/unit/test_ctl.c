@@ -1224,6 +1224,42 @@ T_CASE(test_results)
 	    "job: stopped\n");
 	run_done(&r);
 
+	/* Any that ended badly: exit 1, and stderr says which and how. */
+	run_parse(&r, "wait all");
+	T_INTEQ(run_reply(&r, OK("{\"results\":["
+	    "{\"name\":\"web\",\"ok\":true,\"state\":\"exited\","
+	    "\"last_exit\":{\"code\":0,\"at\":1}},"
+	    "{\"name\":\"worker\",\"ok\":false,\"state\":\"exited\","
+	    "\"error\":null,\"last_exit\":{\"code\":3,\"at\":1}},"
+	    "{\"name\":\"crash\",\"ok\":false,\"state\":\"exited\","
+	    "\"last_exit\":{\"signal\":11,\"signal_name\":\"SEGV\"}},"
+	    "{\"name\":\"lost\",\"ok\":false,\"state\":\"exited\","
+	    "\"last_exit\":{\"unknown\":true}},"
+	    "{\"name\":\"db\",\"ok\":false,\"state\":\"failed\","
+	    "\"error\":\"exec /x: No such file or directory\","
+	    "\"last_exit\":null},"
+	    "{\"name\":\"flaky\",\"ok\":false,\"state\":\"failed\","
+	    "\"error\":null,\"last_exit\":{\"code\":1}},"
+	    "{\"name\":\"odd\",\"ok\":false,\"state\":\"stopped\"}]}")),
+	    CTL_EXIT_FAILED);
+	T_STREQ(r.outbuf, "web: exited (code 0)\nworker: exited (code 3)\n"
+	    "crash: exited (signal SEGV)\nlost: exited (exit unknown)\n"
+	    "db: failed\nflaky: failed (code 1)\nodd: stopped\n");
+	T_STREQ(r.errbuf, "tendctl: worker: exited with code 3\n"
+	    "tendctl: crash: killed by signal SEGV\n"
+	    "tendctl: lost: exited, exit status unknown\n"
+	    "tendctl: db: failed: exec /x: No such file or directory\n"
+	    "tendctl: flaky: failed (exited with code 1)\n"
+	    "tendctl: odd: stopped\n");
+	run_done(&r);
+	run_parse(&r, "wait --json worker");
+	T_INTEQ(run_reply(&r, OK("{\"results\":[{\"name\":\"worker\","
+	    "\"ok\":false,\"state\":\"exited\",\"last_exit\":{\"code\":3}}]}")),
+	    CTL_EXIT_FAILED);
+	T_CHECK(strstr(r.outbuf, "\"ok\": false") != NULL);
+	T_STREQ(r.errbuf, "tendctl: worker: exited with code 3\n");
+	run_done(&r);
+
 	/* A timeout carries the current state. */
 	run_parse(&r, "wait --timeout 1 web");
 	T_INTEQ(run_reply(&r, ERR("{\"code\":\"timeout\",\"message\":"
