@@ -401,8 +401,9 @@ cmds_dump(struct ctl_inv *inv, const json_t *j)
 	b = xmalloc(sizeof *b);
 	b->f = inv->out;
 	b->len = 0;
-	if (json_dump_callback(j, cmds_dump_cb, b,
-	    JSON_INDENT(2)|JSON_ENCODE_ANY) == 0)
+	/* Reals as tendd sent them, to the microsecond. */
+	if (proto_dump(j, JSON_INDENT(2)|JSON_ENCODE_ANY, cmds_dump_cb, b) ==
+	    0)
 		fwrite(b->buf, 1, b->len, b->f);
 	fputc('\n', inv->out);
 	free(b);
@@ -909,6 +910,13 @@ cmds_print_wait(struct ctl_inv *inv, const json_t *result)
 	return rc;
 }
 
+/* A dump callback that writes to a FILE (one short line a time). */
+static int
+cmds_write_cb(const char *s, size_t n, void *arg)
+{
+	return fwrite(s, 1, n, arg) == n ? 0 : -1;
+}
+
 /*
  * One log line: its text as sent, after "web:0 | " when the selection has
  * several instances; with --json, the line object on one line (an event
@@ -926,7 +934,7 @@ cmds_log_line(struct ctl_inv *inv, const json_t *line)
 	if (inv->json) {
 		copy = json_copy((json_t *)line);
 		json_object_del(copy, "type");
-		json_dumpf(copy, inv->out, JSON_COMPACT);
+		(void)proto_dump(copy, JSON_COMPACT, cmds_write_cb, inv->out);
 		fputc('\n', inv->out);
 		json_decref(copy);
 		return;

@@ -2,6 +2,7 @@
 clients that vanish, stale and live sockets."""
 import json
 import os
+import re
 import shutil
 import socket
 import stat
@@ -276,6 +277,54 @@ def test_status_stream_comes_in_parts_cgroup():
 
 def test_status_stream_comes_in_parts_tree():
     status_stream_comes_in_parts("tree")
+
+
+def raw_reply(t, cmd, args):
+    """The text of tendd's reply line to one request."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(DEADLINE)
+    s.connect(t.sock)
+    try:
+        s.sendall((json.dumps({"v": 1, "id": 1, "cmd": cmd,
+                               "args": args}) + "\n").encode())
+        return read_line(s)
+    finally:
+        s.close()
+
+
+def reals_in(text):
+    """The non-integer numbers in JSON text, strings left out."""
+    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
+    return re.findall(r"-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+|"
+                      r"-?[0-9]+\.[0-9]+", text)
+
+
+def test_times_to_the_microsecond():
+    # uptime, last_exit's "at", a log line's "time": at most six
+    # decimals, from tendd and from tendctl --json, never the 17 digits
+    # of a double (73.746196999999995).
+    with Tend(progs(prog("a", "echo 1.0000000000000002; exit 3",
+                         restart="never", start_secs=0),
+                    prog("b", S, start_secs=0))) as t:
+        t.start()
+        t.wait_state("a", "exited")
+        t.wait_state("b", "running")
+        texts = [raw_reply(t, "status", {}),
+                 raw_reply(t, "logs", {"targets": ["a"]}),
+                 raw_reply(t, "wait", {"targets": ["a"]}),
+                 t.ctl("--json", "status").stdout,
+                 t.ctl("--json", "logs", "a").stdout,
+                 t.ctl("--json", "wait", "a").stdout]
+        for text in texts:
+            reals = reals_in(text)
+            check(len(reals) >= 1, "no reals in %s" % text)
+            for r in reals:
+                check(re.fullmatch(r"-?[0-9]+\.[0-9]{1,6}", r),
+                      "%s in %s" % (r, text))
+        # The text of a line is a string, left as it was.
+        eq(json.loads(t.ctl("--json", "logs", "a").stdout)["text"],
+           "1.0000000000000002")
+        t.stop()
 
 
 def unprivileged_ctl(t):

@@ -1456,10 +1456,30 @@ T_CASE(test_ps_parts)
 	run_done(&parts);
 }
 
+static int
+write_cb(const char *s, size_t n, void *arg)
+{
+	return fwrite(s, 1, n, arg) == n ? 0 : -1;
+}
+
+/* j as --json prints it, written straight to a string. */
+static char *
+dumped(const json_t *j)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len = 0;
+
+	f = open_memstream(&buf, &len);
+	(void)proto_dump(j, JSON_INDENT(2), write_cb, f);
+	fclose(f);
+	return buf;
+}
+
 /*
  * --json output is gathered into a buffer before it goes to stdio: the
- * same text as jansson's own dump, across many flushes of that buffer
- * and with one value longer than the buffer.
+ * same text as a dump straight to stdio, across many flushes of that
+ * buffer and with one value longer than the buffer.
  */
 T_CASE(test_json_output)
 {
@@ -1484,7 +1504,7 @@ T_CASE(test_json_output)
 	free(text);
 	run_parse(&r, "status --json");
 	T_INTEQ(run_status_reply(&r, frame), CTL_EXIT_OK);
-	text = json_dumps(insts, JSON_INDENT(2));
+	text = dumped(insts);
 	T_CHECK(r.outlen > 3 * 16384);
 	T_CHECK(r.outlen == strlen(text) + 1);
 	T_CHECK(strncmp(r.outbuf, text, strlen(text)) == 0);
@@ -1498,6 +1518,35 @@ T_CASE(test_json_output)
 	json_decref(insts);
 }
 
+/* --json prints times and durations to the microsecond, not 17 digits. */
+T_CASE(test_json_reals)
+{
+	struct run	 r;
+
+	run_parse(&r, "status --json");
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[{\"name\":\"a\","
+	    "\"state\":\"running\",\"uptime\":73.746197,\"last_exit\":"
+	    "{\"code\":0,\"at\":1795402267.973452}}]}")), CTL_EXIT_OK);
+	T_CHECK(strstr(r.outbuf, "\"uptime\": 73.746197,\n") != NULL);
+	T_CHECK(strstr(r.outbuf, "\"at\": 1795402267.973452\n") != NULL);
+	run_done(&r);
+
+	run_parse(&r, "logs --json -n 1 a");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"a\"],\"lines\":["
+	    "{\"time\":1795400494.297742,\"instance\":\"a\","
+	    "\"text\":\"x\"}]}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf, "{\"time\":1795400494.297742,\"instance\":\"a\","
+	    "\"text\":\"x\"}\n");
+	run_done(&r);
+
+	run_parse(&r, "wait --json a");
+	T_INTEQ(run_reply(&r, OK("{\"results\":[{\"name\":\"a\","
+	    "\"ok\":true,\"state\":\"exited\",\"last_exit\":{\"code\":0,"
+	    "\"at\":1795402267.1}}]}")), CTL_EXIT_OK);
+	T_CHECK(strstr(r.outbuf, "\"at\": 1795402267.1\n") != NULL);
+	run_done(&r);
+}
+
 T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_usage_errors), T_ENTRY(test_global),
     T_ENTRY(test_exit_codes), T_ENTRY(test_status), T_ENTRY(test_status_parts),
@@ -1506,4 +1555,5 @@ T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_logs), T_ENTRY(test_logs_follow),
     T_ENTRY(test_logs_follow_closed), T_ENTRY(test_logrotate),
     T_ENTRY(test_results), T_ENTRY(test_reload), T_ENTRY(test_misc),
-    T_ENTRY(test_table_render), T_ENTRY(test_json_output))
+    T_ENTRY(test_table_render), T_ENTRY(test_json_output),
+    T_ENTRY(test_json_reals))
