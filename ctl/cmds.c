@@ -1,4 +1,5 @@
 /* cmds.c: tendctl's command table, request builders and reply printers. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,11 +410,76 @@ cmds_dump(struct ctl_inv *inv, const json_t *j)
 	free(b);
 }
 
+/* A dump callback that writes to a FILE (one short line a time). */
+static int
+cmds_write_cb(const char *s, size_t n, void *arg)
+{
+	return fwrite(s, 1, n, arg) == n ? 0 : -1;
+}
+
+/*
+ * {"error": error} on inv->out: indented as other --json output, or on
+ * one line for logs, whose --json output is a line a JSON object.
+ */
+static void
+cmds_json_error(struct ctl_inv *inv, const json_t *error)
+{
+	json_t	*o = json_pack("{s:O}", "error", error);
+
+	if (inv->cmd != NULL && inv->cmd->print == cmds_print_logs) {
+		(void)proto_dump(o, JSON_COMPACT, cmds_write_cb, inv->out);
+		fputc('\n', inv->out);
+	} else
+		cmds_dump(inv, o);
+	json_decref(o);
+}
+
+void
+ctl_error_json(struct ctl_inv *inv, const char *code, const char *msg)
+{
+	json_t	*e;
+	char	*copy, *p;
+
+	if (!inv->json)
+		return;
+	/* A path or an argument in the message need not be UTF-8. */
+	if ((e = json_pack("{s:s,s:s}", "code", code, "message", msg)) ==
+	    NULL) {
+		copy = xstrdup(msg);
+		for (p = copy; *p != '\0'; p++) {
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		}
+		e = json_pack("{s:s,s:s}", "code", code, "message", copy);
+		free(copy);
+	}
+	cmds_json_error(inv, e);
+	json_decref(e);
+}
+
+int
+ctl_error(struct ctl_inv *inv, int exit, const char *code, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	/* After what is already out, in order with it on a terminal. */
+	fflush(inv->out);
+	fprintf(inv->err, "tendctl: %s\n", msg);
+	ctl_error_json(inv, code, msg);
+	free(msg);
+	return exit;
+}
+
 static int
 cmds_malformed(struct ctl_inv *inv, const char *what)
 {
-	fprintf(inv->err, "tendctl: malformed reply from tendd: %s\n", what);
-	return CTL_EXIT_FAILED;
+	return ctl_error(inv, CTL_EXIT_FAILED, CTL_E_BAD_REPLY,
+	    "malformed reply from tendd: %s", what);
 }
 
 /* A string member, or def when missing or not a string. */
@@ -910,13 +976,6 @@ cmds_print_wait(struct ctl_inv *inv, const json_t *result)
 	return rc;
 }
 
-/* A dump callback that writes to a FILE (one short line a time). */
-static int
-cmds_write_cb(const char *s, size_t n, void *arg)
-{
-	return fwrite(s, 1, n, arg) == n ? 0 : -1;
-}
-
 /*
  * One log line: its text as sent, after "web:0 | " when the selection has
  * several instances; with --json, the line object on one line (an event
@@ -1100,8 +1159,8 @@ cmds_print_help(struct ctl_inv *inv, const json_t *result)
 
 /*
  * An error reply: its message (and config errors) on stderr, any
- * per-instance results it carries on stdout; the whole error object
- * instead with --json.
+ * per-instance results it carries on stdout; with --json, instead of the
+ * results, {"error": the whole error object}, as for tendctl's own.
  */
 static int
 cmds_error(struct ctl_inv *inv, const struct proto_reply *rep)
@@ -1109,12 +1168,10 @@ cmds_error(struct ctl_inv *inv, const struct proto_reply *rep)
 	const json_t	*results, *errors, *e;
 	size_t		 i;
 
-	if (inv->json) {
-		cmds_dump(inv, rep->error);
-		return ctl_exit_code(rep->code);
-	}
 	results = json_object_get(rep->error, "results");
-	if (json_is_array(results) && inv->cmd->line != NULL) {
+	if (inv->json)
+		cmds_json_error(inv, rep->error);
+	else if (json_is_array(results) && inv->cmd->line != NULL) {
 		json_array_foreach(results, i, e)
 			inv->cmd->line(inv, e);
 	}

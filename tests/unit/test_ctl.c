@@ -747,11 +747,14 @@ T_CASE(test_status)
 	T_STREQ(r.errbuf, "tendctl: no program or instance matches 'x'\n");
 	run_done(&r);
 
+	/* --json: {"error": the error object}; the message on stderr. */
 	run_parse(&r, "status --json x");
 	T_INTEQ(run_reply(&r, ERR("{\"code\":\"no_such_program\",\"message\":"
 	    "\"m\",\"patterns\":[\"x\"]}")), CTL_EXIT_NO_PROGRAM);
-	T_STREQ(r.outbuf, "{\n  \"code\": \"no_such_program\",\n  \"message\": "
-	    "\"m\",\n  \"patterns\": [\n    \"x\"\n  ]\n}\n");
+	T_STREQ(r.outbuf, "{\n  \"error\": {\n    \"code\": \"no_such_program\","
+	    "\n    \"message\": \"m\",\n    \"patterns\": [\n      \"x\"\n"
+	    "    ]\n  }\n}\n");
+	T_STREQ(r.errbuf, "tendctl: m\n");
 	run_done(&r);
 
 	run_parse(&r, "status");
@@ -1331,9 +1334,9 @@ T_CASE(test_misc)
 	run_parse(&r, "shutdown --json");
 	T_INTEQ(run_reply(&r, ERR("{\"code\":\"shutting_down\","
 	    "\"message\":\"tendd is shutting down\"}")), 1);
-	T_STREQ(r.outbuf, "{\n  \"code\": \"shutting_down\",\n  \"message\": "
-	    "\"tendd is shutting down\"\n}\n");
-	T_STREQ(r.errbuf, "");
+	T_STREQ(r.outbuf, "{\n  \"error\": {\n    \"code\": \"shutting_down\","
+	    "\n    \"message\": \"tendd is shutting down\"\n  }\n}\n");
+	T_STREQ(r.errbuf, "tendctl: tendd is shutting down\n");
 	run_done(&r);
 }
 
@@ -1414,7 +1417,9 @@ T_CASE(test_status_parts)
 	    "\"instances\",\"instances\":{}}}"), 0);
 	T_INTEQ(run_status_reply(&parts, OK("{\"instances\":[]}")),
 	    CTL_EXIT_FAILED);
-	T_STREQ(parts.outbuf, "");
+	T_STREQ(parts.outbuf, "{\n  \"error\": {\n    \"code\": \"bad_reply\","
+	    "\n    \"message\": \"malformed reply from tendd: no "
+	    "\\\"instances\\\" array in a part\"\n  }\n}\n");
 	run_done(&parts);
 }
 
@@ -1452,7 +1457,8 @@ T_CASE(test_ps_parts)
 	run_parse(&parts, "ps --json");
 	T_INTEQ(run_event(&parts, EVENT("{\"type\":\"processes\"}")), 0);
 	T_INTEQ(run_reply(&parts, frame), CTL_EXIT_FAILED);
-	T_STREQ(parts.outbuf, "");
+	T_CHECK(strstr(parts.outbuf, "\"code\": \"bad_reply\"") != NULL);
+	T_CHECK(strstr(parts.outbuf, "\"processes\": [") == NULL);
 	run_done(&parts);
 }
 
@@ -1547,6 +1553,93 @@ T_CASE(test_json_reals)
 	run_done(&r);
 }
 
+/*
+ * Errors tendctl finds itself: text on stderr always; with --json also
+ * {"error":{"code","message"}} on stdout, the shape of tendd's errors.
+ */
+T_CASE(test_json_errors)
+{
+	struct run	 r;
+	char		*argv[8];
+
+	run_parse(&r, "status");
+	T_INTEQ(ctl_error(&r.inv, CTL_EXIT_CONNECT, CTL_E_CONNECT, "cannot "
+	    "connect to tendd at %s: %s", "/x", "No such file or directory"),
+	    CTL_EXIT_CONNECT);
+	fflush(r.out);
+	fflush(r.err);
+	T_STREQ(r.outbuf, "");
+	T_STREQ(r.errbuf, "tendctl: cannot connect to tendd at /x: No such "
+	    "file or directory\n");
+	run_done(&r);
+
+	run_parse(&r, "status --json");
+	T_INTEQ(ctl_error(&r.inv, CTL_EXIT_FAILED, CTL_E_TIMEOUT, "timed out "
+	    "after %gs waiting for tendd", 1.5), CTL_EXIT_FAILED);
+	fflush(r.out);
+	fflush(r.err);
+	T_STREQ(r.outbuf, "{\n  \"error\": {\n    \"code\": \"timeout\",\n"
+	    "    \"message\": \"timed out after 1.5s waiting for tendd\"\n"
+	    "  }\n}\n");
+	T_STREQ(r.errbuf, "tendctl: timed out after 1.5s waiting for tendd\n");
+	run_done(&r);
+
+	/* logs --json prints a line an object: the error is one line. */
+	run_parse(&r, "logs --json -f web");
+	ctl_error(&r.inv, CTL_EXIT_FAILED, CTL_E_CLOSED,
+	    "tendd closed the connection");
+	fflush(r.out);
+	T_STREQ(r.outbuf, "{\"error\":{\"code\":\"closed\",\"message\":"
+	    "\"tendd closed the connection\"}}\n");
+	run_done(&r);
+
+	/* A message that is not UTF-8 (a path) still makes JSON. */
+	run_parse(&r, "status --json");
+	ctl_error(&r.inv, CTL_EXIT_CONNECT, CTL_E_CONNECT, "at /tmp/\xff");
+	fflush(r.out);
+	fflush(r.err);
+	T_CHECK(strstr(r.outbuf, "\"message\": \"at /tmp/?\"") != NULL);
+	T_STREQ(r.errbuf, "tendctl: at /tmp/\xff\n");
+	run_done(&r);
+
+	/* A malformed reply of tendd's. */
+	run_parse(&r, "logrotate --json");
+	T_INTEQ(run_reply(&r, OK("{}")), CTL_EXIT_FAILED);
+	T_STREQ(r.outbuf, "{\n  \"error\": {\n    \"code\": \"bad_reply\",\n"
+	    "    \"message\": \"malformed reply from tendd: no \\\"reopened\\\" "
+	    "count\"\n  }\n}\n");
+	run_done(&r);
+
+	/* An error reply with results: in the object, not as lines. */
+	run_parse(&r, "wait --json --timeout 1 web");
+	T_INTEQ(run_reply(&r, ERR("{\"code\":\"timeout\",\"message\":"
+	    "\"timed out\",\"results\":[{\"name\":\"web\",\"ok\":false,"
+	    "\"state\":\"running\",\"last_exit\":null}]}")), CTL_EXIT_FAILED);
+	T_CHECK(strncmp(r.outbuf, "{\n  \"error\": {\n    \"code\": "
+	    "\"timeout\",", 34) == 0);
+	T_CHECK(strstr(r.outbuf, "\"results\": [") != NULL);
+	T_CHECK(strstr(r.outbuf, "web: running") == NULL);
+	T_STREQ(r.errbuf, "tendctl: timed out\n");
+	run_done(&r);
+
+	/* --json counts anywhere before "--", as an option or not. */
+	argv[0] = "tendctl";
+	argv[1] = "-s";
+	argv[2] = "/x";
+	argv[3] = "status";
+	argv[4] = "--json";
+	argv[5] = NULL;
+	T_CHECK(ctl_wants_json(5, argv));
+	T_CHECK(!ctl_wants_json(4, argv));
+	argv[4] = "--";
+	argv[5] = "--json";
+	argv[6] = NULL;
+	T_CHECK(!ctl_wants_json(6, argv));
+	argv[1] = "--json";
+	T_CHECK(ctl_wants_json(6, argv));
+	T_CHECK(!ctl_wants_json(1, argv));
+}
+
 T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_usage_errors), T_ENTRY(test_global),
     T_ENTRY(test_exit_codes), T_ENTRY(test_status), T_ENTRY(test_status_parts),
@@ -1556,4 +1649,4 @@ T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_logs_follow_closed), T_ENTRY(test_logrotate),
     T_ENTRY(test_results), T_ENTRY(test_reload), T_ENTRY(test_misc),
     T_ENTRY(test_table_render), T_ENTRY(test_json_output),
-    T_ENTRY(test_json_reals))
+    T_ENTRY(test_json_reals), T_ENTRY(test_json_errors))
