@@ -63,10 +63,21 @@ json_t	*proto_reply_error(json_int_t, const char *code, const char *fmt, ...)
 json_t	*proto_event_new(json_int_t, json_t *);
 
 /*
- * Encode a message as one frame (compact JSON + '\n'). Returns a malloc'd
- * buffer and its length, or NULL if the frame would exceed PROTO_MAX_MSG.
+ * Encode a message as one frame (compact JSON + '\n'), reals as
+ * proto_dump writes them. Returns a malloc'd buffer and its length, or
+ * NULL if the frame would exceed PROTO_MAX_MSG.
  */
 char	*proto_encode(const json_t *, size_t *);
+
+/*
+ * json_dump_callback, but with every real rounded to microseconds (what
+ * the protocol's times and durations are): 73.746197, 1795402267.973452,
+ * 3725.4, never jansson's 17 digits (73.746196999999995). No single
+ * JSON_REAL_PRECISION does both: epoch seconds need 16 digits, which
+ * show the noise of a small value one time in 13 (67513.92600000001).
+ */
+int	 proto_dump(const json_t *, size_t flags, json_dump_callback_t,
+	    void *);
 
 /*
  * Decode one frame (without its newline). On failure returns -1, sets *code

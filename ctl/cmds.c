@@ -1,4 +1,5 @@
 /* cmds.c: tendctl's command table, request builders and reply printers. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 static int	cmds_build_patterns(struct ctl_inv *, char *, size_t);
 static int	cmds_build_status(struct ctl_inv *, char *, size_t);
+static int	cmds_build_ps(struct ctl_inv *, char *, size_t);
 static int	cmds_build_start(struct ctl_inv *, char *, size_t);
 static int	cmds_build_signal(struct ctl_inv *, char *, size_t);
 static int	cmds_build_targets(struct ctl_inv *, char *, size_t);
@@ -18,6 +20,7 @@ static int	cmds_build_help(struct ctl_inv *, char *, size_t);
 static int	cmds_print_status(struct ctl_inv *, const json_t *);
 static int	cmds_print_ps(struct ctl_inv *, const json_t *);
 static int	cmds_print_results(struct ctl_inv *, const json_t *);
+static int	cmds_print_wait(struct ctl_inv *, const json_t *);
 static int	cmds_print_logs(struct ctl_inv *, const json_t *);
 static int	cmds_print_logrotate(struct ctl_inv *, const json_t *);
 static int	cmds_print_reload(struct ctl_inv *, const json_t *);
@@ -28,6 +31,7 @@ static void	cmds_line_result(struct ctl_inv *, const json_t *);
 static void	cmds_line_wait(struct ctl_inv *, const json_t *);
 static int	cmds_event_logs(struct ctl_inv *, const json_t *);
 static int	cmds_event_status(struct ctl_inv *, const json_t *);
+static int	cmds_event_ps(struct ctl_inv *, const json_t *);
 
 #define CMDS_WAIT_OPTS	(CTL_OPT_NO_WAIT|CTL_OPT_TIMEOUT)
 
@@ -39,7 +43,7 @@ static const struct ctl_cmd cmds_table[] = {
 	{ "ps", "[PATTERN...]",
 	  "show every process of programs as a tree, with adopted orphans",
 	  0, -1, 0, "ps",
-	  cmds_build_patterns, cmds_print_ps, NULL, NULL },
+	  cmds_build_ps, cmds_print_ps, NULL, cmds_event_ps },
 	{ "start", "NAME...|all",
 	  "start programs and wait until they run (or end)",
 	  1, -1, CMDS_WAIT_OPTS, "start",
@@ -61,9 +65,9 @@ static const struct ctl_cmd cmds_table[] = {
 	  1, -1, 0, "reset",
 	  cmds_build_targets, cmds_print_results, cmds_line_result, NULL },
 	{ "wait", "NAME...|all",
-	  "wait until programs have no process and none will restart",
+	  "wait until programs have ended for good; exit 1 if one ended badly",
 	  1, -1, CTL_OPT_TIMEOUT, "wait",
-	  cmds_build_wait, cmds_print_results, cmds_line_wait, NULL },
+	  cmds_build_wait, cmds_print_wait, cmds_line_wait, NULL },
 	{ "logs", "NAME...|all",
 	  "show the last lines programs wrote (default 50); -f follows",
 	  1, -1, CTL_OPT_LINES|CTL_OPT_FOLLOW|CTL_OPT_STREAM, "logs",
@@ -255,6 +259,16 @@ cmds_build_status(struct ctl_inv *inv, char *err, size_t errlen)
 	return 0;
 }
 
+/* ps: patterns; in parts, so that no process count is too many. */
+static int
+cmds_build_ps(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	if (cmds_build_patterns(inv, err, errlen) != 0)
+		return -1;
+	json_object_set_new(inv->args, "stream", json_true());
+	return 0;
+}
+
 /* status, ps: optional patterns. */
 static int
 cmds_build_patterns(struct ctl_inv *inv, char *err, size_t errlen)
@@ -388,18 +402,84 @@ cmds_dump(struct ctl_inv *inv, const json_t *j)
 	b = xmalloc(sizeof *b);
 	b->f = inv->out;
 	b->len = 0;
-	if (json_dump_callback(j, cmds_dump_cb, b,
-	    JSON_INDENT(2)|JSON_ENCODE_ANY) == 0)
+	/* Reals as tendd sent them, to the microsecond. */
+	if (proto_dump(j, JSON_INDENT(2)|JSON_ENCODE_ANY, cmds_dump_cb, b) ==
+	    0)
 		fwrite(b->buf, 1, b->len, b->f);
 	fputc('\n', inv->out);
 	free(b);
 }
 
+/* A dump callback that writes to a FILE (one short line a time). */
+static int
+cmds_write_cb(const char *s, size_t n, void *arg)
+{
+	return fwrite(s, 1, n, arg) == n ? 0 : -1;
+}
+
+/*
+ * {"error": error} on inv->out: indented as other --json output, or on
+ * one line for logs, whose --json output is a line a JSON object.
+ */
+static void
+cmds_json_error(struct ctl_inv *inv, const json_t *error)
+{
+	json_t	*o = json_pack("{s:O}", "error", error);
+
+	if (inv->cmd != NULL && inv->cmd->print == cmds_print_logs) {
+		(void)proto_dump(o, JSON_COMPACT, cmds_write_cb, inv->out);
+		fputc('\n', inv->out);
+	} else
+		cmds_dump(inv, o);
+	json_decref(o);
+}
+
+void
+ctl_error_json(struct ctl_inv *inv, const char *code, const char *msg)
+{
+	json_t	*e;
+	char	*copy, *p;
+
+	if (!inv->json)
+		return;
+	/* A path or an argument in the message need not be UTF-8. */
+	if ((e = json_pack("{s:s,s:s}", "code", code, "message", msg)) ==
+	    NULL) {
+		copy = xstrdup(msg);
+		for (p = copy; *p != '\0'; p++) {
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		}
+		e = json_pack("{s:s,s:s}", "code", code, "message", copy);
+		free(copy);
+	}
+	cmds_json_error(inv, e);
+	json_decref(e);
+}
+
+int
+ctl_error(struct ctl_inv *inv, int exit, const char *code, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	/* After what is already out, in order with it on a terminal. */
+	fflush(inv->out);
+	fprintf(inv->err, "tendctl: %s\n", msg);
+	ctl_error_json(inv, code, msg);
+	free(msg);
+	return exit;
+}
+
 static int
 cmds_malformed(struct ctl_inv *inv, const char *what)
 {
-	fprintf(inv->err, "tendctl: malformed reply from tendd: %s\n", what);
-	return CTL_EXIT_FAILED;
+	return ctl_error(inv, CTL_EXIT_FAILED, CTL_E_BAD_REPLY,
+	    "malformed reply from tendd: %s", what);
 }
 
 /* A string member, or def when missing or not a string. */
@@ -695,28 +775,23 @@ cmds_tree_cell(struct output_table *t, const json_t *proc)
 	free(command);
 }
 
-static int
-cmds_print_ps(struct ctl_inv *inv, const json_t *result)
+/* Lay out ps rows, in the table made at the first. */
+static void
+cmds_ps_rows(struct ctl_inv *inv, const json_t *processes)
 {
-	const json_t		*processes, *proc;
 	struct output_table	*t;
+	const json_t		*proc;
 	size_t			 i;
 
-	processes = json_object_get(result, "processes");
-	if (!json_is_array(processes))
-		return cmds_malformed(inv, "no \"processes\" array");
-	if (inv->json) {
-		cmds_dump(inv, processes);
-		return CTL_EXIT_OK;
+	if ((t = inv->table) == NULL) {
+		t = inv->table = output_table_new();
+		output_table_column(t, "PID", OUTPUT_RIGHT);
+		output_table_column(t, "PPID", OUTPUT_RIGHT);
+		output_table_column(t, "NAME", 0);
+		output_table_column(t, "STATE", 0);
+		output_table_column(t, "ADOPTED", 0);
+		output_table_column(t, "COMMAND", 0);
 	}
-
-	t = output_table_new();
-	output_table_column(t, "PID", OUTPUT_RIGHT);
-	output_table_column(t, "PPID", OUTPUT_RIGHT);
-	output_table_column(t, "NAME", 0);
-	output_table_column(t, "STATE", 0);
-	output_table_column(t, "ADOPTED", 0);
-	output_table_column(t, "COMMAND", 0);
 	json_array_foreach(processes, i, proc) {
 		output_table_row(t);
 		cmds_int_cell(t, json_object_get(proc, "pid"));
@@ -731,8 +806,52 @@ cmds_print_ps(struct ctl_inv *inv, const json_t *result)
 		    "yes" : "no");
 		cmds_tree_cell(t, proc);
 	}
-	output_table_print(t, inv->out, inv->style);
-	output_table_free(t);
+}
+
+/* A part of ps before the reply ("stream"), kept as status's are. */
+static int
+cmds_event_ps(struct ctl_inv *inv, const json_t *ev)
+{
+	const json_t	*a;
+
+	if (inv->malformed != NULL ||
+	    strcmp(cmds_str(ev, "type", ""), "processes") != 0)
+		return 0;
+	a = json_object_get(ev, "processes");
+	if (!json_is_array(a)) {
+		inv->malformed = "no \"processes\" array in a part";
+		return 0;
+	}
+	if (!inv->json)
+		cmds_ps_rows(inv, a);
+	else {
+		if (inv->items == NULL)
+			inv->items = json_array();
+		json_array_extend(inv->items, (json_t *)a);
+	}
+	return 0;
+}
+
+static int
+cmds_print_ps(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*processes;
+
+	if (inv->malformed != NULL)
+		return cmds_malformed(inv, inv->malformed);
+	processes = json_object_get(result, "processes");
+	if (!json_is_array(processes))
+		return cmds_malformed(inv, "no \"processes\" array");
+	if (inv->json) {
+		if (inv->items != NULL) {
+			json_array_extend(inv->items, (json_t *)processes);
+			processes = inv->items;
+		}
+		cmds_dump(inv, processes);
+		return CTL_EXIT_OK;
+	}
+	cmds_ps_rows(inv, processes);
+	output_table_print(inv->table, inv->out, inv->style);
 	return CTL_EXIT_OK;
 }
 
@@ -801,6 +920,62 @@ cmds_print_results(struct ctl_inv *inv, const json_t *result)
 	return rc;
 }
 
+/* How a last_exit object says it ended: "exited with code 3". */
+static void
+cmds_exit_text(const json_t *last_exit, char *buf, size_t len)
+{
+	const json_t	*code = json_object_get(last_exit, "code");
+
+	if (json_is_integer(code))
+		snprintf(buf, len, "exited with code %lld",
+		    (long long)json_integer_value(code));
+	else if (json_object_get(last_exit, "signal") != NULL)
+		snprintf(buf, len, "killed by signal %s",
+		    cmds_signal(last_exit));
+	else if (json_is_true(json_object_get(last_exit, "unknown")))
+		snprintf(buf, len, "exited, exit status unknown");
+	else
+		buf[0] = '\0';
+}
+
+/*
+ * wait: the results as for start, then, on stderr, a line for each that
+ * ended badly, and exit 1: "tendctl: worker: exited with code 3",
+ * "tendctl: db: failed: exec /x: No such file or directory".
+ */
+static int
+cmds_print_wait(struct ctl_inv *inv, const json_t *result)
+{
+	const json_t	*r;
+	const char	*state, *error;
+	char		 how[128];
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = cmds_print_results(inv, result)) != CTL_EXIT_FAILED)
+		return rc;
+	/* After the results, in order with them on a terminal. */
+	fflush(inv->out);
+	json_array_foreach(json_object_get(result, "results"), i, r) {
+		if (json_is_true(json_object_get(r, "ok")))
+			continue;
+		state = cmds_str(r, "state", "?");
+		error = cmds_str(r, "error", NULL);
+		cmds_exit_text(json_object_get(r, "last_exit"), how,
+		    sizeof how);
+		fprintf(inv->err, "tendctl: %s: ", cmds_str(r, "name", "?"));
+		if (strcmp(state, "exited") == 0 && how[0] != '\0')
+			fprintf(inv->err, "%s\n", how);
+		else if (error != NULL)
+			fprintf(inv->err, "%s: %s\n", state, error);
+		else if (how[0] != '\0')
+			fprintf(inv->err, "%s (%s)\n", state, how);
+		else
+			fprintf(inv->err, "%s\n", state);
+	}
+	return rc;
+}
+
 /*
  * One log line: its text as sent, after "web:0 | " when the selection has
  * several instances; with --json, the line object on one line (an event
@@ -818,7 +993,7 @@ cmds_log_line(struct ctl_inv *inv, const json_t *line)
 	if (inv->json) {
 		copy = json_copy((json_t *)line);
 		json_object_del(copy, "type");
-		json_dumpf(copy, inv->out, JSON_COMPACT);
+		(void)proto_dump(copy, JSON_COMPACT, cmds_write_cb, inv->out);
 		fputc('\n', inv->out);
 		json_decref(copy);
 		return;
@@ -984,8 +1159,8 @@ cmds_print_help(struct ctl_inv *inv, const json_t *result)
 
 /*
  * An error reply: its message (and config errors) on stderr, any
- * per-instance results it carries on stdout; the whole error object
- * instead with --json.
+ * per-instance results it carries on stdout; with --json, instead of the
+ * results, {"error": the whole error object}, as for tendctl's own.
  */
 static int
 cmds_error(struct ctl_inv *inv, const struct proto_reply *rep)
@@ -993,12 +1168,10 @@ cmds_error(struct ctl_inv *inv, const struct proto_reply *rep)
 	const json_t	*results, *errors, *e;
 	size_t		 i;
 
-	if (inv->json) {
-		cmds_dump(inv, rep->error);
-		return ctl_exit_code(rep->code);
-	}
 	results = json_object_get(rep->error, "results");
-	if (json_is_array(results) && inv->cmd->line != NULL) {
+	if (inv->json)
+		cmds_json_error(inv, rep->error);
+	else if (json_is_array(results) && inv->cmd->line != NULL) {
 		json_array_foreach(results, i, e)
 			inv->cmd->line(inv, e);
 	}

@@ -23,6 +23,18 @@
 #define CTL_EXIT_NO_PROGRAM	4	/* a name or pattern matched nothing */
 #define CTL_EXIT_CONNECT	5	/* cannot connect, permission denied */
 
+/*
+ * Codes of the errors tendctl finds itself, in the "code" scheme of
+ * tendd's (proto.h), so that a script reads both alike under --json.
+ * Stable: docs/protocol.md lists them.
+ */
+#define CTL_E_USAGE	"usage"		/* bad command line (exit 2) */
+#define CTL_E_CONNECT	"connect"	/* cannot connect to tendd (5) */
+#define CTL_E_TIMEOUT	PROTO_E_TIMEOUT	/* --timeout passed first (1) */
+#define CTL_E_CLOSED	"closed"	/* tendd closed the connection */
+#define CTL_E_BAD_REPLY	"bad_reply"	/* not a reply tendctl can read */
+#define CTL_E_IO	"io"		/* reading or writing the socket */
+
 /* The one request id tendctl uses: one request per connection. */
 #define CTL_REQUEST_ID		1
 
@@ -96,7 +108,7 @@ struct ctl_inv {
 	bool		 streaming;
 	bool		 log_prefix;	/* logs: several instances, name lines */
 	json_t		*args;		/* request args, owned */
-	/* status: what events brought before the reply (owned) */
+	/* status, ps: what events brought before the reply (owned) */
 	struct output_table *table;	/* rows laid out */
 	json_t		*items;		/* --json: the instance objects */
 	bool		 not_running;	/* one was not running */
@@ -114,6 +126,8 @@ struct ctl_inv {
  */
 int		 ctl_parse_global(int, char **, struct ctl_global *, int *,
 		    char *, size_t);
+/* Is --json anywhere before "--"? (Errors of parsing then are JSON too.) */
+bool		 ctl_wants_json(int, char **);
 void		 ctl_inv_init(struct ctl_inv *, FILE *out, FILE *err);
 void		 ctl_inv_clear(struct ctl_inv *);
 /*
@@ -136,6 +150,16 @@ const char	*ctl_cmd_suggest(const char *);
 const struct ctl_cmd *ctl_cmd_at(size_t);
 /* Exit code for an error reply code (NULL: a client-side failure). */
 int		 ctl_exit_code(const char *);
+/*
+ * An error tendctl found itself: "tendctl: MESSAGE" on inv->err and,
+ * with --json, {"error":{"code":CODE,"message":MESSAGE}} on inv->out, as
+ * for an error reply of tendd's. Returns exit.
+ */
+int		 ctl_error(struct ctl_inv *, int exit, const char *code,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+/* Only the JSON of ctl_error (with --json), when the text is out. */
+void		 ctl_error_json(struct ctl_inv *, const char *code,
+		    const char *);
 /* Print a reply to a request from inv; returns the exit code. */
 int		 ctl_reply(struct ctl_inv *, const struct proto_reply *);
 /*

@@ -22,6 +22,7 @@
 
 /* One connection to tendd, for one request. */
 struct main_conn {
+	struct ctl_inv		*inv;		/* errors go through it */
 	const char		*path;
 	int			 fd;
 	struct proto_buf	 buf;
@@ -172,7 +173,8 @@ main_poll(struct main_conn *c, short events)
 		if (n == -1 && error == EINTR)
 			continue;
 		if (n == -1) {
-			fprintf(stderr, "tendctl: poll: %s\n", strerror(error));
+			ctl_error(c->inv, CTL_EXIT_FAILED, CTL_E_IO,
+			    "poll: %s", strerror(error));
 			return -1;
 		}
 		if (nfds == 2 && (pfd[1].revents & (POLLERR|POLLHUP)))
@@ -191,9 +193,9 @@ main_poll(struct main_conn *c, short events)
 static int
 main_timed_out(const struct main_conn *c)
 {
-	fprintf(stderr, "tendctl: timed out after %gs waiting for tendd\n",
+	return ctl_error(c->inv, CTL_EXIT_FAILED, CTL_E_TIMEOUT,
+	    "timed out after %gs waiting for tendd",
 	    (double)c->timeout / (double)USEC_PER_SEC);
-	return CTL_EXIT_FAILED;
 }
 
 static int
@@ -205,9 +207,9 @@ main_connect_failed(const struct main_conn *c, int error)
 		hint = " (is tendd running?)";
 	else if (error == EACCES || error == EPERM)
 		hint = " (check the socket's permissions and socket_group)";
-	fprintf(stderr, "tendctl: cannot connect to tendd at %s: %s%s\n",
-	    c->path, strerror(error), hint);
-	return CTL_EXIT_CONNECT;
+	return ctl_error(c->inv, CTL_EXIT_CONNECT, CTL_E_CONNECT,
+	    "cannot connect to tendd at %s: %s%s", c->path, strerror(error),
+	    hint);
 }
 
 /* A blocking connect, then non-blocking I/O bounded by the deadline. */
@@ -244,18 +246,17 @@ main_connect(struct main_conn *c)
 			return main_connect_failed(c, error);
 	}
 	if ((flags = fcntl(c->fd, F_GETFL)) == -1 ||
-	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1) {
-		fprintf(stderr, "tendctl: fcntl: %s\n", strerror(errno));
-		return CTL_EXIT_FAILED;
-	}
+	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return ctl_error(c->inv, CTL_EXIT_FAILED, CTL_E_IO,
+		    "fcntl: %s", strerror(errno));
 	return 0;
 }
 
 static int
-main_closed(void)
+main_closed(struct main_conn *c)
 {
-	fprintf(stderr, "tendctl: tendd closed the connection\n");
-	return CTL_EXIT_FAILED;
+	return ctl_error(c->inv, CTL_EXIT_FAILED, CTL_E_CLOSED,
+	    "tendd closed the connection");
 }
 
 static int
@@ -277,12 +278,10 @@ main_send(struct main_conn *c, const char *p, size_t len)
 			continue;
 		}
 		if (n == -1 && (errno == EPIPE || errno == ECONNRESET))
-			return main_closed();
-		if (n == -1) {
-			fprintf(stderr, "tendctl: write to tendd: %s\n",
-			    strerror(errno));
-			return CTL_EXIT_FAILED;
-		}
+			return main_closed(c);
+		if (n == -1)
+			return ctl_error(c->inv, CTL_EXIT_FAILED, CTL_E_IO,
+			    "write to tendd: %s", strerror(errno));
 		p += n;
 		len -= (size_t)n;
 	}
@@ -295,14 +294,15 @@ main_send(struct main_conn *c, const char *p, size_t len)
  * is reported here, once, so main()'s final check must not see it again.
  */
 static int
-main_output_failed(FILE *out)
+main_output_failed(struct ctl_inv *inv)
 {
 	int	 error = errno;
 
-	clearerr(out);
+	clearerr(inv->out);
 	if (error == EPIPE || main_stopping)
 		return CTL_EXIT_OK;
-	fprintf(stderr, "tendctl: stdout: %s\n", strerror(error));
+	/* Text only: JSON would go where writing just failed. */
+	fprintf(inv->err, "tendctl: stdout: %s\n", strerror(error));
 	return CTL_EXIT_FAILED;
 }
 
@@ -328,9 +328,9 @@ main_recv(struct main_conn *c, struct ctl_inv *inv, json_t **msg,
 			    sizeof err) != 0) {
 				json_decref(*msg);
 				*msg = NULL;
-				fprintf(stderr, "tendctl: bad reply from "
-				    "tendd: %s\n", err);
-				return CTL_EXIT_FAILED;
+				return ctl_error(inv, CTL_EXIT_FAILED,
+				    CTL_E_BAD_REPLY, "bad reply from tendd: %s",
+				    err);
 			}
 			if (!rep->is_event && (rep->id == CTL_REQUEST_ID ||
 			    (rep->id == 0 && !rep->ok)))
@@ -338,17 +338,16 @@ main_recv(struct main_conn *c, struct ctl_inv *inv, json_t **msg,
 			rc = 0;
 			if (rep->is_event && rep->id == CTL_REQUEST_ID &&
 			    ctl_event(inv, rep) != 0)
-				rc = main_output_failed(inv->out);
+				rc = main_output_failed(inv);
 			json_decref(*msg);
 			*msg = NULL;
 			if (rc != 0 || main_stopping)
 				return rc;
 		}
-		if (r == -1) {
-			fprintf(stderr, "tendctl: reply from tendd longer than "
-			    "%d bytes\n", PROTO_MAX_MSG);
-			return CTL_EXIT_FAILED;
-		}
+		if (r == -1)
+			return ctl_error(inv, CTL_EXIT_FAILED, CTL_E_BAD_REPLY,
+			    "reply from tendd longer than %d bytes",
+			    PROTO_MAX_MSG);
 
 		n = read(c->fd, data, sizeof data);
 		if (n == -1 && errno == EINTR)
@@ -365,12 +364,10 @@ main_recv(struct main_conn *c, struct ctl_inv *inv, json_t **msg,
 			continue;
 		}
 		if (n == 0 || (n == -1 && errno == ECONNRESET))
-			return main_closed();
-		if (n == -1) {
-			fprintf(stderr, "tendctl: read from tendd: %s\n",
-			    strerror(errno));
-			return CTL_EXIT_FAILED;
-		}
+			return main_closed(c);
+		if (n == -1)
+			return ctl_error(inv, CTL_EXIT_FAILED, CTL_E_IO,
+			    "read from tendd: %s", strerror(errno));
 		proto_buf_push(&c->buf, data, (size_t)n);
 	}
 }
@@ -386,6 +383,7 @@ main_transact(struct ctl_inv *inv, const char *path)
 	int			 rc;
 
 	memset(&c, 0, sizeof c);
+	c.inv = inv;
 	c.path = path;
 	c.fd = -1;
 	c.out_fd = -1;
@@ -399,11 +397,9 @@ main_transact(struct ctl_inv *inv, const char *path)
 	req = ctl_request(inv);
 	frame = proto_encode(req, &len);
 	json_decref(req);
-	if (frame == NULL) {
-		fprintf(stderr, "tendctl: request longer than %d bytes\n",
-		    PROTO_MAX_MSG);
-		return CTL_EXIT_USAGE;
-	}
+	if (frame == NULL)
+		return ctl_error(inv, CTL_EXIT_USAGE, CTL_E_USAGE,
+		    "request longer than %d bytes", PROTO_MAX_MSG);
 	if ((rc = main_connect(&c)) == 0 &&
 	    (rc = main_send(&c, frame, len)) == 0) {
 		if (inv->streaming) {
@@ -438,15 +434,16 @@ main_style(void)
 	return true;
 }
 
+/* A bad command line: the message, then the usage it missed. */
 static int
-main_usage_error(const struct ctl_inv *inv, const char *msg)
+main_usage_error(struct ctl_inv *inv, const char *msg)
 {
-	fprintf(stderr, "tendctl: %s\n", msg);
-	if (inv != NULL && inv->cmd != NULL) {
-		ctl_cmd_usage(stderr, inv->cmd, "usage: tendctl ");
+	ctl_error(inv, CTL_EXIT_USAGE, CTL_E_USAGE, "%s", msg);
+	if (inv->cmd != NULL) {
+		ctl_cmd_usage(inv->err, inv->cmd, "usage: tendctl ");
 		return CTL_EXIT_USAGE;
 	}
-	fprintf(stderr, "usage: tendctl [-s SOCKET | -c CONFIG] [--json] "
+	fprintf(inv->err, "usage: tendctl [-s SOCKET | -c CONFIG] [--json] "
 	    "COMMAND [ARGS]\nrun 'tendctl help' for the commands\n");
 	return CTL_EXIT_USAGE;
 }
@@ -461,26 +458,35 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 
-	if (ctl_parse_global(argc, argv, &g, &ind, err, sizeof err) != 0)
-		return main_usage_error(NULL, err);
+	/* --json anywhere: an error in the command line is JSON too, even
+	   one getopt meets before --json. */
+	ctl_inv_init(&inv, stdout, stderr);
+	inv.json = ctl_wants_json(argc, argv);
+	if (ctl_parse_global(argc, argv, &g, &ind, err, sizeof err) != 0) {
+		rc = main_usage_error(&inv, err);
+		goto out;
+	}
+	inv.json = g.json;
 	if (g.help) {
 		ctl_usage(stdout);
-		return CTL_EXIT_OK;
+		rc = CTL_EXIT_OK;
+		goto out;
 	}
 	if (g.version) {
 		printf("tendctl %s\n", TEND_VERSION);
-		return CTL_EXIT_OK;
+		rc = CTL_EXIT_OK;
+		goto out;
 	}
 	if (ind >= argc) {
-		fprintf(stderr, "tendctl: no command given\n");
+		rc = ctl_error(&inv, CTL_EXIT_USAGE, CTL_E_USAGE,
+		    "no command given");
 		ctl_usage(stderr);
-		return CTL_EXIT_USAGE;
+		goto out;
 	}
 
-	ctl_inv_init(&inv, stdout, stderr);
-	inv.json = g.json;
 	inv.style = main_style();
 	if (ctl_parse(&inv, argc - ind, argv + ind, err, sizeof err) != 0) {
+		inv.json = inv.json || ctl_wants_json(argc - ind, argv + ind);
 		rc = main_usage_error(&inv, err);
 		goto out;
 	}
@@ -492,8 +498,14 @@ main(int argc, char **argv)
 		rc = inv.cmd->print(&inv, NULL);
 	else if ((rc = main_socket(&g, &path)) == 0)
 		rc = main_transact(&inv, path);
+	else
+		/* main_socket said why on stderr. */
+		ctl_error_json(&inv, rc == CTL_EXIT_USAGE ? CTL_E_USAGE :
+		    CTL_E_CONNECT, g.config != NULL ? "cannot load the "
+		    "configuration given with -c" : "cannot find tendd's socket");
 
 out:
+	/* stdout itself failed: text only. */
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		if (errno != EPIPE)
 			fprintf(stderr, "tendctl: stdout: %s\n",

@@ -20,7 +20,7 @@ static const struct ctl_gopt {
 	{ { "config", required_argument, NULL, 'c' }, 1, "CONFIG",
 	  "take the socket path from tendd's configuration CONFIG" },
 	{ { "json", no_argument, NULL, 'j' }, 0, NULL,
-	  "print replies as JSON (also accepted after COMMAND)" },
+	  "print replies and errors as JSON (also after COMMAND)" },
 	{ { "help", no_argument, NULL, 'h' }, 1, NULL,
 	  "show this help" },
 	{ { "version", no_argument, NULL, 'V' }, 0, NULL,
@@ -160,6 +160,18 @@ ctl_parse_global(int argc, char **argv, struct ctl_global *g, int *cmdind,
 	}
 	*cmdind = optind;
 	return 0;
+}
+
+bool
+ctl_wants_json(int argc, char **argv)
+{
+	int	 i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	}
+	return false;
 }
 
 /* -n: a plain decimal from 0 to CTL_LOGS_MAX_LINES. */

@@ -343,9 +343,15 @@ waiter_check(const struct waiter *w, const struct waitref *r, bool *ok)
 			return false;
 		}
 	case GOAL_STOP:
-	case GOAL_EXIT:
 		*ok = svc_is_down(s);
 		return *ok;
+	case GOAL_EXIT:
+		/* Down for good; ok when it ended well, as for
+		   exit_when_done: a wait is a join. */
+		if (!svc_is_down(s))
+			return false;
+		*ok = daemon_ended_well(s);
+		return true;
 	}
 	return false;
 }
@@ -737,20 +743,72 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 	json_decref(pats);
 }
 
+/*
+ * ps with "stream": processes go out in parts, as status's instances do
+ * (each written as soon as it is made, the reply with the last), of at
+ * most PS_CHUNK processes and of text that cannot come near the 1 MiB
+ * limit: PS_CHUNK_TEXT bytes of strings, each byte at worst six in JSON
+ * ("\u0001"). Without it, one reply, too large past a few thousand.
+ */
+#define PS_CHUNK	256
+#define PS_CHUNK_TEXT	(128 * 1024)
+
+/* The bytes of the strings of a process object (its command, mostly). */
+static size_t
+cmd_ps_text(json_t *o)
+{
+	const char	*key;
+	json_t		*v;
+	size_t		 n = 0;
+
+	json_object_foreach(o, key, v) {
+		if (json_is_string(v))
+			n += json_string_length(v);
+	}
+	return n;
+}
+
 static void
 cmd_ps(struct client *cl, json_int_t id, json_t *args)
 {
+	struct track_ps	*ps;
 	struct svc	**v;
-	json_t		*pats;
-	size_t		 n;
+	json_t		*pats, *a, *o;
+	size_t		 n, len, text = 0, parts = 0;
+	bool		 stream;
 
 	if ((pats = cmd_targets(cl, id, args, "patterns", false)) == NULL)
 		return;
+	if (cmd_bool(cl, id, args, "stream", false, &stream) == -1) {
+		json_decref(pats);
+		return;
+	}
 	if (cmd_select(cl, id, pats, true, &v, &n) == 0) {
-		control_send(cl, proto_reply_ok(id, track_ps(
-		    client_daemon(cl)->track, v, n,
-		    json_array_size(pats) == 0)));
+		ps = track_ps_new(client_daemon(cl)->track, v, n,
+		    json_array_size(pats) == 0);
+		a = json_array();
+		while ((o = track_ps_next(ps)) != NULL) {
+			len = cmd_ps_text(o);
+			if (stream && json_array_size(a) > 0 &&
+			    (json_array_size(a) == PS_CHUNK ||
+			    text + len > PS_CHUNK_TEXT)) {
+				control_send_now(cl, proto_event_new(id,
+				    json_pack("{s:s,s:o}", "type", "processes",
+				    "processes", a)));
+				a = json_array();
+				text = 0;
+				parts++;
+			}
+			text += len;
+			json_array_append_new(a, o);
+		}
+		control_send(cl, proto_reply_ok(id,
+		    json_pack("{s:o}", "processes", a)));
+		track_ps_free(ps);
 		free(v);
+		/* As after a status in parts. */
+		if (parts > 0)
+			malloc_trim(0);
 	}
 	json_decref(pats);
 }

@@ -608,7 +608,7 @@ daemon_exit_code(const struct svc *s)
 }
 
 /* Did it end well: exited with a success code, or stopped on purpose? */
-static bool
+bool
 daemon_ended_well(const struct svc *s)
 {
 	if (s->state == SVC_STOPPED)

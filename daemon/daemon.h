@@ -127,6 +127,9 @@ int		 daemon_reload(struct daemon *, json_t **result,
 void		 daemon_shutdown(struct daemon *);
 /* How many instances there are (retiring ones included). */
 size_t		 daemon_ninstances(const struct daemon *);
+/* Did an instance that is down end well: stopped, or exited with a
+   success code? (exit_when_done and tendctl wait judge alike.) */
+bool		 daemon_ended_well(const struct svc *);
 /* svc_event(v[i], ev, 0) for each, as one batch (see daemon.c). */
 void		 daemon_svc_events(struct daemon *, struct svc **, size_t,
 		    enum svc_event);

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "daemon.h"
 #include "log.h"
+#include "logs.h"
 #include "procfs.h"
 #include "proctab.h"
 #include "track.h"
@@ -562,7 +563,43 @@ collect_watched(struct svc *s, void *arg)
 	return false;
 }
 
-/* The instance's leaf, as trees: its main process first. */
+/* Where pid is in v[0..n) (sorted), or n. */
+static size_t
+pid_find(const pid_t *v, size_t n, pid_t pid)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo] == pid ? lo : n;
+}
+
+/* A process of a leaf under its parent, for finding children. */
+struct leaf_kid {
+	pid_t	 ppid;
+	pid_t	 pid;
+};
+
+static int
+leaf_kid_cmp(const void *a, const void *b)
+{
+	const struct leaf_kid	*x = a, *y = b;
+
+	if (x->ppid != y->ppid)
+		return x->ppid < y->ppid ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/*
+ * The instance's leaf, as trees: its main process first. Lookups are
+ * binary searches, by PID in v and by parent in kids, so that a leaf of
+ * 10,000 processes costs a sort, not 10,000 scans of it.
+ */
 static void
 track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
     struct proctab *seen)
@@ -570,8 +607,9 @@ track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
 	struct procfs_stat	*st;
 	struct track_frame	*stack, f;
 	char			 leaf[128];
+	struct leaf_kid		*kids;
 	pid_t			*v = NULL;
-	size_t			 n = 0, i, j, sp = 0;
+	size_t			 n = 0, nkids = 0, i, j, lo, hi, mid, sp = 0;
 	bool			 in;
 
 	track_leaf(s, leaf, sizeof leaf);
@@ -581,10 +619,16 @@ track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
 	}
 	qsort(v, n, sizeof *v, pid_cmp);
 	st = xcalloc(n, sizeof *st);
+	kids = xcalloc(n, sizeof *kids);
 	for (i = 0; i < n; i++) {
-		if (procfs_read_stat(v[i], &st[i]) == -1)
+		if (procfs_read_stat(v[i], &st[i]) == -1) {
 			st[i].pid = 0;
+			continue;
+		}
+		kids[nkids].ppid = st[i].ppid;
+		kids[nkids++].pid = st[i].pid;
 	}
+	qsort(kids, nkids, sizeof *kids, leaf_kid_cmp);
 	/* Roots: the main process, then whoever's parent is not in the
 	   leaf (orphans re-parented to tendd), in PID order. */
 	stack = xcalloc(n + 1, sizeof *stack);
@@ -592,39 +636,44 @@ track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
 	for (i = n; i > 0; i--) {
 		if (st[i - 1].pid == 0 || st[i - 1].pid == s->pid)
 			continue;
-		for (in = false, j = 0; j < n && !in; j++)
-			in = st[j].pid != 0 && st[j].pid == st[i - 1].ppid;
+		j = pid_find(v, n, st[i - 1].ppid);
+		in = j < n && st[j].pid != 0;
 		if (!in && sp < n + 1) {
 			stack[sp].pid = st[i - 1].pid;
 			stack[sp++].depth = 0;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		if (st[i].pid != 0 && st[i].pid == s->pid) {
-			stack[sp].pid = s->pid;
-			stack[sp++].depth = 0;
-		}
+	if (s->pid > 0 && (i = pid_find(v, n, s->pid)) < n &&
+	    st[i].pid != 0) {
+		stack[sp].pid = s->pid;
+		stack[sp++].depth = 0;
 	}
 	while (sp > 0) {
 		f = stack[--sp];
-		for (i = 0; i < n && st[i].pid != f.pid; i++)
-			;
-		if (i == n || proctab_find(seen, f.pid, NULL) != NULL)
+		if ((i = pid_find(v, n, f.pid)) == n || st[i].pid == 0 ||
+		    proctab_find(seen, f.pid, NULL) != NULL)
 			continue;
 		(void)proctab_add(seen, f.pid, PROCTAB_INSTANCE, t);
 		/* A root that is not the main process is an orphan: tendd
 		   took it over, as its subreaper or from a predecessor. */
 		list_add(l, &st[i], s, f.depth, f.pid == s->pid,
 		    f.depth == 0 && (f.pid == s->pid ? s->adopted : true));
-		for (j = n; j > 0; j--) {
-			if (st[j - 1].pid == 0 || st[j - 1].ppid != f.pid)
-				continue;
-			if (sp == n + 1)
-				break;
-			stack[sp].pid = st[j - 1].pid;
+		/* Its children: the run of kids with it as parent. */
+		for (lo = 0, hi = nkids; lo < hi;) {
+			mid = lo + (hi - lo) / 2;
+			if (kids[mid].ppid < f.pid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (hi = lo; hi < nkids && kids[hi].ppid == f.pid; hi++)
+			;
+		for (j = hi; j > lo && sp < n + 1; j--) {
+			stack[sp].pid = kids[j - 1].pid;
 			stack[sp++].depth = f.depth + 1;
 		}
 	}
+	free(kids);
 	free(stack);
 	free(st);
 	free(v);
@@ -995,19 +1044,18 @@ track_kill_strays(struct track *t)
 
 /* ps */
 
+/* A process object; never NULL, whatever its command line holds. */
 static json_t *
 track_proc_json(struct track *t, const struct track_proc *p)
 {
-	struct procfs_stat	 st;
-	char			*cmd;
-	json_t			*o;
+	char	*cmd;
+	json_t	*o;
 
-	if (procfs_read_stat(p->pid, &st) == -1) {
-		memset(&st, 0, sizeof st);
-		snprintf(st.comm, sizeof st.comm, "?");
-	}
-	cmd = procfs_cmdline(p->pid, st.comm, TRACK_CMDLINE_MAX);
-	o = json_pack("{s:i,s:i,s:o,s:o,s:o,s:s,s:s,s:b,s:b,s:i}",
+	/* Its stat only when it has no command line (a kernel thread, a
+	   zombie): a read less a process. Gone since the walk: "?". */
+	if ((cmd = procfs_cmdline(p->pid, NULL, TRACK_CMDLINE_MAX)) == NULL)
+		cmd = xstrdup("?");
+	o = json_pack("{s:i,s:i,s:o,s:o,s:o,s:s,s:o,s:b,s:b,s:i}",
 	    "pid", (int)p->pid,
 	    "ppid", (int)p->ppid,
 	    "program", p->svc != NULL ? json_string(p->svc->cp->name) :
@@ -1016,7 +1064,9 @@ track_proc_json(struct track *t, const struct track_proc *p)
 		json_null(),
 	    "name", p->svc != NULL ? json_string(p->svc->name) : json_null(),
 	    "state", procfs_state_name(p->state),
-	    "command", cmd,
+	    /* Any bytes: argv need not be UTF-8, and a cut may split a
+	       character. */
+	    "command", logs_json_text(cmd, strlen(cmd)),
 	    "adopted", p->adopted,
 	    "main", p->main,
 	    "depth", (int)p->depth);
@@ -1024,37 +1074,101 @@ track_proc_json(struct track *t, const struct track_proc *p)
 	return o;
 }
 
-/* Append the tree rooted at l->v[i] (to the next depth-0 entry). */
-static void
-track_emit(struct track *t, const struct track_list *l, size_t i, json_t *a)
+/* A tree to list: its root's place in the list, and where it goes. */
+struct ps_root {
+	size_t	 rank;		/* the instance's place in the request */
+	int	 pass;		/* main process first, then orphans */
+	size_t	 i;		/* in the list */
+};
+
+static int
+ps_root_cmp(const void *a, const void *b)
 {
-	do {
-		json_array_append_new(a, track_proc_json(t, &l->v[i]));
-	} while (++i < l->n && l->v[i].depth != 0);
+	const struct ps_root	*x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->pass != y->pass)
+		return x->pass < y->pass ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+struct track_ps {
+	struct track		*t;
+	struct track_list	 l;
+	struct ps_root		*roots;
+	size_t			 nroots;
+	size_t			 root;	/* the tree being listed */
+	size_t			 i;	/* the next process of it */
+};
+
+struct track_ps *
+track_ps_new(struct track *t, struct svc **v, size_t n, bool strays)
+{
+	struct track_ps		*ps = xcalloc(1, sizeof *ps);
+	struct svc_index	*idx, key, *hit;
+	struct ps_root		*r;
+	size_t			 i;
+
+	ps->t = t;
+	track_collect(t, NULL, strays, &ps->l);
+	/* Each tree goes under its instance's place in v: found by a
+	   binary search, then sorted, not one pass over the list each. */
+	idx = xcalloc(n + 1, sizeof *idx);
+	for (i = 0; i < n; i++) {
+		idx[i].svc = v[i];
+		idx[i].i = i;
+	}
+	qsort(idx, n, sizeof *idx, svc_index_cmp);
+	ps->roots = xcalloc(ps->l.n + 1, sizeof *ps->roots);
+	for (i = 0; i < ps->l.n; i++) {
+		if (ps->l.v[i].depth != 0)
+			continue;
+		r = &ps->roots[ps->nroots];
+		if (ps->l.v[i].svc == NULL) {
+			if (!strays)
+				continue;
+			r->rank = n;
+		} else {
+			key.svc = ps->l.v[i].svc;
+			if ((hit = bsearch(&key, idx, n, sizeof *idx,
+			    svc_index_cmp)) == NULL)
+				continue;
+			r->rank = hit->i;
+		}
+		r->pass = ps->l.v[i].main ? 0 : 1;
+		r->i = i;
+		ps->nroots++;
+	}
+	free(idx);
+	qsort(ps->roots, ps->nroots, sizeof *ps->roots, ps_root_cmp);
+	if (ps->nroots > 0)
+		ps->i = ps->roots[0].i;
+	return ps;
 }
 
 json_t *
-track_ps(struct track *t, struct svc **v, size_t n, bool strays)
+track_ps_next(struct track_ps *ps)
 {
-	struct track_list	 l = { NULL, 0, 0 };
-	json_t			*a = json_array();
-	size_t			 i, k;
-	int			 pass;
+	const struct track_proc	*p;
 
-	track_collect(t, NULL, strays, &l);
-	for (k = 0; k < n; k++) {
-		for (pass = 0; pass < 2; pass++) {
-			for (i = 0; i < l.n; i++) {
-				if (l.v[i].depth == 0 && l.v[i].svc == v[k] &&
-				    l.v[i].main == (pass == 0))
-					track_emit(t, &l, i, a);
-			}
-		}
+	if (ps->root == ps->nroots)
+		return NULL;
+	p = &ps->l.v[ps->i++];
+	/* The tree ends at the next depth-0 entry. */
+	if (ps->i == ps->l.n || ps->l.v[ps->i].depth == 0) {
+		if (++ps->root < ps->nroots)
+			ps->i = ps->roots[ps->root].i;
 	}
-	for (i = 0; strays && i < l.n; i++) {
-		if (l.v[i].depth == 0 && l.v[i].svc == NULL)
-			track_emit(t, &l, i, a);
-	}
-	free(l.v);
-	return json_pack("{s:o}", "processes", a);
+	return track_proc_json(ps->t, p);
+}
+
+void
+track_ps_free(struct track_ps *ps)
+{
+	if (ps == NULL)
+		return;
+	free(ps->l.v);
+	free(ps->roots);
+	free(ps);
 }

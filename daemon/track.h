@@ -29,6 +29,7 @@
 struct daemon;
 struct svc;
 struct track;
+struct track_ps;
 
 /* Choose the mode (cgroups unless off or unusable, logged) for a tendd
    whose state lives in state_dir (NULL: tendd --run). */
@@ -101,8 +102,16 @@ void		 track_forget(struct track *, struct svc *);
    many. */
 int		 track_kill_strays(struct track *);
 
-/* The processes of the given instances as docs/protocol.md's "ps"
-   result; with strays, also those attributed to no instance. */
-json_t		*track_ps(struct track *, struct svc **, size_t, bool strays);
+/*
+ * The processes of the given instances as docs/protocol.md's "ps" lists
+ * them (with strays, also those attributed to no instance), one process
+ * object at a time, so that the caller can send them in parts. new looks
+ * at every process; next reads one's command line, and returns NULL past
+ * the last. The list must be freed before an instance in v is.
+ */
+struct track_ps	*track_ps_new(struct track *, struct svc **, size_t,
+		    bool strays);
+json_t		*track_ps_next(struct track_ps *);
+void		 track_ps_free(struct track_ps *);	/* NULL ok */
 
 #endif

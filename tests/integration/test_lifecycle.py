@@ -133,16 +133,59 @@ def test_wait_joins_exited_instances():
                          start_secs=0),
                     prog("long", SLEEPER, start_secs=0))) as t:
         t.start()
-        r = t.ctl("--json", "wait", "short", check=0)
+        # Exit code 4 is a failure: wait says so (see below).
+        r = t.ctl("--json", "wait", "short", check=1)
         res = json.loads(r.stdout)
         res = res["results"] if isinstance(res, dict) else res
         eq(res[0]["name"], "short")
         eq(res[0]["state"], "exited")
+        eq(res[0]["ok"], False)
         eq(res[0]["last_exit"]["code"], 4)
         t0 = time.monotonic()
         r = t.ctl("wait", "--timeout", "0.5", "long")
         eq(r.returncode, 1)
         check(time.monotonic() - t0 < 10)
+        t.stop()
+
+
+def test_wait_exit_status_says_how_they_ended():
+    # wait is a join: exit 0 when every instance ended well (exited with
+    # a code in success_exit_codes, or stopped by the operator), else 1,
+    # with a line on stderr for each that did not.
+    once = {"restart": "never", "start_secs": 0}
+    with Tend(progs(prog("good", "exit 0", **once),
+                    prog("four", "exit 4", success_exit_codes=[0, 4],
+                         **once),
+                    prog("bad", "exit 3", **once),
+                    prog("usr1", "kill -USR1 $$", **once),
+                    prog("nope", ["/nonexistent/tend-test-binary"],
+                         start_secs=0),
+                    prog("long", SLEEPER, start_secs=0))) as t:
+        t.start()
+        r = t.ctl("wait", "good", "four", check=0)
+        eq(r.stdout, "good: exited (code 0)\nfour: exited (code 4)\n")
+        eq(r.stderr, "")
+        t.ctl("stop", "long", check=0)
+        t.ctl("wait", "long", check=0)
+
+        r = t.ctl("wait", "good", "bad", check=1)
+        eq(r.stdout, "good: exited (code 0)\nbad: exited (code 3)\n")
+        eq(r.stderr, "tendctl: bad: exited with code 3\n")
+        r = t.ctl("wait", "usr1", "long", check=1)
+        eq(r.stderr, "tendctl: usr1: killed by signal USR1\n")
+        r = t.ctl("wait", "nope", check=1)
+        check(r.stderr.startswith("tendctl: nope: failed: ") and
+              "No such file" in r.stderr, r.stderr)
+
+        r = t.ctl("--json", "wait", "all", check=1)
+        ok = {x["name"]: x["ok"] for x in json.loads(r.stdout)["results"]}
+        eq(ok, {"good": True, "four": True, "bad": False, "usr1": False,
+                "nope": False, "long": True})
+        eq(sorted(r.stderr.splitlines()),
+           ["tendctl: bad: exited with code 3",
+            "tendctl: nope: failed: exec /nonexistent/tend-test-binary: "
+            "No such file or directory",
+            "tendctl: usr1: killed by signal USR1"])
         t.stop()
 
 

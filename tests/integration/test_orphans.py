@@ -341,6 +341,20 @@ def test_ps_patterns_and_json_shape():
 
 
 
+def test_ps_command_not_utf8():
+    # argv is bytes: a process whose command line is not UTF-8 is listed
+    # all the same, the bytes that are not written as \xNN.
+    exe = "import os; os.execv('/bin/sleep', [b'sleep\\xff\\xc3', b'600'])"
+    with Tend(prog("odd", [sys.executable, "-c", exe], start_secs=0)) as t:
+        t.start()
+        t.wait_state("odd", "running")
+        wait_for(lambda: [p["command"] for p in t.ps("odd")] ==
+                 ["sleep\\xff\\xc3 600"], what="the command in ps")
+        r = t.ctl("ps", "odd", check=0)
+        check("sleep\\xff\\xc3 600" in r.stdout, r.stdout)
+        t.stop()
+
+
 def command_kills_leftovers(mode, cmd):
     # The program exited and left a sleeper; `tendctl restart` (or start)
     # runs it again, and first SIGKILLs what the previous run left.

@@ -2,11 +2,13 @@
 clients that vanish, stale and live sockets."""
 import json
 import os
+import re
 import shutil
 import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -276,6 +278,143 @@ def test_status_stream_comes_in_parts_cgroup():
 
 def test_status_stream_comes_in_parts_tree():
     status_stream_comes_in_parts("tree")
+
+
+def raw_reply(t, cmd, args):
+    """The text of tendd's reply line to one request."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(DEADLINE)
+    s.connect(t.sock)
+    try:
+        s.sendall((json.dumps({"v": 1, "id": 1, "cmd": cmd,
+                               "args": args}) + "\n").encode())
+        return read_line(s)
+    finally:
+        s.close()
+
+
+def reals_in(text):
+    """The non-integer numbers in JSON text, strings left out."""
+    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
+    return re.findall(r"-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+|"
+                      r"-?[0-9]+\.[0-9]+", text)
+
+
+def test_times_to_the_microsecond():
+    # uptime, last_exit's "at", a log line's "time": at most six
+    # decimals, from tendd and from tendctl --json, never the 17 digits
+    # of a double (73.746196999999995).
+    with Tend(progs(prog("a", "echo 1.0000000000000002; exit 3",
+                         restart="never", start_secs=0),
+                    prog("b", S, start_secs=0))) as t:
+        t.start()
+        t.wait_state("a", "exited")
+        t.wait_state("b", "running")
+        texts = [raw_reply(t, "status", {}),
+                 raw_reply(t, "logs", {"targets": ["a"]}),
+                 raw_reply(t, "wait", {"targets": ["a"]}),
+                 t.ctl("--json", "status").stdout,
+                 t.ctl("--json", "logs", "a").stdout,
+                 t.ctl("--json", "wait", "a").stdout]
+        for text in texts:
+            reals = reals_in(text)
+            check(len(reals) >= 1, "no reals in %s" % text)
+            for r in reals:
+                check(re.fullmatch(r"-?[0-9]+\.[0-9]{1,6}", r),
+                      "%s in %s" % (r, text))
+        # The text of a line is a string, left as it was.
+        eq(json.loads(t.ctl("--json", "logs", "a").stdout)["text"],
+           "1.0000000000000002")
+        t.stop()
+
+
+def json_error(r, code, exit):
+    """tendctl's result r is an error: exit, the JSON object on stdout
+    with code, and its message also on stderr."""
+    eq(r.returncode, exit, r.stdout + r.stderr)
+    e = json.loads(r.stdout)
+    eq(list(e), ["error"], r.stdout)
+    eq(e["error"]["code"], code, r.stdout)
+    check("tendctl: " + e["error"]["message"] in r.stderr,
+          "%r not in %r" % (e["error"]["message"], r.stderr))
+    return e["error"]
+
+
+def fake_tendd(path, answer):
+    """A socket at path whose every client gets answer(conn, request)."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(8)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    answer(conn, read_line(conn))
+                except (OSError, Failure):
+                    pass
+    threading.Thread(target=serve, daemon=True).start()
+    return srv
+
+
+def test_json_errors_from_tendctl():
+    # Under --json every error is one object on stdout, {"error": {"code",
+    # "message", ...}}, whether tendd or tendctl found it; the message is
+    # on stderr as without --json, and the exit codes are the same.
+    with Tend(prog("a", S, start_secs=0)) as t:
+        e = json_error(t.ctl("--json", "status"), "connect", 5)
+        check(t.sock in e["message"], e["message"])
+        r = t.ctl("status")
+        eq((r.returncode, r.stdout), (5, ""))
+
+        # Usage, with --json before or after the mistake.
+        json_error(t.ctl("--json", "bogus"), "usage", 2)
+        json_error(t.ctl("--bogus", "--json", "status"), "usage", 2)
+        json_error(t.ctl("stop", "--json"), "usage", 2)
+        e = json_error(t.ctl("status", "--bogus", "--json"), "usage", 2)
+        eq(e["message"], "unknown option '--bogus'")
+        r = t.ctl("--json")
+        json_error(r, "usage", 2)
+        check("usage: tendctl" in r.stderr, r.stderr)
+        r = t.ctl("stop")
+        eq((r.returncode, r.stdout), (2, ""))
+
+        # tendd's errors, the same shape.
+        t.start()
+        t.wait_state("a", "running")
+        e = json_error(t.ctl("--json", "status", "nosuch"),
+                       "no_such_program", 4)
+        eq(e["patterns"], ["nosuch"])
+        r = t.ctl("--json", "wait", "--timeout", "0.2", "a")
+        e = json_error(r, "timeout", 1)
+        eq([x["name"] for x in e["results"]], ["a"])
+        # logs --json is a line an object: so is its error.
+        r = t.ctl("--json", "logs", "nosuch", check=4)
+        eq(len(r.stdout.splitlines()), 1, r.stdout)
+        eq(json.loads(r.stdout)["error"]["code"], "no_such_program")
+        t.stop()
+
+        # A tendd that does not answer in time, hangs up, talks nonsense.
+        fake = os.path.join(t.dir, "fake.sock")
+        srv = fake_tendd(fake, lambda conn, req: time.sleep(30))
+        t0 = time.monotonic()
+        r = t.ctl("-s", fake, "--json", "start", "--timeout", "0.3", "a")
+        json_error(r, "timeout", 1)
+        check(time.monotonic() - t0 < 10, "took %.1fs" % (
+            time.monotonic() - t0))
+        srv.close()
+        os.unlink(fake)
+        srv = fake_tendd(fake, lambda conn, req: None)
+        json_error(t.ctl("-s", fake, "--json", "status"), "closed", 1)
+        srv.close()
+        os.unlink(fake)
+        srv = fake_tendd(fake, lambda conn, req: conn.sendall(b"nonsense\n"))
+        json_error(t.ctl("-s", fake, "--json", "status"), "bad_reply", 1)
+        srv.close()
 
 
 def unprivileged_ctl(t):

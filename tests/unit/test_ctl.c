@@ -196,6 +196,52 @@ run_status_parts(struct run *r, const char *frame, size_t part)
 	return rc;
 }
 
+/*
+ * Feed a ps reply frame in parts, as tendd sends it with "stream": events
+ * of up to `part` processes, then the reply with the rest. Returns the
+ * reply's exit code, or -2 when an event's was not 0.
+ */
+static int
+run_ps_parts(struct run *r, const char *frame, size_t part)
+{
+	json_t		*m, *procs, *ev, *chunk;
+	char		*text;
+	size_t		 i, j, n;
+	int		 rc;
+
+	m = json_loads(frame, 0, NULL);
+	procs = json_incref(json_object_get(json_object_get(m, "result"),
+	    "processes"));
+	n = json_array_size(procs);
+	for (i = 0; i + part < n; i += part) {
+		chunk = json_array();
+		for (j = i; j < i + part; j++)
+			json_array_append(chunk, json_array_get(procs, j));
+		ev = json_pack("{s:i,s:i,s:{s:s,s:o}}", "v", 1, "id", 1,
+		    "event", "type", "processes", "processes", chunk);
+		text = json_dumps(ev, JSON_COMPACT);
+		json_decref(ev);
+		rc = run_event(r, text);
+		free(text);
+		if (rc != 0) {
+			json_decref(procs);
+			json_decref(m);
+			return -2;
+		}
+	}
+	chunk = json_array();
+	for (j = i; j < n; j++)
+		json_array_append(chunk, json_array_get(procs, j));
+	json_decref(procs);
+	json_object_set_new(m, "result", json_pack("{s:o}", "processes",
+	    chunk));
+	text = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	rc = run_reply(r, text);
+	free(text);
+	return rc;
+}
+
 /* Feed an event frame to the parsed command; ctl_event's result. */
 static int
 run_event(struct run *r, const char *frame)
@@ -303,12 +349,14 @@ T_CASE(test_requests)
 	    "{\"stream\":true}")));
 	T_CHECK(request_is("status --json web",
 	    REQ("status", "{\"patterns\":[\"web\"],\"stream\":true}")));
-	T_CHECK(request_is("ps", REQ("ps", "{}")));
+	/* ps asks for parts, table or --json. */
+	T_CHECK(request_is("ps", REQ("ps", "{\"stream\":true}")));
 	T_CHECK(request_is("ps web db*",
-	    REQ("ps", "{\"patterns\":[\"web\",\"db*\"]}")));
+	    REQ("ps", "{\"patterns\":[\"web\",\"db*\"],\"stream\":true}")));
 	T_CHECK(request_is("ps --json web:1",
-	    REQ("ps", "{\"patterns\":[\"web:1\"]}")));
-	T_CHECK(request_is("ps -- all", REQ("ps", "{\"patterns\":[\"all\"]}")));
+	    REQ("ps", "{\"patterns\":[\"web:1\"],\"stream\":true}")));
+	T_CHECK(request_is("ps -- all",
+	    REQ("ps", "{\"patterns\":[\"all\"],\"stream\":true}")));
 	T_CHECK(request_is("start web",
 	    REQ("start", "{\"targets\":[\"web\"],\"wait\":true}")));
 	T_CHECK(request_is("start --no-wait web db",
@@ -699,11 +747,14 @@ T_CASE(test_status)
 	T_STREQ(r.errbuf, "tendctl: no program or instance matches 'x'\n");
 	run_done(&r);
 
+	/* --json: {"error": the error object}; the message on stderr. */
 	run_parse(&r, "status --json x");
 	T_INTEQ(run_reply(&r, ERR("{\"code\":\"no_such_program\",\"message\":"
 	    "\"m\",\"patterns\":[\"x\"]}")), CTL_EXIT_NO_PROGRAM);
-	T_STREQ(r.outbuf, "{\n  \"code\": \"no_such_program\",\n  \"message\": "
-	    "\"m\",\n  \"patterns\": [\n    \"x\"\n  ]\n}\n");
+	T_STREQ(r.outbuf, "{\n  \"error\": {\n    \"code\": \"no_such_program\","
+	    "\n    \"message\": \"m\",\n    \"patterns\": [\n      \"x\"\n"
+	    "    ]\n  }\n}\n");
+	T_STREQ(r.errbuf, "tendctl: m\n");
 	run_done(&r);
 
 	run_parse(&r, "status");
@@ -1176,6 +1227,42 @@ T_CASE(test_results)
 	    "job: stopped\n");
 	run_done(&r);
 
+	/* Any that ended badly: exit 1, and stderr says which and how. */
+	run_parse(&r, "wait all");
+	T_INTEQ(run_reply(&r, OK("{\"results\":["
+	    "{\"name\":\"web\",\"ok\":true,\"state\":\"exited\","
+	    "\"last_exit\":{\"code\":0,\"at\":1}},"
+	    "{\"name\":\"worker\",\"ok\":false,\"state\":\"exited\","
+	    "\"error\":null,\"last_exit\":{\"code\":3,\"at\":1}},"
+	    "{\"name\":\"crash\",\"ok\":false,\"state\":\"exited\","
+	    "\"last_exit\":{\"signal\":11,\"signal_name\":\"SEGV\"}},"
+	    "{\"name\":\"lost\",\"ok\":false,\"state\":\"exited\","
+	    "\"last_exit\":{\"unknown\":true}},"
+	    "{\"name\":\"db\",\"ok\":false,\"state\":\"failed\","
+	    "\"error\":\"exec /x: No such file or directory\","
+	    "\"last_exit\":null},"
+	    "{\"name\":\"flaky\",\"ok\":false,\"state\":\"failed\","
+	    "\"error\":null,\"last_exit\":{\"code\":1}},"
+	    "{\"name\":\"odd\",\"ok\":false,\"state\":\"stopped\"}]}")),
+	    CTL_EXIT_FAILED);
+	T_STREQ(r.outbuf, "web: exited (code 0)\nworker: exited (code 3)\n"
+	    "crash: exited (signal SEGV)\nlost: exited (exit unknown)\n"
+	    "db: failed\nflaky: failed (code 1)\nodd: stopped\n");
+	T_STREQ(r.errbuf, "tendctl: worker: exited with code 3\n"
+	    "tendctl: crash: killed by signal SEGV\n"
+	    "tendctl: lost: exited, exit status unknown\n"
+	    "tendctl: db: failed: exec /x: No such file or directory\n"
+	    "tendctl: flaky: failed (exited with code 1)\n"
+	    "tendctl: odd: stopped\n");
+	run_done(&r);
+	run_parse(&r, "wait --json worker");
+	T_INTEQ(run_reply(&r, OK("{\"results\":[{\"name\":\"worker\","
+	    "\"ok\":false,\"state\":\"exited\",\"last_exit\":{\"code\":3}}]}")),
+	    CTL_EXIT_FAILED);
+	T_CHECK(strstr(r.outbuf, "\"ok\": false") != NULL);
+	T_STREQ(r.errbuf, "tendctl: worker: exited with code 3\n");
+	run_done(&r);
+
 	/* A timeout carries the current state. */
 	run_parse(&r, "wait --timeout 1 web");
 	T_INTEQ(run_reply(&r, ERR("{\"code\":\"timeout\",\"message\":"
@@ -1247,9 +1334,9 @@ T_CASE(test_misc)
 	run_parse(&r, "shutdown --json");
 	T_INTEQ(run_reply(&r, ERR("{\"code\":\"shutting_down\","
 	    "\"message\":\"tendd is shutting down\"}")), 1);
-	T_STREQ(r.outbuf, "{\n  \"code\": \"shutting_down\",\n  \"message\": "
-	    "\"tendd is shutting down\"\n}\n");
-	T_STREQ(r.errbuf, "");
+	T_STREQ(r.outbuf, "{\n  \"error\": {\n    \"code\": \"shutting_down\","
+	    "\n    \"message\": \"tendd is shutting down\"\n  }\n}\n");
+	T_STREQ(r.errbuf, "tendctl: tendd is shutting down\n");
 	run_done(&r);
 }
 
@@ -1330,14 +1417,75 @@ T_CASE(test_status_parts)
 	    "\"instances\",\"instances\":{}}}"), 0);
 	T_INTEQ(run_status_reply(&parts, OK("{\"instances\":[]}")),
 	    CTL_EXIT_FAILED);
-	T_STREQ(parts.outbuf, "");
+	T_STREQ(parts.outbuf, "{\n  \"error\": {\n    \"code\": \"bad_reply\","
+	    "\n    \"message\": \"malformed reply from tendd: no "
+	    "\\\"instances\\\" array in a part\"\n  }\n}\n");
 	run_done(&parts);
+}
+
+/* A ps in parts prints what the same ps in one reply does. */
+T_CASE(test_ps_parts)
+{
+	const char	*frame = OK("{\"processes\":[" PROCS_WEB "]}");
+	const char	*lines[] = { "ps", "ps --json" };
+	struct run	 whole, parts;
+	size_t		 i, part;
+
+	for (i = 0; i < 2; i++) {
+		run_parse(&whole, lines[i]);
+		T_INTEQ(run_reply(&whole, frame), CTL_EXIT_OK);
+		for (part = 1; part <= 8; part++) {
+			run_parse(&parts, lines[i]);
+			T_INTEQ(run_ps_parts(&parts, frame, part), CTL_EXIT_OK);
+			T_STREQ(parts.outbuf, whole.outbuf);
+			T_STREQ(parts.errbuf, "");
+			run_done(&parts);
+		}
+		run_done(&whole);
+	}
+
+	/* Other events are no part; a malformed part: nothing printed. */
+	run_parse(&parts, "ps");
+	T_INTEQ(run_event(&parts, EVENT("{\"type\":\"other\"}")), 0);
+	T_INTEQ(run_event(&parts, EVENT("{\"type\":\"processes\","
+	    "\"processes\":{}}")), 0);
+	T_INTEQ(run_reply(&parts, frame), CTL_EXIT_FAILED);
+	T_STREQ(parts.outbuf, "");
+	T_STREQ(parts.errbuf, "tendctl: malformed reply from tendd: no "
+	    "\"processes\" array in a part\n");
+	run_done(&parts);
+	run_parse(&parts, "ps --json");
+	T_INTEQ(run_event(&parts, EVENT("{\"type\":\"processes\"}")), 0);
+	T_INTEQ(run_reply(&parts, frame), CTL_EXIT_FAILED);
+	T_CHECK(strstr(parts.outbuf, "\"code\": \"bad_reply\"") != NULL);
+	T_CHECK(strstr(parts.outbuf, "\"processes\": [") == NULL);
+	run_done(&parts);
+}
+
+static int
+write_cb(const char *s, size_t n, void *arg)
+{
+	return fwrite(s, 1, n, arg) == n ? 0 : -1;
+}
+
+/* j as --json prints it, written straight to a string. */
+static char *
+dumped(const json_t *j)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len = 0;
+
+	f = open_memstream(&buf, &len);
+	(void)proto_dump(j, JSON_INDENT(2), write_cb, f);
+	fclose(f);
+	return buf;
 }
 
 /*
  * --json output is gathered into a buffer before it goes to stdio: the
- * same text as jansson's own dump, across many flushes of that buffer
- * and with one value longer than the buffer.
+ * same text as a dump straight to stdio, across many flushes of that
+ * buffer and with one value longer than the buffer.
  */
 T_CASE(test_json_output)
 {
@@ -1362,7 +1510,7 @@ T_CASE(test_json_output)
 	free(text);
 	run_parse(&r, "status --json");
 	T_INTEQ(run_status_reply(&r, frame), CTL_EXIT_OK);
-	text = json_dumps(insts, JSON_INDENT(2));
+	text = dumped(insts);
 	T_CHECK(r.outlen > 3 * 16384);
 	T_CHECK(r.outlen == strlen(text) + 1);
 	T_CHECK(strncmp(r.outbuf, text, strlen(text)) == 0);
@@ -1376,12 +1524,129 @@ T_CASE(test_json_output)
 	json_decref(insts);
 }
 
+/* --json prints times and durations to the microsecond, not 17 digits. */
+T_CASE(test_json_reals)
+{
+	struct run	 r;
+
+	run_parse(&r, "status --json");
+	T_INTEQ(run_status_reply(&r, OK("{\"instances\":[{\"name\":\"a\","
+	    "\"state\":\"running\",\"uptime\":73.746197,\"last_exit\":"
+	    "{\"code\":0,\"at\":1795402267.973452}}]}")), CTL_EXIT_OK);
+	T_CHECK(strstr(r.outbuf, "\"uptime\": 73.746197,\n") != NULL);
+	T_CHECK(strstr(r.outbuf, "\"at\": 1795402267.973452\n") != NULL);
+	run_done(&r);
+
+	run_parse(&r, "logs --json -n 1 a");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"a\"],\"lines\":["
+	    "{\"time\":1795400494.297742,\"instance\":\"a\","
+	    "\"text\":\"x\"}]}")), CTL_EXIT_OK);
+	T_STREQ(r.outbuf, "{\"time\":1795400494.297742,\"instance\":\"a\","
+	    "\"text\":\"x\"}\n");
+	run_done(&r);
+
+	run_parse(&r, "wait --json a");
+	T_INTEQ(run_reply(&r, OK("{\"results\":[{\"name\":\"a\","
+	    "\"ok\":true,\"state\":\"exited\",\"last_exit\":{\"code\":0,"
+	    "\"at\":1795402267.1}}]}")), CTL_EXIT_OK);
+	T_CHECK(strstr(r.outbuf, "\"at\": 1795402267.1\n") != NULL);
+	run_done(&r);
+}
+
+/*
+ * Errors tendctl finds itself: text on stderr always; with --json also
+ * {"error":{"code","message"}} on stdout, the shape of tendd's errors.
+ */
+T_CASE(test_json_errors)
+{
+	struct run	 r;
+	char		*argv[8];
+
+	run_parse(&r, "status");
+	T_INTEQ(ctl_error(&r.inv, CTL_EXIT_CONNECT, CTL_E_CONNECT, "cannot "
+	    "connect to tendd at %s: %s", "/x", "No such file or directory"),
+	    CTL_EXIT_CONNECT);
+	fflush(r.out);
+	fflush(r.err);
+	T_STREQ(r.outbuf, "");
+	T_STREQ(r.errbuf, "tendctl: cannot connect to tendd at /x: No such "
+	    "file or directory\n");
+	run_done(&r);
+
+	run_parse(&r, "status --json");
+	T_INTEQ(ctl_error(&r.inv, CTL_EXIT_FAILED, CTL_E_TIMEOUT, "timed out "
+	    "after %gs waiting for tendd", 1.5), CTL_EXIT_FAILED);
+	fflush(r.out);
+	fflush(r.err);
+	T_STREQ(r.outbuf, "{\n  \"error\": {\n    \"code\": \"timeout\",\n"
+	    "    \"message\": \"timed out after 1.5s waiting for tendd\"\n"
+	    "  }\n}\n");
+	T_STREQ(r.errbuf, "tendctl: timed out after 1.5s waiting for tendd\n");
+	run_done(&r);
+
+	/* logs --json prints a line an object: the error is one line. */
+	run_parse(&r, "logs --json -f web");
+	ctl_error(&r.inv, CTL_EXIT_FAILED, CTL_E_CLOSED,
+	    "tendd closed the connection");
+	fflush(r.out);
+	T_STREQ(r.outbuf, "{\"error\":{\"code\":\"closed\",\"message\":"
+	    "\"tendd closed the connection\"}}\n");
+	run_done(&r);
+
+	/* A message that is not UTF-8 (a path) still makes JSON. */
+	run_parse(&r, "status --json");
+	ctl_error(&r.inv, CTL_EXIT_CONNECT, CTL_E_CONNECT, "at /tmp/\xff");
+	fflush(r.out);
+	fflush(r.err);
+	T_CHECK(strstr(r.outbuf, "\"message\": \"at /tmp/?\"") != NULL);
+	T_STREQ(r.errbuf, "tendctl: at /tmp/\xff\n");
+	run_done(&r);
+
+	/* A malformed reply of tendd's. */
+	run_parse(&r, "logrotate --json");
+	T_INTEQ(run_reply(&r, OK("{}")), CTL_EXIT_FAILED);
+	T_STREQ(r.outbuf, "{\n  \"error\": {\n    \"code\": \"bad_reply\",\n"
+	    "    \"message\": \"malformed reply from tendd: no \\\"reopened\\\" "
+	    "count\"\n  }\n}\n");
+	run_done(&r);
+
+	/* An error reply with results: in the object, not as lines. */
+	run_parse(&r, "wait --json --timeout 1 web");
+	T_INTEQ(run_reply(&r, ERR("{\"code\":\"timeout\",\"message\":"
+	    "\"timed out\",\"results\":[{\"name\":\"web\",\"ok\":false,"
+	    "\"state\":\"running\",\"last_exit\":null}]}")), CTL_EXIT_FAILED);
+	T_CHECK(strncmp(r.outbuf, "{\n  \"error\": {\n    \"code\": "
+	    "\"timeout\",", 34) == 0);
+	T_CHECK(strstr(r.outbuf, "\"results\": [") != NULL);
+	T_CHECK(strstr(r.outbuf, "web: running") == NULL);
+	T_STREQ(r.errbuf, "tendctl: timed out\n");
+	run_done(&r);
+
+	/* --json counts anywhere before "--", as an option or not. */
+	argv[0] = "tendctl";
+	argv[1] = "-s";
+	argv[2] = "/x";
+	argv[3] = "status";
+	argv[4] = "--json";
+	argv[5] = NULL;
+	T_CHECK(ctl_wants_json(5, argv));
+	T_CHECK(!ctl_wants_json(4, argv));
+	argv[4] = "--";
+	argv[5] = "--json";
+	argv[6] = NULL;
+	T_CHECK(!ctl_wants_json(6, argv));
+	argv[1] = "--json";
+	T_CHECK(ctl_wants_json(6, argv));
+	T_CHECK(!ctl_wants_json(1, argv));
+}
+
 T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_usage_errors), T_ENTRY(test_global),
     T_ENTRY(test_exit_codes), T_ENTRY(test_status), T_ENTRY(test_status_parts),
     T_ENTRY(test_status_log_error), T_ENTRY(test_status_markers),
-    T_ENTRY(test_ps), T_ENTRY(test_logs_requests),
+    T_ENTRY(test_ps), T_ENTRY(test_ps_parts), T_ENTRY(test_logs_requests),
     T_ENTRY(test_logs), T_ENTRY(test_logs_follow),
     T_ENTRY(test_logs_follow_closed), T_ENTRY(test_logrotate),
     T_ENTRY(test_results), T_ENTRY(test_reload), T_ENTRY(test_misc),
-    T_ENTRY(test_table_render), T_ENTRY(test_json_output))
+    T_ENTRY(test_table_render), T_ENTRY(test_json_output),
+    T_ENTRY(test_json_reals), T_ENTRY(test_json_errors))

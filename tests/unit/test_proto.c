@@ -112,7 +112,79 @@ T_CASE(too_large)
 	buf = proto_encode(m, &len);
 	T_CHECK(buf == NULL);
 	json_decref(m);
+
+	/* {"x":"aaa"} and a newline: at the limit exactly, and one past. */
+	big[PROTO_MAX_MSG - 9] = '\0';
+	m = json_pack("{s:s}", "x", big);
+	buf = proto_encode(m, &len);
+	T_CHECK(buf != NULL);
+	T_INTEQ(len, PROTO_MAX_MSG);
+	T_CHECK(buf != NULL && buf[len - 1] == '\n' && buf[len] == '\0');
+	free(buf);
+	json_decref(m);
+	big[PROTO_MAX_MSG - 9] = 'a';
+	big[PROTO_MAX_MSG - 8] = '\0';
+	m = json_pack("{s:s}", "x", big);
+	T_CHECK(proto_encode(m, &len) == NULL);
+	json_decref(m);
 	free(big);
+}
+
+/* The frame proto_encode makes of v, without its newline. */
+static char *
+encoded(json_t *v)
+{
+	char	*buf;
+	size_t	 len;
+
+	buf = proto_encode(v, &len);
+	json_decref(v);
+	if (buf != NULL)
+		buf[len - 1] = '\0';
+	return buf;
+}
+
+/*
+ * Reals are written to the microsecond: as short as they read, epoch
+ * seconds whole. Strings that look like reals, integers and reals too
+ * large for decimals are left alone.
+ */
+T_CASE(reals_to_the_microsecond)
+{
+	char	*s;
+
+	s = encoded(json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}",
+	    "uptime", 73.746197, "at", 1795402267.973452, "a", 3725.4,
+	    "b", 0.1, "c", 67513.926, "d", 92262308.049507, "e", 5.0));
+	T_STREQ(s, "{\"uptime\":73.746197,\"at\":1795402267.973452,"
+	    "\"a\":3725.4,\"b\":0.1,\"c\":67513.926,"
+	    "\"d\":92262308.049507,\"e\":5.0}");
+	free(s);
+
+	/* Rounded, not cut; signs; under 1e-4 (an exponent in %.17g). */
+	s = encoded(json_pack("[f,f,f,f,f,f,f,f,f,f]", 2.0000004, 2.0000006,
+	    0.9999996, -2.5, -0.0000001, 0.0, 1e-6, 5e-5, -5e-5, 1e-9));
+	T_STREQ(s, "[2.0,2.000001,1.0,-2.5,0.0,0.0,0.000001,0.00005,"
+	    "-0.00005,0.0]");
+	free(s);
+
+	/* Left alone. */
+	s = encoded(json_pack("{s:f,s:s,s:i,s:I,s:f,s:f,s:[f,{s:f}]}",
+	    "73.746196999999995", 1.5, "text", "73.746196999999995",
+	    "n", 42, "big", (json_int_t)1234567890123456789LL,
+	    "huge", 1e20, "large", 1234567890123.5, "deep", 1.25, "x",
+	    -0.125));
+	T_STREQ(s, "{\"73.746196999999995\":1.5,"
+	    "\"text\":\"73.746196999999995\",\"n\":42,"
+	    "\"big\":1234567890123456789,\"huge\":1e20,"
+	    "\"large\":1234567890123.5,\"deep\":[1.25,{\"x\":-0.125}]}");
+	free(s);
+
+	/* Escaped quotes in strings do not end them. */
+	s = encoded(json_pack("[s,f,s,f]", "\"1.0000000000000001", 0.3,
+	    "\\\"", 0.7));
+	T_STREQ(s, "[\"\\\"1.0000000000000001\",0.3,\"\\\\\\\"\",0.7]");
+	free(s);
 }
 
 T_CASE(reply_decoding)
@@ -196,5 +268,6 @@ T_CASE(line_splitter)
 
 T_MAIN(T_ENTRY(request_round_trip), T_ENTRY(newlines_are_escaped),
     T_ENTRY(request_rejects),
-    T_ENTRY(missing_args_become_empty_object), T_ENTRY(too_large), T_ENTRY(reply_decoding),
+    T_ENTRY(missing_args_become_empty_object), T_ENTRY(too_large),
+    T_ENTRY(reals_to_the_microsecond), T_ENTRY(reply_decoding),
     T_ENTRY(error_reply_shape), T_ENTRY(line_splitter))
