@@ -33,6 +33,9 @@ struct main_conn {
 						   its reader leave; else -1 */
 };
 
+/* main_send(): the connection was closed; what tendd sent may wait. */
+#define MAIN_SEND_CLOSED	(-2)
+
 /* main_poll() results besides 1 (ready), 0 (deadline) and -1 (error). */
 #define MAIN_POLL_STOP		2	/* streaming only: a stop signal, or
 					   stdout's reader went away */
@@ -277,8 +280,10 @@ main_send(struct main_conn *c, const char *p, size_t len)
 			}
 			continue;
 		}
+		/* Closed before it read the request: tendd may have said
+		   why first (too many clients). */
 		if (n == -1 && (errno == EPIPE || errno == ECONNRESET))
-			return main_closed(c);
+			return MAIN_SEND_CLOSED;
 		if (n == -1)
 			return ctl_error(c->inv, CTL_EXIT_FAILED, CTL_E_IO,
 			    "write to tendd: %s", strerror(errno));
@@ -401,7 +406,7 @@ main_transact(struct ctl_inv *inv, const char *path)
 		return ctl_error(inv, CTL_EXIT_USAGE, CTL_E_USAGE,
 		    "request longer than %d bytes", PROTO_MAX_MSG);
 	if ((rc = main_connect(&c)) == 0 &&
-	    (rc = main_send(&c, frame, len)) == 0) {
+	    ((rc = main_send(&c, frame, len)) == 0 || rc == MAIN_SEND_CLOSED)) {
 		if (inv->streaming) {
 			main_catch_stop();
 			c.out_fd = fileno(inv->out);
