@@ -36,6 +36,8 @@
 #define PROTO_E_BUSY		"busy"		/* too many clients, or tendd
 						   short of descriptors */
 #define PROTO_E_SLOW		"slow"		/* a request not whole in time */
+#define PROTO_E_NOT_SAVED	"not_saved"	/* carried out, but the decision
+						   is not on disk */
 
 /* A request as decoded; pointers borrow from the message. */
 struct proto_request {

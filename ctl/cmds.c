@@ -137,6 +137,7 @@ enum status_field {
 	SF_LOG_DROPPED,
 	SF_ADOPTED,		/* the markers, after the state */
 	SF_OPERATOR,
+	SF_UNSAVED,
 	SF_N
 };
 static const char *const cmds_status_fields[SF_N] = {
@@ -154,6 +155,7 @@ static const char *const cmds_status_fields[SF_N] = {
 	[SF_ADOPTED] = "adopted",	/* taken over from a crashed tendd */
 	[SF_OPERATOR] = "operator",	/* started or stopped against
 					   autostart */
+	[SF_UNSAVED] = "unsaved",	/* that decision is not on disk */
 };
 
 /* ps: deeper processes are indented no further, to bound the cell. */
@@ -583,7 +585,7 @@ cmds_state_cell(struct output_table *t, const json_t *row)
 	size_t		 i, len = 0;
 
 	tail[0] = '\0';
-	for (i = SF_ADOPTED; i <= SF_OPERATOR; i++) {
+	for (i = SF_ADOPTED; i <= SF_UNSAVED; i++) {
 		if (!json_is_true(json_array_get(row, i)))
 			continue;
 		len += (size_t)snprintf(tail + len, sizeof tail - len, "%s%s",

@@ -53,6 +53,8 @@ struct waiter {
 	size_t			 n;
 	size_t			 remaining;
 	struct event		*timeout;
+	char			*unsaved;	/* the decision is not on disk:
+						   why (the reply says so) */
 };
 
 static struct daemon *
@@ -212,6 +214,12 @@ sf_operator(const struct svc *s, const struct status_ctx *c)
 }
 
 static json_t *
+sf_unsaved(const struct svc *s, const struct status_ctx *c)
+{
+	return json_boolean(persist_unsaved(s));
+}
+
+static json_t *
 sf_essential(const struct svc *s, const struct status_ctx *c)
 {
 	return json_boolean(s->cp->essential);
@@ -254,6 +262,7 @@ static const struct {
 	{ "descendants", sf_descendants },
 	{ "adopted", sf_adopted },
 	{ "operator", sf_operator },
+	{ "unsaved", sf_unsaved },
 	{ "essential", sf_essential },
 	{ "tracking", sf_tracking },
 	{ "cgroup", sf_cgroup },
@@ -312,6 +321,7 @@ waiter_free(struct waiter *w)
 		event_free(w->timeout);
 	TAILQ_REMOVE(&w->cl->waiters, w, entry);
 	free(w->refs);
+	free(w->unsaved);
 	free(w);
 }
 
@@ -372,11 +382,32 @@ waiter_results(struct waiter *w)
 	return a;
 }
 
+/*
+ * The operator's decision was carried out, but could not be saved: it
+ * is lost if tendd restarts before a later save works. An error, with
+ * the results (stolen) and the reason.
+ */
+static void
+cmd_unsaved(struct client *cl, json_int_t id, json_t *results,
+    const char *why)
+{
+	json_t	*m;
+
+	m = proto_reply_error(id, PROTO_E_NOT_SAVED, "carried out, but not "
+	    "saved: %s; a restarted tendd would not know of it (tendd tries "
+	    "again every few seconds: see status)", why);
+	json_object_set_new(json_object_get(m, "error"), "results", results);
+	control_send(cl, m);
+}
+
 static void
 waiter_finish(struct waiter *w)
 {
-	control_send(w->cl, proto_reply_ok(w->id,
-	    json_pack("{s:o}", "results", waiter_results(w))));
+	if (w->unsaved != NULL)
+		cmd_unsaved(w->cl, w->id, waiter_results(w), w->unsaved);
+	else
+		control_send(w->cl, proto_reply_ok(w->id,
+		    json_pack("{s:o}", "results", waiter_results(w))));
 	waiter_free(w);
 }
 
@@ -412,7 +443,8 @@ waiter_timeout_cb(evutil_socket_t fd, short events, void *arg)
 /* Hold the reply to request id until every target reaches the goal. */
 static void
 waiter_start(struct client *cl, json_int_t id, enum wait_goal goal,
-    struct svc **v, size_t n, const unsigned *spawns0, uint64_t timeout)
+    struct svc **v, size_t n, const unsigned *spawns0, uint64_t timeout,
+    const char *unsaved)
 {
 	struct waiter	*w = xcalloc(1, sizeof *w);
 	struct waitref	*r, **head;
@@ -421,6 +453,7 @@ waiter_start(struct client *cl, json_int_t id, enum wait_goal goal,
 	bool		 ok;
 
 	w->cl = cl;
+	w->unsaved = unsaved != NULL ? xstrdup(unsaved) : NULL;
 	w->id = id;
 	w->goal = goal;
 	w->n = w->remaining = n;
@@ -822,6 +855,7 @@ cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
 	json_t		*targets;
 	uint64_t	 timeout;
 	size_t		 n, i;
+	const char	*unsaved = NULL;
 	bool		 wait;
 
 	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
@@ -846,17 +880,21 @@ cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
 	 */
 	persist_operator(client_daemon(cl), v, n, ev != SVC_EV_STOP);
 	daemon_svc_events(client_daemon(cl), v, n, ev);
-	persist_save(client_daemon(cl), true);
+	if (persist_save(client_daemon(cl), true) == -1)
+		unsaved = persist_error(client_daemon(cl));
 	if (wait)
-		waiter_start(cl, id, goal, v, n, spawns0, timeout);
+		waiter_start(cl, id, goal, v, n, spawns0, timeout, unsaved);
 	else {
 		json_t	*a = json_array();
 
 		for (i = 0; i < n; i++)
 			json_array_append_new(a,
 			    cmd_result_json(v[i], true, false));
-		control_send(cl, proto_reply_ok(id,
-		    json_pack("{s:o}", "results", a)));
+		if (unsaved != NULL)
+			cmd_unsaved(cl, id, a, unsaved);
+		else
+			control_send(cl, proto_reply_ok(id,
+			    json_pack("{s:o}", "results", a)));
 	}
 	free(spawns0);
 	free(v);
@@ -971,7 +1009,7 @@ cmd_wait(struct client *cl, json_int_t id, json_t *args)
 		return;
 	if (cmd_timeout(cl, id, args, &timeout) == 0 &&
 	    cmd_select(cl, id, targets, true, &v, &n) == 0) {
-		waiter_start(cl, id, GOAL_EXIT, v, n, NULL, timeout);
+		waiter_start(cl, id, GOAL_EXIT, v, n, NULL, timeout, NULL);
 		free(v);
 	}
 	json_decref(targets);

@@ -1631,6 +1631,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_status = event_new(base, -1, 0, daemon_status_cb, d);
 	d->ev_state = event_new(base, -1, 0, persist_save_cb, d);
 	d->ev_state_later = evtimer_new(base, persist_save_cb, d);
+	d->ev_state_retry = evtimer_new(base, persist_retry_cb, d);
 	d->ev_rest = evtimer_new(base, daemon_rest_cb, d);
 	d->ev_reap = event_new(base, -1, 0, daemon_reap_cb, d);
 	d->ev_log = event_new(base, -1, 0, daemon_log_cb, d);
@@ -1774,6 +1775,8 @@ daemon_free(struct daemon *d)
 		close(d->inotify);
 	event_free(d->ev_state);
 	event_free(d->ev_state_later);
+	event_free(d->ev_state_retry);
+	free(d->state_errmsg);
 	event_free(d->ev_rest);
 	event_free(d->ev_reap);
 	log_defer(NULL, NULL);

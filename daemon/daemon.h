@@ -73,6 +73,7 @@ struct daemon {
 						      daemon programs */
 	bool			 strays_killed;
 	bool			 state_error;	/* last save failed */
+	char			*state_errmsg;	/* why, while it fails */
 	int			 inotify;	/* pidfiles, -1: none */
 	struct event		*ev_inotify;
 	unsigned		 pidfile_waits;
@@ -89,6 +90,7 @@ struct daemon {
 	struct event		*ev_winch;	/* --run only */
 	struct event		*ev_state;	/* save state_dir */
 	struct event		*ev_state_later; /* save it soon */
+	struct event		*ev_state_retry; /* after a failed save */
 	struct event		*ev_rest;	/* recheck leftovers */
 	struct event		*ev_done;	/* exit_when_done check */
 	struct event		*ev_gc;		/* deferred cleanups */

@@ -383,10 +383,19 @@ persist_changed_later(struct daemon *d)
 		evtimer_add(d->ev_state_later, &tv);
 }
 
+/* While saving fails, how often to try again. */
+#define PERSIST_RETRY	(5 * USEC_PER_SEC)
+
 void
 persist_save_cb(evutil_socket_t fd, short events, void *arg)
 {
-	persist_save(arg, false);
+	(void)persist_save(arg, false);
+}
+
+void
+persist_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)persist_save(arg, true);
 }
 
 /* The start time of the instance's process, read once per process. */
@@ -401,7 +410,7 @@ persist_starttime(struct svc *s)
 	return s->starttime;
 }
 
-void
+int
 persist_save(struct daemon *d, bool sync)
 {
 	struct state		 st;
@@ -412,7 +421,7 @@ persist_save(struct daemon *d, bool sync)
 	unsigned		 i;
 
 	if (d->state_lock == NULL)
-		return;
+		return 0;
 	/* This save covers what was asked for this pass or left for
 	   later. */
 	if (d->ev_state != NULL)
@@ -448,13 +457,49 @@ persist_save(struct daemon *d, bool sync)
 	    -1) {
 		/* Once per run of failures, not at every change. */
 		if (!d->state_error)
-			log_warnx("cannot save state: %s", err);
+			log_warnx("cannot save state: %s (trying again every "
+			    "%d s)", err, (int)(PERSIST_RETRY / USEC_PER_SEC));
 		d->state_error = true;
-	} else if (d->state_error) {
+		free(d->state_errmsg);
+		d->state_errmsg = xstrdup(err);
+		if (d->ev_state_retry != NULL) {
+			struct timeval	 tv = { PERSIST_RETRY / USEC_PER_SEC,
+					     0 };
+
+			evtimer_add(d->ev_state_retry, &tv);
+		}
+		state_clear(&st);
+		return -1;
+	}
+	/* Decisions left unsaved are on disk only once it is synced. */
+	if (d->state_error && !sync) {
+		state_clear(&st);
+		return 0;
+	}
+	if (d->state_error) {
 		log_info("state saved again");
 		d->state_error = false;
+		free(d->state_errmsg);
+		d->state_errmsg = NULL;
+		if (d->ev_state_retry != NULL)
+			evtimer_del(d->ev_state_retry);
 	}
 	state_clear(&st);
+	return 0;
+}
+
+const char *
+persist_error(const struct daemon *d)
+{
+	return d->state_error ? d->state_errmsg : NULL;
+}
+
+bool
+persist_unsaved(const struct svc *s)
+{
+	const struct daemon	*d = ((const struct program *)s->owner)->d;
+
+	return d->state_error && persist_operator_set(s);
 }
 
 void

@@ -51,8 +51,16 @@ void	 persist_changed(struct daemon *);
    many end meanwhile. Any save first covers it. */
 void	 persist_changed_later(struct daemon *);
 void	 persist_save_cb(evutil_socket_t, short, void *);
-/* Save now; with sync, durably (fsync). */
-void	 persist_save(struct daemon *, bool sync);
+/* Save again, durably, after a failed save (a timer's). */
+void	 persist_retry_cb(evutil_socket_t, short, void *);
+/* Save now; with sync, durably (fsync). -1 when it failed (then tried
+   again every few seconds until it works; persist_error says why). */
+int	 persist_save(struct daemon *, bool sync);
+/* Why the last save failed, or NULL when it worked. */
+const char *persist_error(const struct daemon *);
+/* Is the operator's decision for s (one that differs from autostart)
+   not on disk, the last save having failed? */
+bool	 persist_unsaved(const struct svc *);
 /* The operator started (up) or stopped these instances. The caller
    carries it out, then saves durably (persist_save(d, true)) before the
    command is answered. */

@@ -716,5 +716,62 @@ def test_empty_cgroups_of_a_dead_run_tendd_are_removed():
         check(not os.path.exists(path), "%s is still there" % path)
         log.close()
 
+
+def test_operator_decision_that_cannot_be_saved_says_so():
+    """state_dir full: a stop is carried out, but the reply says it was
+    not saved (exit 1), status shows it, and a later save (once there is
+    room) makes it survive a crash."""
+    need_root()
+    with Tend(prog("a", ["sleep", "600"], start_secs=0)) as t:
+        d = t.path("state")
+        os.makedirs(d, mode=0o700)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k",
+                            "tmpfs", d], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise Skip("cannot mount a tmpfs: %s" % r.stderr.strip())
+        try:
+            t.start()
+            t.wait_state("a", "running")
+            fd = os.open(os.path.join(d, "fill"), os.O_WRONLY | os.O_CREAT)
+            try:
+                while os.write(fd, b"x" * 512) > 0:
+                    pass
+            except OSError:
+                pass
+            os.close(fd)
+            r = t.ctl("stop", "a")
+            eq(r.returncode, 1, r.stdout + r.stderr)
+            check("a: stopped" in r.stdout, r.stdout)
+            check("not saved" in r.stderr and "No space" in r.stderr,
+                  r.stderr)
+            st = t.status()["a"]
+            eq((st["state"], st["operator"], st["unsaved"]),
+               ("stopped", True, True))
+            check("stopped (operator, unsaved)" in t.ctl("status").stdout,
+                  t.ctl("status").stdout)
+            r = t.ctl("--json", "start", "a")
+            eq(r.returncode, 1)
+            e = json.loads(r.stdout)["error"]
+            eq(e["code"], "not_saved")
+            eq([x["name"] for x in e["results"]], ["a"])
+            check("cannot save state" in t.read_log(), t.read_log())
+            t.ctl("stop", "a")
+            os.unlink(os.path.join(d, "fill"))
+            wait_for(lambda: not t.status()["a"]["unsaved"],
+                     what="the decision saved once there is room")
+            check("state saved again" in t.read_log())
+            crash(t)
+            t.start()
+            st = t.status()["a"]
+            eq((st["state"], st["operator"], st["unsaved"]),
+               ("stopped", True, False))
+            t.stop()
+        finally:
+            if t.proc is not None and t.proc.poll() is None:
+                t.proc.kill()
+                t.proc.wait()
+            if subprocess.run(["umount", d]).returncode != 0:
+                subprocess.run(["umount", "-l", d])
+
 if __name__ == "__main__":
     main(globals())

@@ -339,7 +339,7 @@ T_CASE(test_table)
 T_CASE(test_requests)
 {
 	/* The table asks for the keys it shows, as rows; --json for all. */
-#define STATUS_FIELDS "\"fields\":[\"name\",\"state\",\"pid\",\"ppid\",\"descendants\",\"uptime\",\"restarts\",\"last_exit\",\"error\",\"log_error\",\"log_dropped\",\"adopted\",\"operator\"]"
+#define STATUS_FIELDS "\"fields\":[\"name\",\"state\",\"pid\",\"ppid\",\"descendants\",\"uptime\",\"restarts\",\"last_exit\",\"error\",\"log_error\",\"log_dropped\",\"adopted\",\"operator\",\"unsaved\"]"
 	T_CHECK(request_is("status", REQ("status", "{\"stream\":true,"
 	    STATUS_FIELDS "}")));
 	T_CHECK(request_is("status web db*",
@@ -836,7 +836,7 @@ T_CASE(test_status_markers)
 	    "{\"name\":\"b\",\"state\":\"stopped\",\"pid\":null,"
 	    "\"ppid\":null,\"descendants\":0,\"uptime\":0,\"restarts\":1,"
 	    "\"last_exit\":{\"unknown\":true,\"at\":1700000000},"
-	    "\"adopted\":false,\"operator\":true},"
+	    "\"adopted\":false,\"operator\":true,\"unsaved\":true},"
 	    "{\"name\":\"c\",\"state\":\"running\",\"pid\":71,"
 	    "\"ppid\":70,\"descendants\":12,\"uptime\":1,\"restarts\":0,"
 	    "\"last_exit\":{\"unknown\":true},"
@@ -850,7 +850,7 @@ T_CASE(test_status_markers)
 	    "RESTARTS  LAST EXIT\n"
 	    "a     running (adopted)             70     1     0   1m01s  "
 	    "       0  -\n"
-	    "b     stopped (operator)             -     -     0       -  "
+	    "b     stopped (operator, unsaved)    -     -     0       -  "
 	    "       1  unknown\n"
 	    "c     running (adopted, operator)   71    70    12      1s  "
 	    "       0  unknown\n"
