@@ -653,8 +653,14 @@ daemon_svc_changed(struct svc *s, enum svc_state old)
 {
 	struct program	*p = svc_program(s);
 
-	if (s->error != NULL &&
-	    (s->state == SVC_FAILED || s->state == SVC_BACKOFF))
+	/* Giving up is worth a warning: at --log-level warn it is what an
+	   operator must not miss. */
+	if (s->state == SVC_FAILED)
+		log_warnx("%s: %s -> failed%s%s%s", s->name,
+		    svc_state_name(old), s->error != NULL ? " (" : "",
+		    s->error != NULL ? s->error : "",
+		    s->error != NULL ? ")" : "");
+	else if (s->error != NULL && s->state == SVC_BACKOFF)
 		log_info("%s: %s -> %s (%s)", s->name, svc_state_name(old),
 		    svc_state_name(s->state), s->error);
 	else if (s->pid > 0 && (s->state == SVC_STARTING ||
@@ -1372,13 +1378,10 @@ static void
 daemon_hup_cb(evutil_socket_t sig, short events, void *arg)
 {
 	struct daemon	*d = arg;
-	json_t		*result = NULL, *errors = NULL, *e;
-	size_t		 i;
+	json_t		*result = NULL, *errors = NULL;
 
 	log_info("received SIGHUP: reloading %s", d->config_path);
 	if (daemon_reload(d, &result, &errors) == -1) {
-		json_array_foreach(errors, i, e)
-			log_warnx("reload refused: %s", json_string_value(e));
 		json_decref(errors);
 		return;
 	}
@@ -1443,6 +1446,7 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 	unsigned		 j, oldn;
 	json_t			*changes, *notes;
 	char			*msg;
+	bool			*back;
 	int			 mask;
 
 	*resultp = *errorsp = NULL;
@@ -1454,9 +1458,11 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 	}
 	notify_reloading(d->notify);
 	if ((nc = conf_load(d->config_path, &errs)) == NULL) {
+		/* Logged whoever asked (SIGHUP or tendctl reload). */
 		*errorsp = json_array();
 		for (i = 0; i < errs.n; i++) {
 			msg = conf_error_format(&errs.v[i]);
+			log_warnx("reload refused: %s", msg);
 			json_array_append_new(*errorsp, json_string(msg));
 			free(msg);
 		}
@@ -1493,9 +1499,16 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 		program_set_conf(p, nc, cp);
 		if (mask == 0)
 			continue;
-		/* A change to the program supersedes the operator. */
-		for (j = 0; j < p->nsvcs; j++)
+		/* A change to the program supersedes the operator: it goes
+		   back to what its config says. An instance the operator
+		   stopped starts if autostart (one the operator started
+		   runs on: it is up, and a restart applies the change). */
+		back = xcalloc(p->nsvcs + 1, sizeof *back);
+		for (j = 0; j < p->nsvcs; j++) {
+			back[j] = p->svcs[j]->op == SVC_OP_DOWN &&
+			    cp->autostart;
 			p->svcs[j]->op = SVC_OP_NONE;
+		}
 		persist_changed(d);
 		if (mask & CONF_DIFF_INSTANCES)
 			program_scale(p, program_wanted_up(p));
@@ -1509,6 +1522,11 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 		else
 			json_array_append_new(changes,
 			    daemon_change(cp->name, "updated", keys, nkeys));
+		for (j = 0; j < p->nsvcs && j < oldn; j++) {
+			if (back[j])
+				svc_event(p->svcs[j], SVC_EV_START, 0);
+		}
+		free(back);
 		log_info("%s: %s", cp->name, mask & CONF_DIFF_RESTART ?
 		    "restarted" : mask & CONF_DIFF_INSTANCES ? "scaled" :
 		    "updated");

@@ -426,7 +426,16 @@ def test_reload_change_drops_operator_decision():
         t.ctl("stop", "p", check=0)
         t.write_config(prog("p", ["sleep", "601"], start_secs=0))
         t.ctl("reload", check=0)
-        eq(t.status()["p"]["operator"], False)
+        # Back to what its config says: autostart, so it runs.
+        st = t.wait_state("p", "running")
+        eq(st["operator"], False)
+        # Also for a change that restarts nothing.
+        t.ctl("stop", "p", check=0)
+        t.write_config(prog("p", ["sleep", "601"], start_secs=0,
+                            stop_timeout="5s"))
+        check("p: updated" in t.ctl("reload", check=0).stdout)
+        st = t.wait_state("p", "running")
+        eq(st["operator"], False)
         crash(t)
         t.start()
         st = t.wait_state("p", "running")

@@ -120,5 +120,27 @@ def test_failed_retry():
         t.stop()
 
 
+def test_warn_level_logs_what_an_operator_must_see():
+    """At --log-level warn: an instance that goes failed, and a reload
+    refused, whoever asked for it."""
+    with Tend(progs(prog("crashy", ["sh", "-c", "exit 3"],
+                         restart_delay="10ms", start_limit=1),
+                    prog("nope", ["/nonexistent/x"]))) as t:
+        t.start("--log-level", "warn")
+        t.wait_state("crashy", "failed")
+        t.wait_state("nope", "failed")
+        log = t.read_log()
+        check(" info: " not in log, log)
+        check("crashy: starting -> failed (2 failed starts in a row)" in
+              log, log)
+        check("nope: stopped -> failed (exec /nonexistent/x: No such file "
+              "or directory)" in log, log)
+        with open(t.config, "a") as f:
+            f.write("oops = ;\n")
+        eq(t.ctl("reload").returncode, 1)
+        check("warn: reload refused: " in t.read_log(), t.read_log())
+        t.stop()
+
+
 if __name__ == "__main__":
     main(globals())
