@@ -343,6 +343,49 @@ conf_p_restart(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 		p->restart = v;
 }
 
+static const struct conf_choice conf_kill_mode_names[] = {
+	{ "group", CONF_KILL_GROUP },
+	{ "main", CONF_KILL_MAIN },
+	{ "process", CONF_KILL_PROCESS },
+};
+
+static void
+conf_p_kill_mode(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
+{
+	struct conf_program	*p = obj;
+	int			 v;
+
+	if (config_setting_get_member(config_setting_parent(s),
+	    "kill_group") != NULL) {
+		conf_err(ctx, s, "kill_mode and kill_group: set kill_mode only "
+		    "(kill_group = true is \"group\", false is \"main\")");
+		return;
+	}
+	if (conf_get_choice(ctx, s, "kill_mode", conf_kill_mode_names,
+	    nitems(conf_kill_mode_names), &v) == 0)
+		p->kill_mode = (uint8_t)v;
+}
+
+/* The key before kill_mode, still read: true is "group", false "main". */
+static void
+conf_p_kill_group(struct conf_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct conf_program	*p = obj;
+
+	/* Both: kill_mode's handler says so. */
+	if (config_setting_get_member(config_setting_parent(s),
+	    "kill_mode") != NULL)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		conf_err(ctx, s, "kill_group must be true or false (got %s)",
+		    conf_type_name(s));
+		return;
+	}
+	p->kill_mode = config_setting_get_bool(s) ? CONF_KILL_GROUP :
+	    CONF_KILL_MAIN;
+}
+
 static const struct conf_choice conf_type_names[] = {
 	{ "simple", CONF_TYPE_SIMPLE },
 	{ "forking", CONF_TYPE_FORKING },
@@ -734,7 +777,9 @@ static const struct conf_key conf_program_keys[] = {
 	PG("failed_retry", CONF_DURATION, failed_retry, CONF_DIFF_LIVE),
 	PGS("stop_signal", stop_signal, conf_p_signal, CONF_DIFF_LIVE),
 	PG("stop_timeout", CONF_DURATION, stop_timeout, CONF_DIFF_LIVE),
-	PG("kill_group", CONF_BOOL, kill_group, CONF_DIFF_LIVE),
+	PGS("kill_mode", kill_mode, conf_p_kill_mode, CONF_DIFF_LIVE),
+	/* The same field, under its old name: no diff of its own. */
+	PGS("kill_group", kill_mode, conf_p_kill_group, 0),
 	PGS("stdout", stdout_sink, conf_p_sink, CONF_DIFF_LIVE),
 	PGS("stderr", stderr_sink, conf_p_sink, CONF_DIFF_LIVE),
 	PG("log_prefix", CONF_BOOL, log_prefix, CONF_DIFF_LIVE),
@@ -915,15 +960,11 @@ conf_file_name(struct conf *conf, const char *file)
 	return conf->files[conf->nfiles++] = xstrdup(file);
 }
 
-/* A program with every default, for conf_program_load() and conf_run(). */
-static struct conf_program *
-conf_program_new(struct conf *conf, const char *file, unsigned line)
+/* Every default of a program's keys, into p (zeroed first). */
+static void
+conf_program_defaults(struct conf_program *p)
 {
-	struct conf_program	*p;
-
-	p = xcalloc(1, sizeof *p);
-	p->file = conf_file_name(conf, file);
-	p->line = line;
+	memset(p, 0, sizeof *p);
 	p->type = CONF_TYPE_SIMPLE;
 	p->uid = geteuid();
 	p->gid = getegid();
@@ -940,7 +981,7 @@ conf_program_new(struct conf *conf, const char *file, unsigned line)
 	p->start_limit = 5;
 	p->stop_signal = SIGTERM;
 	p->stop_timeout = 10 * USEC_PER_SEC;
-	p->kill_group = true;
+	p->kill_mode = CONF_KILL_GROUP;
 	p->stdout_sink = CONF_SINK_FILE;
 	p->stderr_sink = CONF_SINK_FILE;
 	p->log_prefix = true;
@@ -949,6 +990,18 @@ conf_program_new(struct conf *conf, const char *file, unsigned line)
 	p->log_mode = 0640;
 	p->log_ring_size = 64 * CONF_KIB;
 	p->log_line_max = 64 * CONF_KIB;
+}
+
+/* A program with every default, for conf_program_load() and conf_run(). */
+static struct conf_program *
+conf_program_new(struct conf *conf, const char *file, unsigned line)
+{
+	struct conf_program	*p;
+
+	p = xmalloc(sizeof *p);
+	conf_program_defaults(p);
+	p->file = conf_file_name(conf, file);
+	p->line = line;
 	return p;
 }
 
@@ -1566,15 +1619,24 @@ uint64_t
 conf_program_hash(const struct conf_program *p)
 {
 	const struct conf_key	*k;
+	struct conf_program	 def;
 	uint64_t		 h = CONF_FNV_BASIS;
 	size_t			 i;
 
 	/* The name's row has no diff; literal is not a key. */
 	h = conf_hash_str(h, p->name);
 	h = conf_hash_u64(h, p->literal);
+	/*
+	 * Keys at their default count for nothing: a version of tend that
+	 * adds a key (with a default that does what was done before) keeps
+	 * the fingerprints, and with them the operator's decisions saved
+	 * in state_dir.
+	 */
+	conf_program_defaults(&def);
 	for (i = 0; i < nitems(conf_program_keys); i++) {
 		k = &conf_program_keys[i];
-		if (k->diff == 0)	/* name, above */
+		if (k->diff == 0 ||	/* name, above */
+		    conf_key_eq(k, p, &def))
 			continue;
 		h = conf_hash_str(h, k->name);
 		if (k->hash != NULL)

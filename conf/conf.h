@@ -35,6 +35,16 @@ enum conf_cgroups {
 	CONF_CGROUPS_OFF,	/* process-tree tracking only */
 };
 
+/* Who stop_signal, and SIGKILL after stop_timeout, go to. */
+enum conf_kill_mode {
+	CONF_KILL_MAIN,		/* "main": the main process; what is left
+				   once it has exited gets SIGKILL */
+	CONF_KILL_GROUP,	/* "group" (default): every process of the
+				   instance */
+	CONF_KILL_PROCESS,	/* "process": the main process only; what
+				   it leaves is left alone (sshd's sessions) */
+};
+
 /* Where a program's stdout or stderr goes. */
 enum conf_sink {
 	CONF_SINK_FILE,		/* "file": log_file (default) */
@@ -120,7 +130,9 @@ struct conf_program {
 	bool		 autostart;	/* default true */
 	bool		 daemon;	/* default false */
 	bool		 essential;	/* default false */
-	bool		 kill_group;	/* default true */
+	uint8_t		 kill_mode;	/* enum conf_kill_mode, default
+					   group ("kill_group" is the old
+					   key: true group, false main) */
 
 	enum conf_sink	 stdout_sink;	/* key "stdout", default file */
 	enum conf_sink	 stderr_sink;	/* key "stderr", default file */

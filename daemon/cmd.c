@@ -974,10 +974,7 @@ cmd_signal(struct client *cl, json_int_t id, json_t *args)
 				r = cmd_result_json(v[i], false, false);
 				json_object_set_new(r, "error",
 				    json_string("no process to signal"));
-			} else if ((v[i]->pidfd != -1 ?
-			    procfs_pidfd_signal(v[i]->pidfd, sig) :
-			    kill(v[i]->cp->kill_group ? -pid : pid, sig)) ==
-			    -1) {
+			} else if (daemon_signal(v[i], sig) == -1) {
 				r = cmd_result_json(v[i], false, false);
 				xasprintf(&msg, "kill: %s", strerror(errno));
 				json_object_set_new(r, "error",

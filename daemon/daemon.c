@@ -194,34 +194,60 @@ daemon_kill_main(struct svc *s, pid_t pid, int sig)
 	return kill(pid, sig);
 }
 
+/* Signal pid, or every process of the instance with group: the number
+   signalled, or -1 with errno. */
 static int
-daemon_svc_kill(struct svc *s, pid_t pid, int sig, bool group)
+daemon_kill(struct svc *s, pid_t pid, int sig, bool group)
 {
 	struct daemon	*d = svc_program(s)->d;
+	bool		 found;
+	int		 n;
 
 	if (pid <= 0)
 		return 0;
 	log_debug("%s: sending %s to %s %d", s->name, util_signal_name(sig),
 	    group ? "every process of" : "pid", (int)pid);
 	if (group) {
-		bool	 found;
-
-		track_signal(d->track, s, sig, &found);
+		n = track_signal(d->track, s, sig, &found);
 		/* A main process from before cgroups were in use. Only asked
 		   when the leaf did not list it: reading /proc/PID/cgroup per
 		   instance was a fifth of a stop of 1000, with the dcache
 		   work it left for the reaping. */
 		if (strcmp(track_mode(d->track), "cgroup") == 0 &&
-		    (!found || pid != s->pid) && !track_owns(d->track, s, pid))
-			(void)daemon_kill_main(s, pid, sig);
-		return 0;
+		    (!found || pid != s->pid) && !track_owns(d->track, s, pid) &&
+		    daemon_kill_main(s, pid, sig) == 0)
+			n++;
+		if (n == 0) {
+			errno = ESRCH;
+			return -1;
+		}
+		return n;
 	}
 	if (daemon_kill_main(s, pid, sig) == -1) {
 		if (errno != ESRCH)
 			log_warn("%s: kill %d", s->name, (int)pid);
 		return -1;
 	}
+	return 1;
+}
+
+static int
+daemon_svc_kill(struct svc *s, pid_t pid, int sig, bool group)
+{
+	if (daemon_kill(s, pid, sig, group) == -1 && group)
+		return 0;	/* nothing left: the exit is on its way */
 	return 0;
+}
+
+int
+daemon_signal(struct svc *s, int sig)
+{
+	if (s->pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return daemon_kill(s, s->pid, sig,
+	    s->cp->kill_mode == CONF_KILL_GROUP) == -1 ? -1 : 0;
 }
 
 static void

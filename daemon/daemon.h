@@ -127,6 +127,12 @@ int		 daemon_reload(struct daemon *, json_t **result,
 /* Stop everything and leave the loop when all is down. A second call
    kills what is left at once. */
 void		 daemon_shutdown(struct daemon *);
+/*
+ * Send sig as a stop would (tendctl signal): with kill_mode "group" to
+ * every process of the instance, else to its main process alone, by
+ * pidfd where it is not tendd's child. 0, or -1 with errno.
+ */
+int		 daemon_signal(struct svc *, int sig);
 /* How many instances there are (retiring ones included). */
 size_t		 daemon_ninstances(const struct daemon *);
 /* Did an instance that is down end well: stopped, or exited with a

@@ -94,6 +94,14 @@ svc_exit_success(const struct conf_program *cp, int status)
 	return false;
 }
 
+/* kill_mode = "process": what the main process leaves is the program's
+   business (sshd's sessions): never killed, never a second generation. */
+static bool
+svc_keeps_rest(const struct svc *s)
+{
+	return s->cp->kill_mode == CONF_KILL_PROCESS;
+}
+
 static void
 svc_set_error(struct svc *s, const char *msg)
 {
@@ -162,7 +170,8 @@ static void
 svc_start_failed(struct svc *s, const char *msg)
 {
 	/* Whatever the failed attempt left goes now, not at the next. */
-	s->ops->kill_rest(s);
+	if (!svc_keeps_rest(s))
+		s->ops->kill_rest(s);
 	if (msg != NULL)
 		svc_set_error(s, msg);
 	s->fails++;
@@ -182,7 +191,8 @@ svc_spawn(struct svc *s)
 	/* What outlived the last run goes first: never two generations.
 	   Before the first start too: a predecessor's last run may have
 	   left something (ops->busy knows where it can be found). */
-	if ((s->sid != 0 || s->spawns == 0) && s->ops->busy(s))
+	if ((s->sid != 0 || s->spawns == 0) && !svc_keeps_rest(s) &&
+	    s->ops->busy(s))
 		s->ops->kill_rest(s);
 	s->spawns++;
 	s->adopted = false;
@@ -299,7 +309,7 @@ svc_stopped(struct svc *s)
 static void
 svc_stop_rest(struct svc *s)
 {
-	if (!s->ops->busy(s)) {
+	if (svc_keeps_rest(s) || !s->ops->busy(s)) {
 		svc_stopped(s);
 		return;
 	}
@@ -318,7 +328,8 @@ a_stop_process(struct svc *s, int arg)
 		svc_stop_rest(s);
 		return;
 	}
-	s->ops->kill(s, s->pid, s->cp->stop_signal, s->cp->kill_group);
+	s->ops->kill(s, s->pid, s->cp->stop_signal,
+	    s->cp->kill_mode == CONF_KILL_GROUP);
 	svc_set_state(s, SVC_STOPPING);
 	s->ops->timer_set(s, s->cp->stop_timeout);
 }
@@ -483,15 +494,18 @@ a_exited_stopping(struct svc *s, int status)
 	if (s->launcher)
 		s->launcher = false;
 	svc_reaped(s, status);
-	/* The main process is gone; nothing of the instance outlives it. */
+	/* The main process is gone; nothing of the instance outlives it
+	   (but with kill_mode "process"). */
 	svc_stop_rest(s);
 }
 
 static void
 a_kill(struct svc *s, int arg)
 {
+	/* To whom stop_signal went (a launcher: all it started). */
 	if (s->pid > 0) {
-		s->ops->kill(s, s->pid, SIGKILL, true);
+		s->ops->kill(s, s->pid, SIGKILL, s->launcher ||
+		    s->cp->kill_mode == CONF_KILL_GROUP);
 		return;
 	}
 	/* Only what outlived the main process: once more, then give up

@@ -422,5 +422,106 @@ def test_tree_earlier_sighting_keeps_attribution():
         t.stop()
 
 
+# sshd-like: the main process starts a session that leaves its process
+# group (setsid) and records itself; with kill_mode = "process" restarts,
+# crashes and stops of the main process leave the sessions alone.
+SSHD_LIKE = ("setsid sh -c 'echo $$ >> sessions; exec sleep 600' "
+             "< /dev/null > /dev/null 2>&1 & "
+             "trap 'exit 0' TERM; while true; do sleep 0.1 & wait; done")
+
+
+def sessions(t):
+    try:
+        with open(t.path("sessions")) as f:
+            return [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def kill_mode_process(mode):
+    with Tend(prog("sshd", SSHD_LIKE, start_secs=0, kill_mode="process",
+                   restart="always", restart_delay="50ms"),
+              supervisor=tracking(mode)) as t:
+        t.start()
+        need_tracking(t, "sshd", mode)
+        main1 = t.wait_state("sshd", "running")["pid"]
+        wait_for(lambda: len(sessions(t)) == 1, what="a session")
+        # The operator restarts it: the session stays.
+        t.ctl("restart", "sshd", check=0)
+        main2 = t.status()["sshd"]["pid"]
+        check(main2 != main1)
+        wait_for(lambda: len(sessions(t)) == 2, what="a second session")
+        check(all(pid_alive(p) for p in sessions(t)),
+              "a restart killed a session")
+        # It crashes: restarted, the sessions stay.
+        os.kill(main2, signal.SIGKILL)
+        wait_for(lambda: t.status()["sshd"]["pid"] not in (None, main2) and
+                 t.status()["sshd"]["state"] == "running",
+                 what="sshd restarted after a crash")
+        wait_for(lambda: len(sessions(t)) == 3, what="a third session")
+        check(all(pid_alive(p) for p in sessions(t)),
+              "a crash of the main process killed a session")
+        # Stopped: the main process only; the sessions are left.
+        t.ctl("stop", "sshd", check=0)
+        eq(t.status()["sshd"]["state"], "stopped")
+        check(all(pid_alive(p) for p in sessions(t)),
+              "a stop killed a session")
+        # tendd's own shutdown leaves nothing (checked by stop()).
+        t.stop()
+        check(not any(pid_alive(p) for p in sessions(t)))
+
+
+def test_kill_mode_process_leaves_sessions_cgroup():
+    kill_mode_process("cgroup")
+
+
+def test_kill_mode_process_leaves_sessions_tree():
+    kill_mode_process("tree")
+
+
+# tendctl signal: the same path as a stop. With kill_mode "group" every
+# process of the instance gets it, one that left the process group too;
+# with "main" the main process alone.
+SIGNALLED = ("sh -c 'setsid sh -c \"trap \\\"touch gc-hup\\\" HUP; "
+             "while true; do sleep 0.1 & wait; done\" & "
+             "echo $! > gc.tmp; mv gc.tmp gc'; "
+             "trap 'touch main-hup' HUP; "
+             "while true; do sleep 0.1 & wait; done")
+
+
+def signal_path(mode, kill_mode):
+    with Tend(prog("sg", SIGNALLED, start_secs=0, kill_mode=kill_mode),
+              supervisor=tracking(mode)) as t:
+        t.start()
+        need_tracking(t, "sg", mode)
+        t.wait_state("sg", "running")
+        read_pid(t.path("gc"))
+        wait_for(lambda: len(t.ps("sg")) >= 2, what="the grandchild listed")
+        r = t.ctl("signal", "HUP", "sg")
+        eq(r.returncode, 0, r.stderr)
+        wait_for(lambda: os.path.exists(t.path("main-hup")),
+                 what="the main process to get HUP")
+        if kill_mode == "group":
+            wait_for(lambda: os.path.exists(t.path("gc-hup")),
+                     what="the descendant outside the group to get HUP")
+        else:
+            # It would have by the time the main process did.
+            check(not os.path.exists(t.path("gc-hup")),
+                  "kill_mode main signalled a descendant")
+        t.stop()
+
+
+def test_signal_reaches_every_process_cgroup():
+    signal_path("cgroup", "group")
+
+
+def test_signal_reaches_every_process_tree():
+    signal_path("tree", "group")
+
+
+def test_signal_main_only_with_kill_mode_main():
+    signal_path("cgroup", "main")
+
+
 if __name__ == "__main__":
     main(globals())

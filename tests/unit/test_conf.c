@@ -147,7 +147,7 @@ T_CASE(t_defaults)
 	T_INTEQ(p->failed_retry, 0);
 	T_INTEQ(p->stop_signal, SIGTERM);
 	T_INTEQ(p->stop_timeout, 10 * SEC);
-	T_CHECK(p->kill_group);
+	T_INTEQ(p->kill_mode, CONF_KILL_GROUP);
 	T_INTEQ(p->stdout_sink, CONF_SINK_FILE);
 	T_INTEQ(p->stderr_sink, CONF_SINK_FILE);
 	T_CHECK(p->log_prefix);
@@ -304,7 +304,7 @@ T_CASE(t_every_key)
 	T_INTEQ(p->failed_retry, 300 * SEC);
 	T_INTEQ(p->stop_signal, SIGINT);
 	T_INTEQ(p->stop_timeout, 3 * SEC);
-	T_CHECK(!p->kill_group);
+	T_INTEQ(p->kill_mode, CONF_KILL_MAIN);
 	T_INTEQ(p->instances, 4);
 
 	p = c->programs[1];
@@ -677,6 +677,12 @@ T_CASE(t_type_errors)
 	    "autostart must be true or false (got a string)");
 	T_ERR(WEB("kill_group = 1;"), "tend.conf:2: program 'web': "
 	    "kill_group must be true or false (got an integer)");
+	T_ERR(WEB("kill_mode = \"all\";"), "tend.conf:2: program 'web': "
+	    "kill_mode must be one of \"group\", \"main\", \"process\" "
+	    "(got \"all\")");
+	T_ERR(WEB("kill_mode = \"main\"; kill_group = true;"), "tend.conf:2: "
+	    "program 'web': kill_mode and kill_group: set kill_mode only "
+	    "(kill_group = true is \"group\", false is \"main\")");
 	T_ERR("supervisor = {\n\n subreaper = \"no\"; };", "tend.conf:3: "
 	    "subreaper must be true or false (got a string)");
 	T_ERR("supervisor = 5;", "tend.conf:1: supervisor must be a group "
@@ -1547,7 +1553,8 @@ T_CASE(t_diff)
 	T_INTEQ(r, CONF_DIFF_LIVE);
 	T_INTEQ(n, 8);
 	T_STREQ(keys[0], "autostart");
-	T_STREQ(keys[7], "kill_group");
+	/* The old key changes the new one's value. */
+	T_STREQ(keys[7], "kill_mode");
 
 	r = diff(WEB(""), WEB("environment_file = \"x\"; clear_environment ="
 	    " true; directory = \"/\";"), keys, 8, &n);
@@ -1958,6 +1965,8 @@ T_CASE(t_hash)
 		{ WEB(""), WEB("stop_signal = \"INT\";") },
 		{ WEB(""), WEB("stop_timeout = 11;") },
 		{ WEB(""), WEB("kill_group = false;") },
+		{ WEB(""), WEB("kill_mode = \"process\";") },
+		{ WEB("kill_mode = \"main\";"), WEB("kill_mode = \"process\";") },
 		{ WEB(""), WEB("stdout = \"null\";") },
 		{ WEB(""), WEB("stderr = \"stdout\";") },
 		{ WEB(""), WEB("log_prefix = false;") },
@@ -1981,6 +1990,13 @@ T_CASE(t_hash)
 		{ WEB("type = \"forking\"; pidfile = \"./a.pid\";"),
 		  WEB("pidfile = \"/etc/tend/a.pid\"; type = \"forking\";") },
 		{ WEB("umask = \"022\";"), WEB("umask = \"0022\";") },
+		/* The old key and the new one for the same thing. */
+		{ WEB("kill_group = false;"), WEB("kill_mode = \"main\";") },
+		/* A key at its default counts for nothing, so a version that
+		   adds one keeps every fingerprint (and the decisions saved
+		   with them). */
+		{ WEB(""), WEB("kill_mode = \"group\"; restart_delay = 0.1;"
+		  " autostart = true; log_keep = 5; start_secs = \"1s\";") },
 	};
 	struct conf		*c1, *c2;
 	struct conf_program	*p;

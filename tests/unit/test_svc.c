@@ -115,7 +115,7 @@ base_cp(void)
 	cp.start_limit = 5;
 	cp.stop_signal = SIGTERM;
 	cp.stop_timeout = 10000000;
-	cp.kill_group = true;
+	cp.kill_mode = CONF_KILL_GROUP;
 	return cp;
 }
 
@@ -371,7 +371,7 @@ T_CASE(stop_without_group)
 	struct conf_program	 cp = base_cp();
 	struct svc		*s;
 
-	cp.kill_group = false;
+	cp.kill_mode = CONF_KILL_MAIN;
 	s = svc_in(&cp, SVC_STARTING);
 	nkills = 0;
 	svc_event(s, SVC_EV_STOP, 0);
