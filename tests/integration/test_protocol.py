@@ -484,8 +484,19 @@ def test_stale_socket_replaced_live_socket_refused():
         check(os.path.exists(t.sock))
         t.start()
         t.wait_state("a", "running")
-        # A second tendd on the same socket is refused and starts nothing.
+        # A second tendd of the same config is refused by the state_dir
+        # lock, and starts nothing.
         r = subprocess.run([TENDD, "-c", t.config], capture_output=True,
+                           text=True, timeout=30, env=t.env())
+        eq(r.returncode, 1)
+        check("is in use by another tendd (pid %d)" % t.proc.pid in
+              r.stderr, r.stderr)
+        # One of another state_dir on the same socket: by the socket.
+        other = t.path("other.conf")
+        with open(t.config) as f, open(other, "w") as g:
+            g.write(f.read().replace('state_dir = "state"',
+                                     'state_dir = "state2"'))
+        r = subprocess.run([TENDD, "-c", other], capture_output=True,
                            text=True, timeout=30, env=t.env())
         eq(r.returncode, 1)
         check("another tendd is running" in r.stderr, r.stderr)
