@@ -514,6 +514,30 @@ stream_pbuf_clear(struct stream *st)
 	}
 }
 
+/*
+ * Bytes of a line whose newline has not come yet. A piece of line_max
+ * goes out (partial) only once more of the line follows it: a line of
+ * exactly line_max, whose newline comes with the next read, is one piece,
+ * not a partial piece and an empty line.
+ */
+static void
+stream_partial(struct stream *st, uint64_t wall, const char *p, size_t n)
+{
+	size_t	 max = stream_io(st)->svc->cp->log_line_max, w;
+
+	while (n > 0) {
+		/* (More than max after a reload made it smaller.) */
+		if (st->plen >= max) {
+			stream_line(st, wall, st->pbuf, st->plen, true);
+			stream_pbuf_clear(st);
+		}
+		w = max - st->plen < n ? max - st->plen : n;
+		stream_pbuf_add(st, p, w);
+		p += w;
+		n -= w;
+	}
+}
+
 /* Does the file get the program's bytes exactly (no stamps, no prefix)? */
 static bool
 stream_raw(const struct stream *st)
@@ -549,18 +573,8 @@ stream_feed(struct stream *st, const char *data, size_t n)
 	/* Complete the pending partial line first. */
 	if (st->plen > 0) {
 		nl = memchr(p, '\n', n);
-		q = nl != NULL ? nl : end;
-		while (p < q) {
-			w = max - st->plen < (size_t)(q - p) ?
-			    max - st->plen : (size_t)(q - p);
-			stream_pbuf_add(st, p, w);
-			p += w;
-			if (st->plen == max && (p < q || nl == NULL)) {
-				stream_line(st, wall, st->pbuf, st->plen,
-				    true);
-				stream_pbuf_clear(st);
-			}
-		}
+		stream_partial(st, wall, p, (size_t)((nl != NULL ? nl : end) -
+		    p));
 		if (nl == NULL)
 			return;
 		stream_line(st, wall, st->pbuf, st->plen, false);
@@ -623,17 +637,8 @@ stream_feed(struct stream *st, const char *data, size_t n)
 		}
 		p = last + 1;
 	}
-	/* The rest is a partial line; pieces of line_max go out at once. */
-	while (p < end) {
-		w = max - st->plen < (size_t)(end - p) ?
-		    max - st->plen : (size_t)(end - p);
-		stream_pbuf_add(st, p, w);
-		p += w;
-		if (st->plen == max) {
-			stream_line(st, wall, st->pbuf, st->plen, true);
-			stream_pbuf_clear(st);
-		}
-	}
+	/* The rest is a partial line. */
+	stream_partial(st, wall, p, (size_t)(end - p));
 }
 
 static void

@@ -21,6 +21,8 @@ from harness import (DEADLINE, TENDCTL, TENDD, Failure, Skip, Tend,  # noqa
                      wait_for)
 
 SLEEP = "exec sleep 600"
+# "2026-11-23T02:10:00.123Z ", before each line with log_timestamps.
+TS_LEN = 25
 
 # Numbered lines "n 1", "n 2", ... every PERIOD seconds, flushed one by one,
 # forever; PAD adds " xxx..." so lines can be made longer.
@@ -51,6 +53,32 @@ for i in range(1, n + 1):
 out.flush()
 if os.environ.get("THEN", "exit") == "sleep":
     time.sleep(600)
+"""
+
+# "start", then a line of SIZE times each letter of LETTERS. Each line is
+# written once tendd has read all before it (and has had time to stop
+# batching), so that it starts a read (or splice) of its own; its newline
+# too, so that tendd has seen the line's last byte before it.
+LONG_LINES = r"""
+import array, fcntl, os, termios, time
+def empty():
+    n = array.array("i", [0])
+    while True:
+        fcntl.ioctl(1, termios.FIONREAD, n, True)
+        if n[0] == 0:
+            return
+        time.sleep(0.01)
+def out(b):
+    view = memoryview(b)
+    while len(view):
+        view = view[os.write(1, view):]
+out(b"start\n")
+for c in os.environ["LETTERS"]:
+    empty()
+    time.sleep(0.05)
+    out(c.encode() * int(os.environ["SIZE"]))
+    empty()
+    out(b"\n")
 """
 
 # Waits for the file $D/go, then writes TOTAL bytes of a letter pattern
@@ -1337,6 +1365,61 @@ def test_flood_of_long_lines_read_back_cut():
                [(65536, True), (size - 1 - 65536, False)] * 3,
                "%s: (length, partial) of the last six pieces" % name)
             check(all(set(o["text"]) == {"x"} for o in objs), name)
+        t.stop()
+
+
+def test_long_lines_read_back_in_whole_pieces():
+    # Lines of 1 MiB, far past log_line_max (64 KiB) and the default ring
+    # (64 KiB): `tendctl logs` shows the pieces of the last line the ring
+    # holds, cut at 64 KiB from the line's start, whichever way the bytes
+    # went (kept in memory, or spliced and read back from the file), and
+    # never an empty line after a piece of exactly 64 KiB. A file that
+    # gets a timestamp per piece gets no empty line either.
+    mib, piece = 1 << 20, 65536
+    cases = {
+        # name: (letters, stderr, ring size)
+        "one_read": ("a", "file", piece),
+        "three_read": ("abc", "file", mib // 2),
+        "stamped": ("a", "file", piece),
+    }
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(progs(*[
+            prog(name, script(t, "long_lines", LONG_LINES), stderr=stderr,
+                 start_secs=0, restart="never", autostart=False,
+                 log_max_size=0, log_ring_size=ring,
+                 log_timestamps=name == "stamped",
+                 environment={"SIZE": str(mib), "LETTERS": letters})
+            for name, (letters, stderr, ring) in cases.items()]))
+        t.start()
+        for name, (letters, stderr, ring) in cases.items():
+            t.ctl("start", name)
+            t.ctl("wait", name, check=0)
+            objs = logs_json(t, "-n", "100", name)
+            got = [(len(o["text"]), o.get("partial", False)) for o in objs]
+            check(objs and all(o["text"] for o in objs),
+                  "%s: an empty line, or none: %r" % (name, got))
+            check(all(set(o["text"]) == {letters[-1]} for o in objs),
+                  "%s: not only the last line's %r" % (name, letters[-1]))
+            # Cut where tendd cut the line when it read it: every piece
+            # but the first (which the ring may hold only the end of) is
+            # 64 KiB, and only the last is not partial.
+            check(all(n == piece for n, _ in got[1:]) and
+                  0 < got[0][0] <= piece, "%s: pieces %r" % (name, got))
+            eq([p for _, p in got], [True] * (len(got) - 1) + [False],
+               "%s: partial flags of %r" % (name, got))
+            # The ring holds its size, less at most one record it let go
+            # whole and the newline.
+            total = sum(n for n, _ in got)
+            check(total >= max(ring - piece - 1, piece - 1),
+                  "%s: %d bytes of a %d-byte ring: %r" % (name, total,
+                                                          ring, got))
+            eq(logs(t, "-n", "5", name),
+               [letters[-1] * n for n, _ in got[-5:]],
+               "%s: tendctl logs -n 5" % name)
+        ls = read(logfile(t, "stamped.log")).split(b"\n")[:-1]
+        eq([len(l) for l in ls], [TS_LEN + len("start")] +
+           [TS_LEN + piece] * (mib // piece), "stamped.log line lengths")
         t.stop()
 
 
