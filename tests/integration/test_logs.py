@@ -81,6 +81,24 @@ for c in os.environ["LETTERS"]:
     out(b"\n")
 """
 
+# N numbered lines of WIDTH, written through an 8 KiB buffer; then, once the
+# file $GO exists, MORE lines more, and exit.
+FLOOD_THEN = r"""
+import os, time
+n, more = int(os.environ["N"]), int(os.environ["MORE"])
+width = int(os.environ["WIDTH"])
+out = open(1, "w", buffering=8192, closefd=False)
+def line(i):
+    return ("n %d " % i).ljust(width - 1, "x") + "\n"
+for i in range(1, n + 1):
+    out.write(line(i))
+out.flush()
+while not os.path.exists(os.environ["GO"]):
+    time.sleep(0.01)
+out.write("".join(line(i) for i in range(n + 1, n + more + 1)))
+out.flush()
+"""
+
 # Waits for the file $D/go, then writes TOTAL bytes of a letter pattern
 # without any newline, 1 MiB per write, touches $D/written and sleeps.
 HUGE = r"""
@@ -1379,7 +1397,9 @@ def test_long_lines_read_back_in_whole_pieces():
     cases = {
         # name: (letters, stderr, ring size)
         "one_read": ("a", "file", piece),
+        "one_spliced": ("a", "stdout", piece),
         "three_read": ("abc", "file", mib // 2),
+        "three_spliced": ("abc", "stdout", mib // 2),
         "stamped": ("a", "file", piece),
     }
     with Tend("") as t:
@@ -1420,6 +1440,39 @@ def test_long_lines_read_back_in_whole_pieces():
         ls = read(logfile(t, "stamped.log")).split(b"\n")[:-1]
         eq([len(l) for l in ls], [TS_LEN + len("start")] +
            [TS_LEN + piece] * (mib // piece), "stamped.log line lengths")
+        t.stop()
+
+
+def test_ring_start_drops_only_a_cut_line():
+    # When the ring makes room by dropping the front of what it knows of
+    # spliced output (a span of the file), `tendctl logs` leaves out the
+    # line the new front falls inside, but not a line that starts right
+    # there. Lines of 100 bytes: a flood, then 3 lines more, spliced on
+    # their own; a ring of 1000 holds exactly the last 10 lines, one of
+    # 1050 the last 10 and half of the one before.
+    n, more, width = 20000, 3, 100
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(progs(*[
+            prog("r%d" % ring, script(t, "flood_then", FLOOD_THEN),
+                 stderr="stdout", start_secs=0, restart="never",
+                 autostart=False, log_max_size=0, log_ring_size=ring,
+                 environment={"N": str(n), "MORE": str(more),
+                              "WIDTH": str(width),
+                              "GO": os.path.join(t.dir, "go%d" % ring)})
+            for ring in (1000, 1050)]))
+        t.start()
+        for ring in (1000, 1050):
+            name = "r%d" % ring
+            t.ctl("start", name)
+            path = logfile(t, name + ".log")
+            wait_for(lambda: os.path.getsize(path) == n * width,
+                     what="the flood in " + path)
+            open(os.path.join(t.dir, "go%d" % ring), "w").close()
+            t.ctl("wait", name, check=0)
+            eq(os.path.getsize(path), (n + more) * width, path)
+            eq(numbers(logs(t, "-n", "100", name)),
+               list(range(n + more - 9, n + more + 1)), name)
         t.stop()
 
 
