@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,8 @@ struct follower {
 	long long		 id;
 	int			 streams;
 	size_t			 missed;
+	bool			 full;		/* dropped lines since its queue
+						   was last empty */
 	struct followref	*refs;
 	size_t			 n;
 	struct follower		*next;
@@ -1381,6 +1384,7 @@ follower_line(struct follower *f, struct logio *io, int which, uint64_t wall,
 		return;
 	if (control_pending(f->cl) > LOGS_FOLLOW_CAP) {
 		f->missed++;
+		f->full = true;
 		return;
 	}
 	follower_missed(f);
@@ -1465,10 +1469,20 @@ void
 logs_client_drained(struct logs *l, struct client *cl)
 {
 	struct follower	*f;
+	bool		 trim = false;
 
 	for (f = l->followers; f != NULL; f = f->next) {
-		if (f->cl == cl && f->missed > 0 &&
-		    control_pending(cl) < LOGS_FOLLOW_CAP / 2)
+		if (f->cl != cl)
+			continue;
+		if (f->missed > 0 && control_pending(cl) < LOGS_FOLLOW_CAP / 2)
 			follower_missed(f);
+		/* A follower that caught up after it filled its queue left
+		   that much freed heap: give it back. */
+		if (f->full && control_pending(cl) == 0) {
+			f->full = false;
+			trim = true;
+		}
 	}
+	if (trim)
+		malloc_trim(0);
 }

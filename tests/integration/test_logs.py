@@ -10,6 +10,7 @@ import os
 import pty
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -1196,6 +1197,104 @@ def test_slow_follower():
         finally:
             human.close()
             js.close()
+        t.stop()
+
+
+def follow_socket(t, name):
+    """A follower of name that never reads unless asked: a bare socket
+    with the logs request sent."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(t.sock)
+    s.sendall((json.dumps({"v": 1, "id": 1, "cmd": "logs", "args": {
+        "targets": [name], "lines": 0, "follow": True}}) + "\n").encode())
+    return s
+
+
+def is_asan(path):
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def test_stuck_followers_cost_about_their_cap():
+    # 20 followers that never read while a program floods. Each may have
+    # 1 MiB queued in tendd (LOGS_FOLLOW_CAP) plus one line past it; with
+    # libevent's chains that costs about that much heap in a release
+    # build (it cost 5.8 MiB when each queued line had a chain of its own,
+    # 1 KiB for 230 bytes). ASan's size classes, redzones and shadow make
+    # it about twice that, and its quarantine (4 MiB here) holds freed
+    # blocks. A follower that reads again gets what was queued, bounded,
+    # then the count of what it missed; once they go, tendd gives the
+    # memory back (not measurable under ASan, whose allocator keeps it).
+    n, cap, mib = 20, 1 << 20, 1 << 20
+    asan = is_asan(TENDD)
+    per = cap * (2.5 if asan else 1.25)
+    slack = (8 if asan else 4) * mib
+    with open("/proc/sys/net/core/wmem_default") as f:
+        sndbuf = int(f.read())
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(prog("flood", ["yes", "flood " + "x" * 94],
+                            start_secs=0, autostart=False,
+                            log_max_size="4M", log_keep=1))
+        start_small_quarantine(t)
+        t.ctl("start", "flood")
+        pid = t.status()["flood"]["pid"]
+
+        def flooded(mbytes):
+            w = wchar(pid)
+            wait_for(lambda: wchar(pid) >= w + mbytes * mib,
+                     timeout=DEADLINE * 3,
+                     what="the program to write %d MiB more" % mbytes)
+        # Baseline: tendd with the flood going and nobody following.
+        flooded(16)
+        for _ in range(3):
+            t.status()
+        base = vm(t.proc.pid, "VmRSS") * 1024
+        socks = [follow_socket(t, "flood") for _ in range(n)]
+        try:
+            # Every line goes to every follower: 32 MiB of lines fill
+            # each queue many times over.
+            peak = 0
+            w = wchar(pid)
+            end = time.monotonic() + DEADLINE * 3
+            while wchar(pid) < w + 32 * mib:
+                check(time.monotonic() < end, "the flood is held up")
+                peak = max(peak, vm(t.proc.pid, "VmRSS") * 1024)
+                time.sleep(0.05)
+            peak = max(peak, vm(t.proc.pid, "VmRSS") * 1024)
+            bound = base + n * per + slack
+            check(peak < bound, "tendd's RSS %.1f MiB with %d stuck "
+                  "followers: %.1f MiB over its %.1f MiB without, more "
+                  "than %.1f MiB each" % (peak / mib, n, (peak - base) / mib,
+                                          base / mib, (bound - base) / mib
+                                          / n))
+            # One reads again: what was queued for it (at most the cap,
+            # a line and what the socket holds), then "missed".
+            s = socks[0]
+            s.settimeout(DEADLINE)
+            data = b""
+            while True:
+                got = s.recv(1 << 16)
+                check(got, "end of the stream before 'missed'")
+                data += got
+                i = data.find(b'"type":"missed"')
+                if i != -1 and b"\n" in data[i:]:
+                    break
+                check(len(data) < cap + 2 * sndbuf + 65536,
+                      "%d bytes and no 'missed' yet" % len(data))
+            before, line = data[:i].rsplit(b"\n", 1)
+            line += data[i:].split(b"\n", 1)[0]
+            count = json.loads(line)["event"]["count"]
+            check(count > 0, "missed %r" % count)
+            check(len(before) < cap + 2 * sndbuf + 65536,
+                  "%d bytes before 'missed'" % len(before))
+        finally:
+            for s in socks:
+                s.close()
+        if not asan:
+            wait_for(lambda: vm(t.proc.pid, "VmRSS") * 1024 < base + 4 * mib,
+                     what="tendd's RSS back near %.1f MiB (now %.1f)" % (
+                         base / mib, vm(t.proc.pid, "VmRSS") / 1024))
         t.stop()
 
 
