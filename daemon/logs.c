@@ -42,6 +42,9 @@
    ring has kept only its end (or log_line_max, if that is more). */
 #define LOGS_LOOKBACK		(1024 * 1024)
 #define LOGS_FOLLOW_CAP		(1024 * 1024)	/* per follower queue */
+/* What the event of a line adds to its object: {"v":1,"id":N,"event":}
+   and "type":"line". */
+#define LOGS_EVENT_EXTRA	64
 #define LOGS_OUT_CAP		(1024 * 1024)	/* "inherit" queue */
 #define LOGS_TS_LEN		25	/* "2026-11-23T02:10:00.123Z " */
 /*
@@ -1401,7 +1404,7 @@ logs_follow(struct logs *l, struct client *cl, long long id, struct svc **v,
 	struct followref *r;
 	struct logio	*io;
 	json_t		*hist, *o;
-	size_t		 i;
+	size_t		 i, from, used, room;
 
 	f->logs = l;
 	f->cl = cl;
@@ -1414,7 +1417,19 @@ logs_follow(struct logs *l, struct client *cl, long long id, struct svc **v,
 	follower_send(f, json_pack("{s:s,s:o}", "type", "start",
 	    "instances", logs_names(v, n)));
 	hist = logs_collect(v, n, lines, streams);
+	/* The history is queued all at once: bounded as the queue is, to
+	   the newest lines that fit in it. */
+	room = control_pending(cl) < LOGS_FOLLOW_CAP ?
+	    LOGS_FOLLOW_CAP - control_pending(cl) : 0;
+	for (from = json_array_size(hist), used = 0; from > 0; from--) {
+		used += json_dumpb(json_array_get(hist, from - 1), NULL, 0,
+		    JSON_COMPACT | JSON_ENSURE_ASCII) + LOGS_EVENT_EXTRA;
+		if (used > room)
+			break;
+	}
 	json_array_foreach(hist, i, o) {
+		if (i < from)
+			continue;
 		json_object_set_new(o, "type", json_string("line"));
 		follower_send(f, json_incref(o));
 	}

@@ -1298,6 +1298,42 @@ def test_stuck_followers_cost_about_their_cap():
         t.stop()
 
 
+def test_follow_history_fits_the_queue_cap():
+    # `logs -f -n N` queues its history at once: like what follows, it is
+    # bounded by the follower's queue cap (1 MiB), the newest lines that
+    # fit, not all of a 4 MiB ring.
+    n, width, cap = 40000, 100, 1 << 20
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(prog("big", script(t, "lines", LINES), start_secs=0,
+                            restart="never", log_ring_size="4M",
+                            environment={"N": str(n), "WIDTH": str(width)}))
+        t.start()
+        t.ctl("wait", "big", check=0)
+        eq(numbers(logs(t, "-n", "1", "big")), [n])
+        f = Follower(t, "--json", "logs", "-f", "-n", "100000", "big")
+        try:
+            ls = f.out.wait(lambda ls: any(NUM.match(json.loads(l)["text"])
+                                           and json.loads(l)["text"]
+                                           .startswith("n %d " % n)
+                                           for l in ls[-3:]),
+                            what="the history up to line %d" % n)
+            nums = numbers([json.loads(l)["text"] for l in ls])
+            check_consecutive(nums, "history")
+            eq(nums[-1], n)
+            # Each event is its line object and about 50 bytes around it.
+            size = sum(len(l) + 50 for l in ls)
+            check(size <= cap, "%d lines, about %d bytes of events: more "
+                  "than the %d a follower may have queued" % (len(ls),
+                                                             size, cap))
+            check(size > cap // 2, "%d lines, about %d bytes: not as "
+                  "many as fit" % (len(ls), size))
+            eq(f.interrupt(), 0)
+        finally:
+            f.close()
+        t.stop()
+
+
 def test_disk_full():
     disk_full(stderr="file")
 
