@@ -460,3 +460,35 @@ logfile_read(const struct logfile *f, uint64_t id, uint64_t offset,
 		return -1;
 	return pread(f->fd, buf, len, (off_t)offset);
 }
+
+ssize_t
+logfile_line_before(const struct logfile *f, uint64_t id, uint64_t offset,
+    size_t limit)
+{
+	char		*buf = NULL, *nl;
+	size_t		 want = 4096, done = 0;
+	ssize_t		 n, r = -1;
+
+	/* Most lines are short: a small read first, larger ones after. */
+	while (done < limit && done < offset) {
+		if (want > limit - done)
+			want = limit - done;
+		if (want > offset - done)
+			want = (size_t)(offset - done);
+		buf = xreallocarray(buf, want, 1);
+		n = logfile_read(f, id, offset - done - want, buf, want);
+		if (n != (ssize_t)want)
+			break;
+		if ((nl = memrchr(buf, '\n', want)) != NULL) {
+			r = (ssize_t)(done + want - (size_t)(nl + 1 - buf));
+			break;
+		}
+		done += want;
+		if (want < 64 * 1024)
+			want *= 4;
+	}
+	if (r == -1 && done == offset && f->fd != -1 && f->id == id)
+		r = (ssize_t)offset;	/* the file starts the line */
+	free(buf);
+	return r;
+}

@@ -94,5 +94,12 @@ int		 logfile_direct_lead(struct logfile *, size_t pending);
 /* Read back len bytes at offset if file id is still the open one. */
 ssize_t		 logfile_read(const struct logfile *, uint64_t id,
 		    uint64_t offset, char *, size_t);
+/*
+ * How many bytes of the line that offset is in come before it (0 when a
+ * line starts there): looks back at most limit bytes for a newline or
+ * the start of the file; -1 if neither is there, or on error.
+ */
+ssize_t		 logfile_line_before(const struct logfile *, uint64_t id,
+		    uint64_t offset, size_t limit);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,13 @@
 #define LOGS_DRAIN_MAX		(4 * 1024 * 1024)
 #define LOGS_SPLICE_MAX		(1024 * 1024)
 #define LOGS_FLUSH_DELAY	USEC_PER_SEC	/* partial line held */
+/* How far back in a file tendd looks for where a line began, when the
+   ring has kept only its end (or log_line_max, if that is more). */
+#define LOGS_LOOKBACK		(1024 * 1024)
 #define LOGS_FOLLOW_CAP		(1024 * 1024)	/* per follower queue */
+/* What the event of a line adds to its object: {"v":1,"id":N,"event":}
+   and "type":"line". */
+#define LOGS_EVENT_EXTRA	64
 #define LOGS_OUT_CAP		(1024 * 1024)	/* "inherit" queue */
 #define LOGS_TS_LEN		25	/* "2026-11-23T02:10:00.123Z " */
 /*
@@ -87,6 +94,8 @@ struct follower {
 	long long		 id;
 	int			 streams;
 	size_t			 missed;
+	bool			 full;		/* dropped lines since its queue
+						   was last empty */
 	struct followref	*refs;
 	size_t			 n;
 	struct follower		*next;
@@ -132,6 +141,8 @@ struct stream {
 	enum conf_sink		 sink;		/* resolved: never STDOUT */
 	bool			 batching;
 	bool			 big_pipe;
+	bool			 spliced;	/* its last record is a splice's
+						   span: it may end in a line */
 	bool			 merged;	/* stderr into stdout's sink */
 	bool			 prefix;
 	bool			 stamps;
@@ -466,6 +477,7 @@ stream_record(struct stream *st, uint64_t wall, const char *text, size_t len,
 	struct followref	*r, *next;
 	int			 which = st->merged ? 0 : st->which;
 
+	st->spliced = false;
 	ring_add(&io->ring, wall, which, flags, text, len);
 	for (r = io->followers; r != NULL; r = next) {
 		next = r->next;
@@ -514,6 +526,30 @@ stream_pbuf_clear(struct stream *st)
 	}
 }
 
+/*
+ * Bytes of a line whose newline has not come yet. A piece of line_max
+ * goes out (partial) only once more of the line follows it: a line of
+ * exactly line_max, whose newline comes with the next read, is one piece,
+ * not a partial piece and an empty line.
+ */
+static void
+stream_partial(struct stream *st, uint64_t wall, const char *p, size_t n)
+{
+	size_t	 max = stream_io(st)->svc->cp->log_line_max, w;
+
+	while (n > 0) {
+		/* (More than max after a reload made it smaller.) */
+		if (st->plen >= max) {
+			stream_line(st, wall, st->pbuf, st->plen, true);
+			stream_pbuf_clear(st);
+		}
+		w = max - st->plen < n ? max - st->plen : n;
+		stream_pbuf_add(st, p, w);
+		p += w;
+		n -= w;
+	}
+}
+
 /* Does the file get the program's bytes exactly (no stamps, no prefix)? */
 static bool
 stream_raw(const struct stream *st)
@@ -534,6 +570,36 @@ stream_can_splice(const struct stream *st)
 	    (f->max_size == 0 || f->size + LOGS_SPLICE_MAX <= f->max_size);
 }
 
+/*
+ * Read after a splice: the rest of the line the splice began (tendd never
+ * saw its start) goes the same way, into the file and into the ring as a
+ * span that goes on from the splice's, so that the line is read back
+ * whole and cut where it should be. Returns the bytes taken.
+ */
+static size_t
+stream_feed_spliced(struct stream *st, uint64_t wall, const char *p,
+    size_t n)
+{
+	struct logio	*io = stream_io(st);
+	struct logfile	*f = st->file;
+	const char	*nl = memchr(p, '\n', n);
+	size_t		 len = nl != NULL ? (size_t)(nl + 1 - p) : n, w;
+
+	st->spliced = false;
+	if (!stream_raw(st) || io->nfollowers > 0 || st->plen > 0 ||
+	    (f->max_size != 0 && f->size + st->olen + len > f->max_size))
+		return 0;
+	stream_flush(st);
+	w = logfile_append(f, p, len);
+	st->dropped += len - w;
+	if (w == len) {
+		ring_add_span(&io->ring, wall, st->which, RING_CUT, f->id,
+		    f->size - w, w);
+		st->spliced = nl == NULL;
+	}
+	return len;
+}
+
 /* Lines a raw file gets in one write; ring and followers get lines. */
 static void
 stream_feed(struct stream *st, const char *data, size_t n)
@@ -545,22 +611,14 @@ stream_feed(struct stream *st, const char *data, size_t n)
 	size_t		 max = io->svc->cp->log_line_max, ringsz, w, len;
 	bool		 raw;
 
+	if (st->spliced && (p += stream_feed_spliced(st, wall, p, n)) == end)
+		return;
 	raw = stream_raw(st);
 	/* Complete the pending partial line first. */
 	if (st->plen > 0) {
-		nl = memchr(p, '\n', n);
-		q = nl != NULL ? nl : end;
-		while (p < q) {
-			w = max - st->plen < (size_t)(q - p) ?
-			    max - st->plen : (size_t)(q - p);
-			stream_pbuf_add(st, p, w);
-			p += w;
-			if (st->plen == max && (p < q || nl == NULL)) {
-				stream_line(st, wall, st->pbuf, st->plen,
-				    true);
-				stream_pbuf_clear(st);
-			}
-		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		stream_partial(st, wall, p, (size_t)((nl != NULL ? nl : end) -
+		    p));
 		if (nl == NULL)
 			return;
 		stream_line(st, wall, st->pbuf, st->plen, false);
@@ -596,8 +654,8 @@ stream_feed(struct stream *st, const char *data, size_t n)
 			   cost a fifth of tendd's CPU. */
 			if (st->batching && w == len && io->nfollowers == 0 &&
 			    q <= last) {
-				ring_add_span(&io->ring, wall, st->which, id,
-				    off + (uint64_t)(q - p),
+				ring_add_span(&io->ring, wall, st->which, 0,
+				    id, off + (uint64_t)(q - p),
 				    (size_t)(last + 1 - q));
 				q = last + 1;
 			}
@@ -623,17 +681,8 @@ stream_feed(struct stream *st, const char *data, size_t n)
 		}
 		p = last + 1;
 	}
-	/* The rest is a partial line; pieces of line_max go out at once. */
-	while (p < end) {
-		w = max - st->plen < (size_t)(end - p) ?
-		    max - st->plen : (size_t)(end - p);
-		stream_pbuf_add(st, p, w);
-		p += w;
-		if (st->plen == max) {
-			stream_line(st, wall, st->pbuf, st->plen, true);
-			stream_pbuf_clear(st);
-		}
-	}
+	/* The rest is a partial line. */
+	stream_partial(st, wall, p, (size_t)(end - p));
 }
 
 static void
@@ -695,8 +744,11 @@ stream_splice(struct stream *st)
 		    &off);
 		if (m <= 0)
 			break;
+		/* tendd does not see the bytes: a span may go on with a
+		   line the one before began. */
 		ring_add_span(&io->ring, util_now_wall(), st->which,
-		    st->file->id, off, (size_t)m);
+		    st->spliced ? RING_CUT : 0, st->file->id, off, (size_t)m);
+		st->spliced = true;
 		done += (size_t)m;
 	}
 	if (done < (size_t)n) {
@@ -1108,9 +1160,15 @@ struct hcollect {
 	size_t		 n;
 	size_t		 cap;
 	size_t		 seq;
-	char		*carry;		/* a span's unfinished line */
-	size_t		 clen;
+	/* The span read last: its stream, file and end, and the line it
+	   left unfinished (carry), of which cbefore bytes were dropped. */
+	bool		 cspan;
 	int		 cstream;
+	uint64_t	 cfile;
+	uint64_t	 cend;
+	char		*carry;
+	size_t		 clen;
+	size_t		 cbefore;
 };
 
 static void
@@ -1130,28 +1188,53 @@ hcollect_add(struct hcollect *h, int which, uint64_t time, const char *text,
 	h->n++;
 }
 
+/*
+ * A line read back from spans, cut to line_max where stream_feed cut it:
+ * from the line's start, of which before bytes are no longer in the ring.
+ * What is left of a line no longer than line_max is not shown: whole
+ * records only, as for lines kept in memory. Of a longer one, the pieces
+ * are, the first from where the ring starts.
+ */
+static void
+hcollect_line(struct hcollect *h, int which, uint64_t time, const char *text,
+    size_t len, size_t before, bool partial)
+{
+	size_t	 max = h->io->svc->cp->log_line_max, n;
+
+	if (before > 0 && before + len <= max)
+		return;
+	if (len == 0 && (before > 0 || partial))
+		return;
+	n = max - before % max;
+	do {
+		if (n > len)
+			n = len;
+		hcollect_add(h, which, time, text, n,
+		    n < len || partial ? RING_PARTIAL : 0);
+		text += n;
+		len -= n;
+		n = max;
+	} while (len > 0);
+}
+
+/* The unfinished line of the last span (still being written, or a record
+   that is not a span comes next) goes out partial. */
 static void
 hcollect_carry_out(struct hcollect *h, uint64_t time)
 {
 	if (h->clen > 0)
-		hcollect_add(h, h->cstream, time, h->carry, h->clen,
-		    RING_PARTIAL);
-	h->clen = 0;
+		hcollect_line(h, h->cstream, time, h->carry, h->clen,
+		    h->cbefore, true);
+	h->clen = h->cbefore = 0;
+	h->cspan = false;
 }
 
-/* A line read back from a span, cut to line_max as stream_feed cuts. */
 static void
-hcollect_line(struct hcollect *h, int which, uint64_t time, const char *text,
-    size_t len)
+hcollect_carry(struct hcollect *h, const char *p, size_t len)
 {
-	size_t	 max = h->io->svc->cp->log_line_max;
-
-	while (len > max) {
-		hcollect_add(h, which, time, text, max, RING_PARTIAL);
-		text += max;
-		len -= max;
-	}
-	hcollect_add(h, which, time, text, len, 0);
+	h->carry = xreallocarray(h->carry, h->clen + len, 1);
+	memcpy(h->carry + h->clen, p, len);
+	h->clen += len;
 }
 
 static void
@@ -1159,9 +1242,10 @@ hcollect_cb(const struct ring_rec *rec, const char *text, void *arg)
 {
 	struct hcollect		*h = arg;
 	struct stream		*st = &h->io->st[rec->stream & 1];
+	size_t			 max = h->io->svc->cp->log_line_max;
 	const char		*p, *end, *nl;
 	char			*buf;
-	ssize_t			 n;
+	ssize_t			 n, before;
 
 	if (text != NULL) {
 		hcollect_carry_out(h, rec->time);
@@ -1170,43 +1254,48 @@ hcollect_cb(const struct ring_rec *rec, const char *text, void *arg)
 		return;
 	}
 	/* A span: read it back from the file, if it is still there. */
-	if (st->file == NULL)
-		return;
 	buf = xmalloc(rec->len);
-	n = logfile_read(st->file, rec->file_id, rec->offset, buf, rec->len);
+	n = st->file == NULL ? -1 : logfile_read(st->file, rec->file_id,
+	    rec->offset, buf, rec->len);
 	if (n <= 0) {
+		hcollect_carry_out(h, rec->time);
 		free(buf);
 		return;
 	}
-	if (h->clen > 0 && h->cstream != rec->stream)
+	/* A span that may start inside a line (ring.h) goes on with the
+	   line of the one read before it if that ends where it starts;
+	   otherwise the file says where its first line began. */
+	if (!(rec->flags & RING_CUT) || !h->cspan ||
+	    h->cstream != rec->stream || h->cfile != rec->file_id ||
+	    h->cend != rec->offset) {
 		hcollect_carry_out(h, rec->time);
-	p = buf;
-	end = buf + n;
-	/* The ring dropped this span's front (ring.h): its first line may
-	   be the end of one it no longer has. */
-	if (rec->flags & RING_CUT) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		p = nl != NULL ? nl + 1 : end;
+		if (rec->flags & RING_CUT) {
+			before = logfile_line_before(st->file, rec->file_id,
+			    rec->offset, max > LOGS_LOOKBACK ? max :
+			    LOGS_LOOKBACK);
+			/* Too far back: a long line, cut from here. */
+			h->cbefore = before == -1 ? max : (size_t)before;
+		}
 	}
-	for (; p < end; p = nl + 1) {
+	h->cspan = true;
+	h->cstream = rec->stream;
+	h->cfile = rec->file_id;
+	h->cend = rec->offset + (uint64_t)n;
+	end = buf + n;
+	for (p = buf; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
-			h->carry = xreallocarray(h->carry,
-			    h->clen + (size_t)(end - p), 1);
-			memcpy(h->carry + h->clen, p, (size_t)(end - p));
-			h->clen += (size_t)(end - p);
-			h->cstream = rec->stream;
+			hcollect_carry(h, p, (size_t)(end - p));
 			break;
 		}
 		if (h->clen > 0) {
-			h->carry = xreallocarray(h->carry,
-			    h->clen + (size_t)(nl - p), 1);
-			memcpy(h->carry + h->clen, p, (size_t)(nl - p));
+			hcollect_carry(h, p, (size_t)(nl - p));
 			hcollect_line(h, rec->stream, rec->time, h->carry,
-			    h->clen + (size_t)(nl - p));
+			    h->clen, h->cbefore, false);
 			h->clen = 0;
 		} else
 			hcollect_line(h, rec->stream, rec->time, p,
-			    (size_t)(nl - p));
+			    (size_t)(nl - p), h->cbefore, false);
+		h->cbefore = 0;
 	}
 	free(buf);
 }
@@ -1235,7 +1324,6 @@ logs_collect(struct svc **v, size_t n, size_t lines, int streams)
 		if (v[i]->logio == NULL)
 			continue;
 		h.io = v[i]->logio;
-		h.clen = 0;
 		ring_foreach(&h.io->ring, hcollect_cb, &h);
 		hcollect_carry_out(&h, h.n > 0 ? h.v[h.n - 1].time : 0);
 	}
@@ -1299,6 +1387,7 @@ follower_line(struct follower *f, struct logio *io, int which, uint64_t wall,
 		return;
 	if (control_pending(f->cl) > LOGS_FOLLOW_CAP) {
 		f->missed++;
+		f->full = true;
 		return;
 	}
 	follower_missed(f);
@@ -1315,7 +1404,7 @@ logs_follow(struct logs *l, struct client *cl, long long id, struct svc **v,
 	struct followref *r;
 	struct logio	*io;
 	json_t		*hist, *o;
-	size_t		 i;
+	size_t		 i, from, used, room;
 
 	f->logs = l;
 	f->cl = cl;
@@ -1328,7 +1417,19 @@ logs_follow(struct logs *l, struct client *cl, long long id, struct svc **v,
 	follower_send(f, json_pack("{s:s,s:o}", "type", "start",
 	    "instances", logs_names(v, n)));
 	hist = logs_collect(v, n, lines, streams);
+	/* The history is queued all at once: bounded as the queue is, to
+	   the newest lines that fit in it. */
+	room = control_pending(cl) < LOGS_FOLLOW_CAP ?
+	    LOGS_FOLLOW_CAP - control_pending(cl) : 0;
+	for (from = json_array_size(hist), used = 0; from > 0; from--) {
+		used += json_dumpb(json_array_get(hist, from - 1), NULL, 0,
+		    JSON_COMPACT | JSON_ENSURE_ASCII) + LOGS_EVENT_EXTRA;
+		if (used > room)
+			break;
+	}
 	json_array_foreach(hist, i, o) {
+		if (i < from)
+			continue;
 		json_object_set_new(o, "type", json_string("line"));
 		follower_send(f, json_incref(o));
 	}
@@ -1383,10 +1484,20 @@ void
 logs_client_drained(struct logs *l, struct client *cl)
 {
 	struct follower	*f;
+	bool		 trim = false;
 
 	for (f = l->followers; f != NULL; f = f->next) {
-		if (f->cl == cl && f->missed > 0 &&
-		    control_pending(cl) < LOGS_FOLLOW_CAP / 2)
+		if (f->cl != cl)
+			continue;
+		if (f->missed > 0 && control_pending(cl) < LOGS_FOLLOW_CAP / 2)
 			follower_missed(f);
+		/* A follower that caught up after it filled its queue left
+		   that much freed heap: give it back. */
+		if (f->full && control_pending(cl) == 0) {
+			f->full = false;
+			trim = true;
+		}
 	}
+	if (trim)
+		malloc_trim(0);
 }

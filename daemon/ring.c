@@ -174,19 +174,21 @@ ring_add(struct ring *r, uint64_t time, int stream, int flags,
 }
 
 void
-ring_add_span(struct ring *r, uint64_t time, int stream, uint64_t file_id,
-    uint64_t offset, size_t len)
+ring_add_span(struct ring *r, uint64_t time, int stream, int flags,
+    uint64_t file_id, uint64_t offset, size_t len)
 {
 	struct ring_rec	 h;
 
+	flags &= RING_CUT;
 	if (len > r->size) {
 		offset += len - r->size;
 		len = r->size;
+		flags |= RING_CUT;
 	}
 	memset(&h, 0, sizeof h);
 	h.time = time;
 	h.stream = (uint8_t)stream;
-	h.flags = RING_SPAN;
+	h.flags = (uint8_t)(RING_SPAN | flags);
 	h.len = (uint32_t)len;
 	h.file_id = file_id;
 	h.offset = offset;

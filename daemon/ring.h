@@ -20,8 +20,9 @@
 
 #define RING_PARTIAL	0x1	/* line cut (no newline, or too long) */
 #define RING_SPAN	0x2	/* a file span, not bytes */
-#define RING_CUT	0x4	/* a span whose front was dropped: it may
-				   start inside a line */
+#define RING_CUT	0x4	/* a span that may start inside a line: its
+				   front was dropped, or it goes on from
+				   the span before it (splice) */
 
 struct ring_rec {
 	uint64_t	 time;		/* usec since the epoch */
@@ -60,9 +61,13 @@ void		 ring_resize(struct ring *, size_t);
 /* Append a line (text without its newline). */
 void		 ring_add(struct ring *, uint64_t time, int stream, int flags,
 		    const char *, size_t);
-/* Append a span of len bytes at offset of file file_id. */
+/*
+ * Append a span of len bytes at offset of file file_id; flags RING_CUT
+ * if it may start inside a line. A span longer than the ring keeps its
+ * end, and RING_CUT.
+ */
 void		 ring_add_span(struct ring *, uint64_t time, int stream,
-		    uint64_t file_id, uint64_t offset, size_t len);
+		    int flags, uint64_t file_id, uint64_t offset, size_t len);
 /*
  * Visit records oldest first. For a span, text is NULL. Returns the
  * number visited.

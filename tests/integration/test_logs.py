@@ -10,6 +10,7 @@ import os
 import pty
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +22,8 @@ from harness import (DEADLINE, TENDCTL, TENDD, Failure, Skip, Tend,  # noqa
                      wait_for)
 
 SLEEP = "exec sleep 600"
+# "2026-11-23T02:10:00.123Z ", before each line with log_timestamps.
+TS_LEN = 25
 
 # Numbered lines "n 1", "n 2", ... every PERIOD seconds, flushed one by one,
 # forever; PAD adds " xxx..." so lines can be made longer.
@@ -51,6 +54,50 @@ for i in range(1, n + 1):
 out.flush()
 if os.environ.get("THEN", "exit") == "sleep":
     time.sleep(600)
+"""
+
+# "start", then a line of SIZE times each letter of LETTERS. Each line is
+# written once tendd has read all before it (and has had time to stop
+# batching), so that it starts a read (or splice) of its own; its newline
+# too, so that tendd has seen the line's last byte before it.
+LONG_LINES = r"""
+import array, fcntl, os, termios, time
+def empty():
+    n = array.array("i", [0])
+    while True:
+        fcntl.ioctl(1, termios.FIONREAD, n, True)
+        if n[0] == 0:
+            return
+        time.sleep(0.01)
+def out(b):
+    view = memoryview(b)
+    while len(view):
+        view = view[os.write(1, view):]
+out(b"start\n")
+for c in os.environ["LETTERS"]:
+    empty()
+    time.sleep(0.05)
+    out(c.encode() * int(os.environ["SIZE"]))
+    empty()
+    out(b"\n")
+"""
+
+# N numbered lines of WIDTH, written through an 8 KiB buffer; then, once the
+# file $GO exists, MORE lines more, and exit.
+FLOOD_THEN = r"""
+import os, time
+n, more = int(os.environ["N"]), int(os.environ["MORE"])
+width = int(os.environ["WIDTH"])
+out = open(1, "w", buffering=8192, closefd=False)
+def line(i):
+    return ("n %d " % i).ljust(width - 1, "x") + "\n"
+for i in range(1, n + 1):
+    out.write(line(i))
+out.flush()
+while not os.path.exists(os.environ["GO"]):
+    time.sleep(0.01)
+out.write("".join(line(i) for i in range(n + 1, n + more + 1)))
+out.flush()
 """
 
 # Waits for the file $D/go, then writes TOTAL bytes of a letter pattern
@@ -1153,6 +1200,140 @@ def test_slow_follower():
         t.stop()
 
 
+def follow_socket(t, name):
+    """A follower of name that never reads unless asked: a bare socket
+    with the logs request sent."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(t.sock)
+    s.sendall((json.dumps({"v": 1, "id": 1, "cmd": "logs", "args": {
+        "targets": [name], "lines": 0, "follow": True}}) + "\n").encode())
+    return s
+
+
+def is_asan(path):
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def test_stuck_followers_cost_about_their_cap():
+    # 20 followers that never read while a program floods. Each may have
+    # 1 MiB queued in tendd (LOGS_FOLLOW_CAP) plus one line past it; with
+    # libevent's chains that costs about that much heap in a release
+    # build (it cost 5.8 MiB when each queued line had a chain of its own,
+    # 1 KiB for 230 bytes). ASan's size classes, redzones and shadow make
+    # it about twice that, and its quarantine (4 MiB here) holds freed
+    # blocks. A follower that reads again gets what was queued, bounded,
+    # then the count of what it missed; once they go, tendd gives the
+    # memory back (not measurable under ASan, whose allocator keeps it).
+    n, cap, mib = 20, 1 << 20, 1 << 20
+    asan = is_asan(TENDD)
+    per = cap * (2.5 if asan else 1.25)
+    slack = (8 if asan else 4) * mib
+    with open("/proc/sys/net/core/wmem_default") as f:
+        sndbuf = int(f.read())
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(prog("flood", ["yes", "flood " + "x" * 94],
+                            start_secs=0, autostart=False,
+                            log_max_size="4M", log_keep=1))
+        start_small_quarantine(t)
+        t.ctl("start", "flood")
+        pid = t.status()["flood"]["pid"]
+
+        def flooded(mbytes):
+            w = wchar(pid)
+            wait_for(lambda: wchar(pid) >= w + mbytes * mib,
+                     timeout=DEADLINE * 3,
+                     what="the program to write %d MiB more" % mbytes)
+        # Baseline: tendd with the flood going and nobody following.
+        flooded(16)
+        for _ in range(3):
+            t.status()
+        base = vm(t.proc.pid, "VmRSS") * 1024
+        socks = [follow_socket(t, "flood") for _ in range(n)]
+        try:
+            # Every line goes to every follower: 32 MiB of lines fill
+            # each queue many times over.
+            peak = 0
+            w = wchar(pid)
+            end = time.monotonic() + DEADLINE * 3
+            while wchar(pid) < w + 32 * mib:
+                check(time.monotonic() < end, "the flood is held up")
+                peak = max(peak, vm(t.proc.pid, "VmRSS") * 1024)
+                time.sleep(0.05)
+            peak = max(peak, vm(t.proc.pid, "VmRSS") * 1024)
+            bound = base + n * per + slack
+            check(peak < bound, "tendd's RSS %.1f MiB with %d stuck "
+                  "followers: %.1f MiB over its %.1f MiB without, more "
+                  "than %.1f MiB each" % (peak / mib, n, (peak - base) / mib,
+                                          base / mib, (bound - base) / mib
+                                          / n))
+            # One reads again: what was queued for it (at most the cap,
+            # a line and what the socket holds), then "missed".
+            s = socks[0]
+            s.settimeout(DEADLINE)
+            data = b""
+            while True:
+                got = s.recv(1 << 16)
+                check(got, "end of the stream before 'missed'")
+                data += got
+                i = data.find(b'"type":"missed"')
+                if i != -1 and b"\n" in data[i:]:
+                    break
+                check(len(data) < cap + 2 * sndbuf + 65536,
+                      "%d bytes and no 'missed' yet" % len(data))
+            before, line = data[:i].rsplit(b"\n", 1)
+            line += data[i:].split(b"\n", 1)[0]
+            count = json.loads(line)["event"]["count"]
+            check(count > 0, "missed %r" % count)
+            check(len(before) < cap + 2 * sndbuf + 65536,
+                  "%d bytes before 'missed'" % len(before))
+        finally:
+            for s in socks:
+                s.close()
+        if not asan:
+            wait_for(lambda: vm(t.proc.pid, "VmRSS") * 1024 < base + 4 * mib,
+                     what="tendd's RSS back near %.1f MiB (now %.1f)" % (
+                         base / mib, vm(t.proc.pid, "VmRSS") / 1024))
+        t.stop()
+
+
+def test_follow_history_fits_the_queue_cap():
+    # `logs -f -n N` queues its history at once: like what follows, it is
+    # bounded by the follower's queue cap (1 MiB), the newest lines that
+    # fit, not all of a 4 MiB ring.
+    n, width, cap = 40000, 100, 1 << 20
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(prog("big", script(t, "lines", LINES), start_secs=0,
+                            restart="never", log_ring_size="4M",
+                            environment={"N": str(n), "WIDTH": str(width)}))
+        t.start()
+        t.ctl("wait", "big", check=0)
+        eq(numbers(logs(t, "-n", "1", "big")), [n])
+        f = Follower(t, "--json", "logs", "-f", "-n", "100000", "big")
+        try:
+            ls = f.out.wait(lambda ls: any(NUM.match(json.loads(l)["text"])
+                                           and json.loads(l)["text"]
+                                           .startswith("n %d " % n)
+                                           for l in ls[-3:]),
+                            what="the history up to line %d" % n)
+            nums = numbers([json.loads(l)["text"] for l in ls])
+            check_consecutive(nums, "history")
+            eq(nums[-1], n)
+            # Each event is its line object and about 50 bytes around it.
+            size = sum(len(l) + 50 for l in ls)
+            check(size <= cap, "%d lines, about %d bytes of events: more "
+                  "than the %d a follower may have queued" % (len(ls),
+                                                             size, cap))
+            check(size > cap // 2, "%d lines, about %d bytes: not as "
+                  "many as fit" % (len(ls), size))
+            eq(f.interrupt(), 0)
+        finally:
+            f.close()
+        t.stop()
+
+
 def test_disk_full():
     disk_full(stderr="file")
 
@@ -1337,6 +1518,96 @@ def test_flood_of_long_lines_read_back_cut():
                [(65536, True), (size - 1 - 65536, False)] * 3,
                "%s: (length, partial) of the last six pieces" % name)
             check(all(set(o["text"]) == {"x"} for o in objs), name)
+        t.stop()
+
+
+def test_long_lines_read_back_in_whole_pieces():
+    # Lines of 1 MiB, far past log_line_max (64 KiB) and the default ring
+    # (64 KiB): `tendctl logs` shows the pieces of the last line the ring
+    # holds, cut at 64 KiB from the line's start, whichever way the bytes
+    # went (kept in memory, or spliced and read back from the file), and
+    # never an empty line after a piece of exactly 64 KiB. A file that
+    # gets a timestamp per piece gets no empty line either.
+    mib, piece = 1 << 20, 65536
+    cases = {
+        # name: (letters, stderr, ring size)
+        "one_read": ("a", "file", piece),
+        "one_spliced": ("a", "stdout", piece),
+        "three_read": ("abc", "file", mib // 2),
+        "three_spliced": ("abc", "stdout", mib // 2),
+        "stamped": ("a", "file", piece),
+    }
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(progs(*[
+            prog(name, script(t, "long_lines", LONG_LINES), stderr=stderr,
+                 start_secs=0, restart="never", autostart=False,
+                 log_max_size=0, log_ring_size=ring,
+                 log_timestamps=name == "stamped",
+                 environment={"SIZE": str(mib), "LETTERS": letters})
+            for name, (letters, stderr, ring) in cases.items()]))
+        t.start()
+        for name, (letters, stderr, ring) in cases.items():
+            t.ctl("start", name)
+            t.ctl("wait", name, check=0)
+            objs = logs_json(t, "-n", "100", name)
+            got = [(len(o["text"]), o.get("partial", False)) for o in objs]
+            check(objs and all(o["text"] for o in objs),
+                  "%s: an empty line, or none: %r" % (name, got))
+            check(all(set(o["text"]) == {letters[-1]} for o in objs),
+                  "%s: not only the last line's %r" % (name, letters[-1]))
+            # Cut where tendd cut the line when it read it: every piece
+            # but the first (which the ring may hold only the end of) is
+            # 64 KiB, and only the last is not partial.
+            check(all(n == piece for n, _ in got[1:]) and
+                  0 < got[0][0] <= piece, "%s: pieces %r" % (name, got))
+            eq([p for _, p in got], [True] * (len(got) - 1) + [False],
+               "%s: partial flags of %r" % (name, got))
+            # The ring holds its size, less at most one record it let go
+            # whole and the newline.
+            total = sum(n for n, _ in got)
+            check(total >= max(ring - piece - 1, piece - 1),
+                  "%s: %d bytes of a %d-byte ring: %r" % (name, total,
+                                                          ring, got))
+            eq(logs(t, "-n", "5", name),
+               [letters[-1] * n for n, _ in got[-5:]],
+               "%s: tendctl logs -n 5" % name)
+        ls = read(logfile(t, "stamped.log")).split(b"\n")[:-1]
+        eq([len(l) for l in ls], [TS_LEN + len("start")] +
+           [TS_LEN + piece] * (mib // piece), "stamped.log line lengths")
+        t.stop()
+
+
+def test_ring_start_drops_only_a_cut_line():
+    # When the ring makes room by dropping the front of what it knows of
+    # spliced output (a span of the file), `tendctl logs` leaves out the
+    # line the new front falls inside, but not a line that starts right
+    # there. Lines of 100 bytes: a flood, then 3 lines more, spliced on
+    # their own; a ring of 1000 holds exactly the last 10 lines, one of
+    # 1050 the last 10 and half of the one before.
+    n, more, width = 20000, 3, 100
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(progs(*[
+            prog("r%d" % ring, script(t, "flood_then", FLOOD_THEN),
+                 stderr="stdout", start_secs=0, restart="never",
+                 autostart=False, log_max_size=0, log_ring_size=ring,
+                 environment={"N": str(n), "MORE": str(more),
+                              "WIDTH": str(width),
+                              "GO": os.path.join(t.dir, "go%d" % ring)})
+            for ring in (1000, 1050)]))
+        t.start()
+        for ring in (1000, 1050):
+            name = "r%d" % ring
+            t.ctl("start", name)
+            path = logfile(t, name + ".log")
+            wait_for(lambda: os.path.getsize(path) == n * width,
+                     what="the flood in " + path)
+            open(os.path.join(t.dir, "go%d" % ring), "w").close()
+            t.ctl("wait", name, check=0)
+            eq(os.path.getsize(path), (n + more) * width, path)
+            eq(numbers(logs(t, "-n", "100", name)),
+               list(range(n + more - 9, n + more + 1)), name)
         t.stop()
 
 

@@ -203,6 +203,39 @@ T_CASE(rotation_closes_the_direct_fd)
 	fixture_close(&x);
 }
 
+/* Where the line an offset is in starts: logs.c reads a span back from
+   there when the ring has dropped the span's front. */
+T_CASE(line_before_looks_back_for_the_line_start)
+{
+	struct fixture	 x;
+	char		*big;
+	uint64_t	 id;
+	size_t		 len = 300000;
+
+	fixture_open(&x);
+	T_INTEQ(logfile_append(x.f, "ab\ncdef\n", 8), 8);
+	id = x.f->id;
+	T_INTEQ(logfile_line_before(x.f, id, 0, 100), 0);
+	T_INTEQ(logfile_line_before(x.f, id, 2, 100), 2);	/* file start */
+	T_INTEQ(logfile_line_before(x.f, id, 3, 100), 0);
+	T_INTEQ(logfile_line_before(x.f, id, 6, 100), 3);
+	T_INTEQ(logfile_line_before(x.f, id, 6, 4), 3);
+	T_INTEQ(logfile_line_before(x.f, id, 6, 3), -1);	/* too far */
+	T_INTEQ(logfile_line_before(x.f, id + 1, 6, 100), -1);
+	/* A long line: found over several reads, not past the limit. */
+	big = malloc(len);
+	memset(big, 'x', len - 1);
+	big[len - 1] = '\n';
+	T_INTEQ(logfile_append(x.f, big, len), len);
+	T_INTEQ(logfile_line_before(x.f, id, 8 + 250000, 1 << 20), 250000);
+	T_INTEQ(logfile_line_before(x.f, id, 8 + 250000, 250001), 250000);
+	T_INTEQ(logfile_line_before(x.f, id, 8 + 250000, 250000), -1);
+	T_INTEQ(logfile_line_before(x.f, id, 8 + len, 1 << 20), 0);
+	free(big);
+	fixture_close(&x);
+}
+
 T_MAIN(T_ENTRY(direct_appends_keep_every_byte),
     T_ENTRY(misaligned_buffer_and_pending_bytes),
-    T_ENTRY(rotation_closes_the_direct_fd))
+    T_ENTRY(rotation_closes_the_direct_fd),
+    T_ENTRY(line_before_looks_back_for_the_line_start))

@@ -115,11 +115,11 @@ T_CASE(spans_count_by_length)
 	struct ring	*r = new_ring(1000);
 	struct seen	 s;
 
-	ring_add_span(r, 1, 0, 7, 0, 600);
-	ring_add_span(r, 2, 0, 7, 600, 300);
+	ring_add_span(r, 1, 0, 0, 7, 0, 600);
+	ring_add_span(r, 2, 0, 0, 7, 600, 300);
 	ring_add(r, 3, 0, 0, "x", 1);
 	/* 1101 bytes: the first span gives up its first 101. */
-	ring_add_span(r, 4, 0, 7, 900, 200);
+	ring_add_span(r, 4, 0, 0, 7, 900, 200);
 	look(r, &s);
 	T_INTEQ(s.spans, 3);
 	T_INTEQ(s.span_off[0], 101);
@@ -132,7 +132,7 @@ T_CASE(spans_count_by_length)
 	/* A line that needs more than the first span holds takes it whole
 	   and the front of the next. */
 	ring_add(r, 5, 0, 0, "0123456789", 10);
-	ring_add_span(r, 6, 0, 7, 1100, 495);
+	ring_add_span(r, 6, 0, 0, 7, 1100, 495);
 	look(r, &s);
 	T_INTEQ(s.spans, 3);
 	T_INTEQ(s.span_off[0], 606);
@@ -140,6 +140,30 @@ T_CASE(spans_count_by_length)
 	T_INTEQ(s.span_flags[0], RING_SPAN | RING_CUT);
 	T_INTEQ(s.n, 2);
 	T_INTEQ(ring_count(r), 5);
+	free_ring(r);
+}
+
+T_CASE(span_longer_than_the_ring_keeps_its_end_cut)
+{
+	struct ring	*r = new_ring(1000);
+	struct seen	 s;
+
+	/* Its end, flagged: it may start inside a line (logs.c reads it
+	   back knowing that). */
+	ring_add_span(r, 1, 0, 0, 7, 5000, 1500);
+	look(r, &s);
+	T_INTEQ(s.spans, 1);
+	T_INTEQ(s.span_off[0], 5500);
+	T_INTEQ(s.span_len[0], 1000);
+	T_INTEQ(s.span_flags[0], RING_SPAN | RING_CUT);
+	/* A span its writer says may go on from the one before keeps the
+	   flag; flags a span cannot have are ignored. */
+	ring_add_span(r, 2, 0, RING_CUT, 7, 6500, 10);
+	ring_add_span(r, 3, 0, RING_PARTIAL, 7, 6510, 10);
+	look(r, &s);
+	T_INTEQ(s.spans, 3);
+	T_INTEQ(s.span_flags[1], RING_SPAN | RING_CUT);
+	T_INTEQ(s.span_flags[2], RING_SPAN);
 	free_ring(r);
 }
 
@@ -180,5 +204,6 @@ T_CASE(zero_size_keeps_nothing_and_resize)
 
 T_MAIN(T_ENTRY(order_and_eviction), T_ENTRY(wraps_many_times),
     T_ENTRY(long_line_keeps_its_end), T_ENTRY(spans_count_by_length),
+    T_ENTRY(span_longer_than_the_ring_keeps_its_end_cut),
     T_ENTRY(lines_are_evicted_whole),
     T_ENTRY(zero_size_keeps_nothing_and_resize))
