@@ -116,14 +116,26 @@ def test_reload_scales_instances():
         t.stop()
 
 
-def test_reload_with_stopped_program_keeps_it_stopped():
-    with Tend(prog("a", S, start_secs=0)) as t:
+def test_reload_of_a_changed_program_ends_the_operators_stop():
+    # A change to the program ends the operator's decision: back to what
+    # its config says. a (autostart) starts; b (autostart = false) stays
+    # stopped; c, unchanged, stays as the operator left it.
+    def conf(cmd):
+        return progs(prog("a", cmd, start_secs=0),
+                     prog("b", cmd, start_secs=0, autostart=False),
+                     prog("c", S, start_secs=0))
+    with Tend(conf(S)) as t:
         t.start()
         t.wait_state("a", "running")
-        t.ctl("stop", "a", check=0)
-        t.write_config(prog("a", ["sleep", "599"], start_secs=0))
+        t.ctl("start", "b", check=0)
+        t.ctl("stop", "a", "b", "c", check=0)
+        t.write_config(conf(["sleep", "599"]))
         t.ctl("reload", check=0)
-        eq(t.status()["a"]["state"], "stopped")
+        st = t.wait_state("a", "running")
+        eq(st["operator"], False)
+        st = t.status()
+        eq((st["b"]["state"], st["b"]["operator"]), ("stopped", False))
+        eq((st["c"]["state"], st["c"]["operator"]), ("stopped", True))
         t.stop()
 
 
