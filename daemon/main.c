@@ -31,7 +31,8 @@ usage(int status)
 "usage: tendd [-c FILE] [-s SOCKET] [-d [--pidfile FILE]] [--exit-when-done]\n"
 "             [--log-level L]\n"
 "       tendd [-c FILE] --check\n"
-"       tendd --run [--name NAME] [-s SOCKET] [--log-level L] -- COMMAND [ARG...]\n"
+"       tendd --run [--name NAME] [--kill-mode M] [-s SOCKET] [--log-level L]\n"
+"             -- COMMAND [ARG...]\n"
 "\n"
 "  -c, --config FILE   configuration file (default: %s)\n"
 "      --check         validate the configuration, print every error, exit\n"
@@ -40,6 +41,8 @@ usage(int status)
 "                      (a container's init): signals go to it, tendd\n"
 "                      exits with its status\n"
 "      --name NAME     the program's name with --run (default: main)\n"
+"      --kill-mode M   with --run, where forwarded signals go: main (the\n"
+"                      command, default) or group (its process group)\n"
 "  -s, --socket PATH   control socket (overrides the configuration)\n"
 "  -d, --daemonize     run in the background; returns once listening\n"
 "      --pidfile FILE  write tendd's pid to FILE (removed at exit)\n"
@@ -186,6 +189,7 @@ main(int argc, char **argv)
 		{ "exit-when-done", no_argument,	NULL, 'E' },
 		{ "run",	no_argument,		NULL, 'R' },
 		{ "name",	required_argument,	NULL, 'N' },
+		{ "kill-mode",	required_argument,	NULL, 'K' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -198,6 +202,7 @@ main(int argc, char **argv)
 	enum log_level		 level = LOG_LEVEL_INFO;
 	bool			 level_set = false;
 	const char		*socket = NULL, *pidfile = NULL, *name = NULL;
+	const char		*kill_mode = NULL;
 	char			*config = NULL, err[512];
 	int			 ch, check = 0, bg = 0, readyfd = -1, code;
 	int			 run = 0, done = 0;
@@ -240,6 +245,15 @@ main(int argc, char **argv)
 		case 'N':
 			name = optarg;
 			break;
+		case 'K':
+			if (strcmp(optarg, "main") != 0 &&
+			    strcmp(optarg, "group") != 0) {
+				fprintf(stderr, "tendd: --kill-mode is main or "
+				    "group, not '%s'\n", optarg);
+				usage(2);
+			}
+			kill_mode = optarg;
+			break;
 		case 'V':
 			printf("tendd %s\n", TEND_VERSION);
 			return 0;
@@ -256,7 +270,7 @@ main(int argc, char **argv)
 			    "not -c, --check, -d or --exit-when-done\n");
 			usage(2);
 		}
-	} else if (optind != argc || name != NULL)
+	} else if (optind != argc || name != NULL || kill_mode != NULL)
 		usage(2);
 	if (config == NULL && !run)
 		config = conf_default_config();
@@ -302,6 +316,8 @@ main(int argc, char **argv)
 	if (base == NULL)
 		fatalx("cannot create the event loop");
 	d = daemon_new(base, conf, config, socket, done);
+	d->forward_group = kill_mode != NULL && strcmp(kill_mode, "group") ==
+	    0;
 	/* The state_dir lock first: it, not the socket, says whether
 	   another tendd runs. */
 	if (persist_lock(d, err, sizeof err) == -1)
