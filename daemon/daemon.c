@@ -88,24 +88,6 @@ daemon_schedule_gc(struct daemon *d)
 	event_active(d->ev_gc, 0, 0);
 }
 
-/* tendd --run: the command's process group becomes the terminal's
-   foreground, so it reads the terminal and gets its ^C like any program
-   run from a shell. tendd itself never reads the terminal. */
-static void
-daemon_give_terminal(pid_t pgrp)
-{
-	sigset_t	 ttou, old;
-
-	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp())
-		return;
-	sigemptyset(&ttou);
-	sigaddset(&ttou, SIGTTOU);
-	sigprocmask(SIG_BLOCK, &ttou, &old);
-	if (tcsetpgrp(STDIN_FILENO, pgrp) == -1)
-		log_warn("tcsetpgrp");
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
 /* svc ops */
 
 /* Is errno a shortage of tendd's (descriptors, memory, processes)? */
@@ -143,6 +125,10 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen,
 		    SVC_SPAWN_RETRY;
 		return -1;
 	}
+	/* tendd --run on a terminal it owns: the command takes it (see
+	   launch.h). tendd itself never reads it. */
+	io.terminal = io.foreground && isatty(STDIN_FILENO) &&
+	    tcgetpgrp(STDIN_FILENO) == getpgrp();
 	cgfd = track_spawn_fd(d->track, s);
 	if (cgfd == -1 && strcmp(track_mode(d->track), "cgroup") == 0) {
 		/* Started outside its cgroup it could escape tracking. */
@@ -170,8 +156,6 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen,
 	if (proctab_add(d->procs, pid, PROCTAB_INSTANCE, s) == -1)
 		fatalx("%s: pid %d is already in the process table", s->name,
 		    (int)pid);
-	if (io.foreground)
-		daemon_give_terminal(pid);
 	/* For the state file; 0: read from /proc when saved. */
 	s->starttime = procfs_starttime_between(t0, t1);
 	persist_changed(d);
