@@ -66,6 +66,26 @@ print_errors(const struct conf_errors *errs)
 	}
 }
 
+/* path taken from the working directory, for after daemonize's chdir;
+   NULL stays NULL. */
+static char *
+absolute(const char *path)
+{
+	char	*cwd, *abs;
+
+	if (path == NULL || path[0] == '/')
+		return path != NULL ? xstrdup(path) : NULL;
+	if ((cwd = getcwd(NULL, 0)) == NULL) {
+		fprintf(stderr, "tendd: cannot get the working directory: %s\n",
+		    strerror(errno));
+		exit(1);
+	}
+	xasprintf(&abs, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/",
+	    path);
+	free(cwd);
+	return abs;
+}
+
 /* Write the pidfile atomically: a temporary file renamed into place. */
 static int
 write_pidfile(const char *path)
@@ -203,7 +223,8 @@ main(int argc, char **argv)
 	bool			 level_set = false;
 	const char		*socket = NULL, *pidfile = NULL, *name = NULL;
 	const char		*kill_mode = NULL;
-	char			*config = NULL, err[512];
+	char			*config = NULL, *path, err[512];
+	char			*socket_abs = NULL, *pidfile_abs = NULL;
 	int			 ch, check = 0, bg = 0, readyfd = -1, code;
 	int			 run = 0, done = 0;
 
@@ -304,8 +325,21 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sane_stdio();
 	launch_init();
-	if (bg)
+	if (bg) {
+		/* daemonize goes to /: a relative path would be taken from
+		   there, at start and at every reload. */
+		path = absolute(config);
+		free(config);
+		config = path;
+		socket = socket_abs = absolute(socket);
+		pidfile = pidfile_abs = absolute(pidfile);
 		readyfd = daemonize();
+		/* Nothing more to the terminal: logs to syslog, and errors
+		   until ready to the waiting parent, which prints them. */
+		log_set_syslog();
+		log_fatal_to(readyfd);
+		detach_stdio();
+	}
 	/* Precise timers: the coarse clock's 4 ms steps would stretch the
 	   1 ms read batching of busy log pipes. */
 	if ((evcfg = event_config_new()) == NULL)
@@ -335,8 +369,7 @@ main(int argc, char **argv)
 		goto failed;
 	}
 	if (readyfd != -1) {
-		log_set_syslog();
-		detach_stdio();
+		log_fatal_to(-1);
 		(void)!write(readyfd, "", 1);
 		close(readyfd);
 	}
@@ -357,6 +390,8 @@ main(int argc, char **argv)
 	event_base_free(base);
 	libevent_global_shutdown();
 	free(config);
+	free(socket_abs);
+	free(pidfile_abs);
 	return code;
 
 failed:
@@ -368,5 +403,7 @@ failed:
 	daemon_free(d);
 	event_base_free(base);
 	free(config);
+	free(socket_abs);
+	free(pidfile_abs);
 	return 1;
 }
