@@ -30,6 +30,7 @@
 #include "pidrec.h"
 #include "procfs.h"
 #include "proctab.h"
+#include "sigs.h"
 #include "state.h"
 #include "track.h"
 #include "util.h"
@@ -87,24 +88,6 @@ daemon_schedule_gc(struct daemon *d)
 	event_active(d->ev_gc, 0, 0);
 }
 
-/* tendd --run: the command's process group becomes the terminal's
-   foreground, so it reads the terminal and gets its ^C like any program
-   run from a shell. tendd itself never reads the terminal. */
-static void
-daemon_give_terminal(pid_t pgrp)
-{
-	sigset_t	 ttou, old;
-
-	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp())
-		return;
-	sigemptyset(&ttou);
-	sigaddset(&ttou, SIGTTOU);
-	sigprocmask(SIG_BLOCK, &ttou, &old);
-	if (tcsetpgrp(STDIN_FILENO, pgrp) == -1)
-		log_warn("tcsetpgrp");
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
 /* svc ops */
 
 /* Is errno a shortage of tendd's (descriptors, memory, processes)? */
@@ -142,6 +125,10 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen,
 		    SVC_SPAWN_RETRY;
 		return -1;
 	}
+	/* tendd --run on a terminal it owns: the command takes it (see
+	   launch.h). tendd itself never reads it. */
+	io.terminal = io.foreground && isatty(STDIN_FILENO) &&
+	    tcgetpgrp(STDIN_FILENO) == getpgrp();
 	cgfd = track_spawn_fd(d->track, s);
 	if (cgfd == -1 && strcmp(track_mode(d->track), "cgroup") == 0) {
 		/* Started outside its cgroup it could escape tracking. */
@@ -169,8 +156,6 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen,
 	if (proctab_add(d->procs, pid, PROCTAB_INSTANCE, s) == -1)
 		fatalx("%s: pid %d is already in the process table", s->name,
 		    (int)pid);
-	if (io.foreground)
-		daemon_give_terminal(pid);
 	/* For the state file; 0: read from /proc when saved. */
 	s->starttime = procfs_starttime_between(t0, t1);
 	persist_changed(d);
@@ -1364,54 +1349,88 @@ daemon_shutdown(struct daemon *d)
 	daemon_schedule_gc(d);
 }
 
-static void
-daemon_term_cb(evutil_socket_t sig, short events, void *arg)
+/*
+ * Pass a signal on: in config mode (SIGUSR2) to the main process of every
+ * instance that has one; with --run to the command, or to its process
+ * group with --kill-mode group. Returns how many took it.
+ */
+static unsigned
+daemon_forward(struct daemon *d, int sig)
 {
-	log_info("received SIG%s", util_signal_name((int)sig));
-	daemon_shutdown(arg);
-}
-
-/* Pass a signal on to the main process of every instance that has one. */
-static void
-daemon_forward_cb(evutil_socket_t sig, short events, void *arg)
-{
-	struct daemon	*d = arg;
 	struct program	*p;
+	struct svc	*s;
 	unsigned	 i, n = 0;
 
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		for (i = 0; i < p->nsvcs; i++) {
-			if (p->svcs[i]->pid > 0 && !p->svcs[i]->launcher &&
-			    daemon_svc_kill(p->svcs[i], p->svcs[i]->pid,
-			    (int)sig, false) == 0)
+			s = p->svcs[i];
+			if (s->pid <= 0 || s->launcher)
+				continue;
+			/* The command leads its group (launch.c), unless it
+			   left it: then it alone. */
+			if (d->forward_group && (kill(-s->pid, sig) == 0 ||
+			    (errno == ESRCH && kill(s->pid, sig) == 0)))
+				n++;
+			else if (!d->forward_group &&
+			    daemon_svc_kill(s, s->pid, sig, false) == 0)
 				n++;
 		}
 	}
-	log_info("received SIG%s: passed to %u process%s",
-	    util_signal_name((int)sig), n, n == 1 ? "" : "es");
+	return n;
 }
 
+/* Every signal tendd takes (sigs.h), in its loop. */
 static void
-daemon_usr1_cb(evutil_socket_t sig, short events, void *arg)
-{
-	struct daemon	*d = arg;
-
-	log_info("received SIGUSR1: reopening log files");
-	logs_reopen(d->logs);
-}
-
-static void
-daemon_hup_cb(evutil_socket_t sig, short events, void *arg)
+daemon_signal_cb(int sig, pid_t from, void *arg)
 {
 	struct daemon	*d = arg;
 	json_t		*result = NULL, *errors = NULL;
+	char		 who[32] = "";
+	unsigned	 n;
 
-	log_info("received SIGHUP: reloading %s", d->config_path);
-	if (daemon_reload(d, &result, &errors) == -1) {
-		json_decref(errors);
+	if (from > 0)
+		snprintf(who, sizeof who, " from pid %d", (int)from);
+	if (d->run_mode) {
+		/* Like tini: the command gets them all, and tendd ends
+		   when it does. */
+		n = daemon_forward(d, sig);
+		log_info("received SIG%s%s: passed to %u process%s%s",
+		    util_signal_name(sig), who, n, n == 1 ? "" : "es",
+		    d->forward_group ? " group" : "");
 		return;
 	}
-	json_decref(result);
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+	case SIGQUIT:
+		log_info("received SIG%s%s", util_signal_name(sig), who);
+		daemon_shutdown(d);
+		break;
+	case SIGHUP:
+		log_info("received SIGHUP%s: reloading %s", who,
+		    d->config_path);
+		if (daemon_reload(d, &result, &errors) == -1) {
+			json_decref(errors);
+			break;
+		}
+		json_decref(result);
+		break;
+	case SIGUSR1:
+		log_info("received SIGUSR1%s: reopening log files", who);
+		logs_reopen(d->logs);
+		break;
+	case SIGUSR2:
+		n = daemon_forward(d, sig);
+		log_info("received SIGUSR2%s: passed to %u process%s", who,
+		    n, n == 1 ? "" : "es");
+		break;
+	default:
+		/* Whatever its default would do (end or stop tendd and
+		   orphan every program), nothing is better. */
+		log_info("received SIG%s%s: ignored", util_signal_name(sig),
+		    who);
+		break;
+	}
 }
 
 /* Reload */
@@ -1680,6 +1699,9 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_reap = event_new(base, -1, 0, daemon_reap_cb, d);
 	d->ev_log = event_new(base, -1, 0, daemon_log_cb, d);
 	log_defer(daemon_log_kick, d);
+	/* Taken from now on: one that comes before the loop runs waits for
+	   it, instead of ending tendd half started. */
+	d->sigs = sigs_new(base, d->run_mode, daemon_signal_cb, d);
 	d->ev_done = event_new(base, -1, 0, daemon_done_cb, d);
 	d->track = track_new(d, conf->cgroups == CONF_CGROUPS_AUTO,
 	    d->run_mode ? NULL : conf->state_dir);
@@ -1726,35 +1748,7 @@ daemon_run(struct daemon *d)
 	    prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 	d->ev_chld = evsignal_new(d->base, SIGCHLD, daemon_sigchld_cb, d);
-	if (d->run_mode) {
-		/* Like tini: the command gets them, and tendd ends when
-		   it does. */
-		d->ev_term = evsignal_new(d->base, SIGTERM, daemon_forward_cb,
-		    d);
-		d->ev_int = evsignal_new(d->base, SIGINT, daemon_forward_cb, d);
-		d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_forward_cb, d);
-		d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_forward_cb,
-		    d);
-		d->ev_quit = evsignal_new(d->base, SIGQUIT, daemon_forward_cb,
-		    d);
-		d->ev_winch = evsignal_new(d->base, SIGWINCH,
-		    daemon_forward_cb, d);
-		evsignal_add(d->ev_winch, NULL);
-	} else {
-		d->ev_term = evsignal_new(d->base, SIGTERM, daemon_term_cb, d);
-		d->ev_int = evsignal_new(d->base, SIGINT, daemon_term_cb, d);
-		d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_hup_cb, d);
-		d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_usr1_cb, d);
-		d->ev_quit = evsignal_new(d->base, SIGQUIT, daemon_term_cb, d);
-	}
-	d->ev_usr2 = evsignal_new(d->base, SIGUSR2, daemon_forward_cb, d);
-	evsignal_add(d->ev_usr1, NULL);
-	evsignal_add(d->ev_usr2, NULL);
-	evsignal_add(d->ev_quit, NULL);
 	evsignal_add(d->ev_chld, NULL);
-	evsignal_add(d->ev_term, NULL);
-	evsignal_add(d->ev_int, NULL);
-	evsignal_add(d->ev_hup, NULL);
 	/* Children that ended before the handler existed. */
 	daemon_reap(d);
 	track_prune(d->track);
@@ -1802,17 +1796,9 @@ daemon_free(struct daemon *d)
 		TAILQ_REMOVE(&d->programs, p, entry);
 		program_free(p);
 	}
-	if (d->ev_chld != NULL) {
+	if (d->ev_chld != NULL)
 		event_free(d->ev_chld);
-		event_free(d->ev_term);
-		event_free(d->ev_int);
-		event_free(d->ev_hup);
-		event_free(d->ev_usr1);
-		event_free(d->ev_usr2);
-		event_free(d->ev_quit);
-		if (d->ev_winch != NULL)
-			event_free(d->ev_winch);
-	}
+	sigs_free(d->sigs);
 	if (d->ev_inotify != NULL)
 		event_free(d->ev_inotify);
 	if (d->inotify != -1)

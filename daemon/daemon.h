@@ -64,6 +64,8 @@ struct daemon {
 	struct pidrec		*pidrec;	/* the spawn record, or NULL */
 	pid_t			 predecessor;	/* the last tendd of state_dir */
 	bool			 run_mode;	/* tendd --run */
+	bool			 forward_group;	/* --run: signals to the
+						   command's process group */
 	bool			 exit_when_done; /* --exit-when-done */
 	bool			 state_dirty;
 	int			 first_failure;	/* exit_when_done's status,
@@ -81,13 +83,7 @@ struct daemon {
 	struct event		*ev_chld;
 	struct event		*ev_reap;	/* reap, once per loop pass */
 	struct event		*ev_log;	/* flush held log lines */
-	struct event		*ev_term;
-	struct event		*ev_int;
-	struct event		*ev_hup;
-	struct event		*ev_usr1;
-	struct event		*ev_quit;
-	struct event		*ev_usr2;
-	struct event		*ev_winch;	/* --run only */
+	struct sigs		*sigs;		/* every other signal */
 	struct event		*ev_state;	/* save state_dir */
 	struct event		*ev_state_later; /* save it soon */
 	struct event		*ev_state_retry; /* after a failed save */

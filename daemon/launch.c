@@ -1,4 +1,5 @@
 /* launch.c: build argv and environment, then clone and exec. */
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 
 #include "env.h"
 #include "launch.h"
+#include "log.h"
 #include "util.h"
 
 #define SPAWN_DEFAULT_PATH \
@@ -294,6 +296,7 @@ launch_sigs_take(void)
 struct spawn_result {
 	int	 stage;
 	int	 err;
+	int	 tty_err;	/* the terminal could not be taken */
 };
 
 struct spawn_child_arg {
@@ -349,6 +352,7 @@ spawn_child(void *arg)
 	struct timespec			 ts;
 	struct sigaction		 sa;
 	sigset_t			 none;
+	pid_t				 pgrp;
 	int				 sig, stage;
 
 	/* On record before anything else: from here on the process may
@@ -381,8 +385,23 @@ spawn_child(void *arg)
 	    write(launch_rsv[RSV_CGROUP], "0", 1) != 1)
 		goto fail;
 
+	stage = STAGE_SETSID;
+	if ((io->foreground ? setpgid(0, 0) : setsid()) == -1)
+		goto fail;
+	/* Before the program can touch the terminal: were tendd to hand it
+	   over after the spawn, a program reading it first would be stopped
+	   by SIGTTIN, with nothing to resume it. Every signal is still
+	   blocked, SIGTTOU too, which lets a background group do this. Not
+	   a reason to fail: the program runs on, in the background. */
+	if (io->terminal) {
+		pgrp = (pid_t)syscall(SYS_getpid);
+		if (ioctl(STDIN_FILENO, TIOCSPGRP, &pgrp) == -1)
+			a->res->tty_err = errno;
+	}
+
 	/* No handler of tendd's may run here once signals are unblocked,
-	   and what tendd ignores the program must not. */
+	   and what tendd ignores the program must not. Blocked ones
+	   (sigs.c) are unblocked. */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++) {
@@ -392,9 +411,6 @@ spawn_child(void *arg)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	stage = STAGE_SETSID;
-	if ((io->foreground ? setpgid(0, 0) : setsid()) == -1)
-		goto fail;
 	stage = STAGE_STDIO;
 	if ((io->in != -1 && dup2(launch_rsv[RSV_IN], 0) == -1) ||
 	    (io->out != -1 && dup2(launch_rsv[RSV_OUT], 1) == -1) ||
@@ -461,7 +477,7 @@ spawn_flags(void)
 static pid_t
 spawn_clone(const struct spawn_req *req, int *errp, int *stagep)
 {
-	volatile struct spawn_result	 res = { -1, 0 };
+	volatile struct spawn_result	 res = { -1, 0, 0 };
 	struct spawn_child_arg		 arg = { req, &res };
 	const struct launch_stdio	*io = req->io;
 	sigset_t			 all, old;
@@ -518,6 +534,9 @@ spawn_clone(const struct spawn_req *req, int *errp, int *stagep)
 		*errp = res.err;
 		return -1;
 	}
+	if (res.tty_err != 0)
+		log_warnx("pid %d could not take the terminal: %s", (int)pid,
+		    strerror(res.tty_err));
 	return pid;
 }
 

@@ -31,6 +31,9 @@ struct launch_stdio {
 	bool	 foreground;	/* tendd --run: stay in tendd's session (and
 				   its terminal) in a process group of its
 				   own, instead of a new session */
+	bool	 terminal;	/* with foreground: make that group the
+				   foreground of the terminal on fd 0 (which
+				   tendd's group is), before exec */
 };
 
 /*

@@ -14,6 +14,7 @@
 static int		 log_stderr = 1;
 static int		 log_journal;	/* stderr is a journal stream */
 static enum log_level	 log_max = LOG_LEVEL_INFO;
+static int		 log_fatal_fd = -1;
 
 /* Info and debug lines held for log_flush (see log_defer). */
 static char		 log_buf[16384];
@@ -201,11 +202,39 @@ LOG_FN(log_info, LOG_LEVEL_INFO, 0)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
 
 void
+log_fatal_to(int fd)
+{
+	log_fatal_fd = fd;
+}
+
+static void	log_fatal_report(const char *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
+/* The message alone, as the daemonizing parent prints it. */
+static void
+log_fatal_report(const char *errstr, const char *fmt, va_list ap)
+{
+	char	 msg[1024];
+	size_t	 len;
+
+	if (log_fatal_fd == -1)
+		return;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	len = strlen(msg);
+	if (errstr != NULL)
+		snprintf(msg + len, sizeof msg - len, ": %s", errstr);
+	(void)!write(log_fatal_fd, msg, strlen(msg));
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 saved = errno;
 
+	va_start(ap, fmt);
+	log_fatal_report(strerror(saved), fmt, ap);
+	va_end(ap);
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_ERROR, strerror(saved), fmt, ap);
 	va_end(ap);
@@ -217,6 +246,9 @@ fatalx(const char *fmt, ...)
 {
 	va_list	 ap;
 
+	va_start(ap, fmt);
+	log_fatal_report(NULL, fmt, ap);
+	va_end(ap);
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_ERROR, NULL, fmt, ap);
 	va_end(ap);

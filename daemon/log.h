@@ -14,6 +14,9 @@ enum log_level {
 
 void	log_init(int to_stderr, enum log_level);
 void	log_set_syslog(void);		/* after daemonizing */
+/* fatal and fatalx also write their message to fd (-1: none): the pipe
+   a daemonizing parent waits on, until the daemon is ready. */
+void	log_fatal_to(int fd);
 /*
  * Hold info and debug lines for stderr until log_flush, and call kick
  * (arg) after each: the daemon flushes once per pass of its loop, one

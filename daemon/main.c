@@ -31,7 +31,8 @@ usage(int status)
 "usage: tendd [-c FILE] [-s SOCKET] [-d [--pidfile FILE]] [--exit-when-done]\n"
 "             [--log-level L]\n"
 "       tendd [-c FILE] --check\n"
-"       tendd --run [--name NAME] [-s SOCKET] [--log-level L] -- COMMAND [ARG...]\n"
+"       tendd --run [--name NAME] [--kill-mode M] [-s SOCKET] [--log-level L]\n"
+"             -- COMMAND [ARG...]\n"
 "\n"
 "  -c, --config FILE   configuration file (default: %s)\n"
 "      --check         validate the configuration, print every error, exit\n"
@@ -40,6 +41,8 @@ usage(int status)
 "                      (a container's init): signals go to it, tendd\n"
 "                      exits with its status\n"
 "      --name NAME     the program's name with --run (default: main)\n"
+"      --kill-mode M   with --run, where forwarded signals go: main (the\n"
+"                      command, default) or group (its process group)\n"
 "  -s, --socket PATH   control socket (overrides the configuration)\n"
 "  -d, --daemonize     run in the background; returns once listening\n"
 "      --pidfile FILE  write tendd's pid to FILE (removed at exit)\n"
@@ -61,6 +64,26 @@ print_errors(const struct conf_errors *errs)
 		fprintf(stderr, "%s\n", msg);
 		free(msg);
 	}
+}
+
+/* path taken from the working directory, for after daemonize's chdir;
+   NULL stays NULL. */
+static char *
+absolute(const char *path)
+{
+	char	*cwd, *abs;
+
+	if (path == NULL || path[0] == '/')
+		return path != NULL ? xstrdup(path) : NULL;
+	if ((cwd = getcwd(NULL, 0)) == NULL) {
+		fprintf(stderr, "tendd: cannot get the working directory: %s\n",
+		    strerror(errno));
+		exit(1);
+	}
+	xasprintf(&abs, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/",
+	    path);
+	free(cwd);
+	return abs;
 }
 
 /* Write the pidfile atomically: a temporary file renamed into place. */
@@ -186,6 +209,7 @@ main(int argc, char **argv)
 		{ "exit-when-done", no_argument,	NULL, 'E' },
 		{ "run",	no_argument,		NULL, 'R' },
 		{ "name",	required_argument,	NULL, 'N' },
+		{ "kill-mode",	required_argument,	NULL, 'K' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -198,7 +222,9 @@ main(int argc, char **argv)
 	enum log_level		 level = LOG_LEVEL_INFO;
 	bool			 level_set = false;
 	const char		*socket = NULL, *pidfile = NULL, *name = NULL;
-	char			*config = NULL, err[512];
+	const char		*kill_mode = NULL;
+	char			*config = NULL, *path, err[512];
+	char			*socket_abs = NULL, *pidfile_abs = NULL;
 	int			 ch, check = 0, bg = 0, readyfd = -1, code;
 	int			 run = 0, done = 0;
 
@@ -240,6 +266,15 @@ main(int argc, char **argv)
 		case 'N':
 			name = optarg;
 			break;
+		case 'K':
+			if (strcmp(optarg, "main") != 0 &&
+			    strcmp(optarg, "group") != 0) {
+				fprintf(stderr, "tendd: --kill-mode is main or "
+				    "group, not '%s'\n", optarg);
+				usage(2);
+			}
+			kill_mode = optarg;
+			break;
 		case 'V':
 			printf("tendd %s\n", TEND_VERSION);
 			return 0;
@@ -256,7 +291,7 @@ main(int argc, char **argv)
 			    "not -c, --check, -d or --exit-when-done\n");
 			usage(2);
 		}
-	} else if (optind != argc || name != NULL)
+	} else if (optind != argc || name != NULL || kill_mode != NULL)
 		usage(2);
 	if (config == NULL && !run)
 		config = conf_default_config();
@@ -290,8 +325,21 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sane_stdio();
 	launch_init();
-	if (bg)
+	if (bg) {
+		/* daemonize goes to /: a relative path would be taken from
+		   there, at start and at every reload. */
+		path = absolute(config);
+		free(config);
+		config = path;
+		socket = socket_abs = absolute(socket);
+		pidfile = pidfile_abs = absolute(pidfile);
 		readyfd = daemonize();
+		/* Nothing more to the terminal: logs to syslog, and errors
+		   until ready to the waiting parent, which prints them. */
+		log_set_syslog();
+		log_fatal_to(readyfd);
+		detach_stdio();
+	}
 	/* Precise timers: the coarse clock's 4 ms steps would stretch the
 	   1 ms read batching of busy log pipes. */
 	if ((evcfg = event_config_new()) == NULL)
@@ -302,6 +350,8 @@ main(int argc, char **argv)
 	if (base == NULL)
 		fatalx("cannot create the event loop");
 	d = daemon_new(base, conf, config, socket, done);
+	d->forward_group = kill_mode != NULL && strcmp(kill_mode, "group") ==
+	    0;
 	/* The state_dir lock first: it, not the socket, says whether
 	   another tendd runs. */
 	if (persist_lock(d, err, sizeof err) == -1)
@@ -319,8 +369,7 @@ main(int argc, char **argv)
 		goto failed;
 	}
 	if (readyfd != -1) {
-		log_set_syslog();
-		detach_stdio();
+		log_fatal_to(-1);
 		(void)!write(readyfd, "", 1);
 		close(readyfd);
 	}
@@ -341,6 +390,8 @@ main(int argc, char **argv)
 	event_base_free(base);
 	libevent_global_shutdown();
 	free(config);
+	free(socket_abs);
+	free(pidfile_abs);
 	return code;
 
 failed:
@@ -352,5 +403,7 @@ failed:
 	daemon_free(d);
 	event_base_free(base);
 	free(config);
+	free(socket_abs);
+	free(pidfile_abs);
 	return 1;
 }
