@@ -85,6 +85,37 @@ def test_bad_reload_changes_nothing():
         t.stop()
 
 
+def test_reload_with_unreadable_include_keeps_supervising():
+    # libconfig 1.5 ends the process on an @include it cannot read (a
+    # directory, ""), which left every program under PID 1; a FIFO or one
+    # in include_dir made tendd wait for a writer.
+    with Tend(prog("a", S, start_secs=0)) as t:
+        t.start()
+        pid = t.wait_state("a", "running")["pid"]
+        good = open(t.config).read()
+        os.mkdir(t.path("sub"))
+        os.mkfifo(t.path("fifo.cfg"))
+        for inc, why in (("sub", "Is a directory"), ("", "no file name"),
+                         ("fifo.cfg", "a FIFO, not a regular file")):
+            with open(t.config, "w") as f:
+                f.write(good + '@include "%s"\n' % inc)
+            r = t.ctl("reload", timeout=30)
+            eq(r.returncode, 1, r.stderr)
+            check('%s:%d: @include "%s": %s' % (
+                t.config, good.count("\n") + 1, inc, why) in r.stderr,
+                  r.stderr)
+            eq(t.status()["a"]["pid"], pid)
+        os.mkdir(t.path("conf.d"))
+        os.mkfifo(t.path("conf.d", "p.conf"))
+        t.write_config(prog("a", S, start_secs=0), 'include_dir = "conf.d";')
+        r = t.ctl("reload", timeout=30)
+        eq(r.returncode, 1, r.stderr)
+        check("%s: cannot read: a FIFO, not a regular file" %
+              t.path("conf.d", "p.conf") in r.stderr, r.stderr)
+        eq(t.status()["a"]["pid"], pid)
+        t.stop()
+
+
 def test_sighup_reloads():
     with Tend(prog("a", S, start_secs=0)) as t:
         t.start()

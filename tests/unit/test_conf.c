@@ -1238,6 +1238,41 @@ write_file(const char *rel, const char *text)
 	fclose(f);
 }
 
+/* A file of any bytes, NUL included. */
+static void
+write_bytes(const char *rel, const char *buf, size_t len)
+{
+	char	 path[256];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
+	T_CHECK((f = fopen(path, "w")) != NULL);
+	if (f == NULL)
+		return;
+	T_INTEQ(fwrite(buf, 1, len, f), len);
+	fclose(f);
+}
+
+/* Is want, with every %s replaced by tmpdir, one of the errors? */
+static bool
+has_error_tmp(const char *want)
+{
+	char		 buf[1024];
+	const char	*p;
+	size_t		 len = 0;
+
+	for (p = want; *p != '\0' && len < sizeof buf - sizeof tmpdir; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			memcpy(buf + len, tmpdir, strlen(tmpdir));
+			len += strlen(tmpdir);
+			p++;
+		} else
+			buf[len++] = *p;
+	}
+	buf[len] = '\0';
+	return has_error(buf);
+}
+
 static void
 make_tmpdir(void)
 {
@@ -1435,6 +1470,259 @@ T_CASE(t_conf_load)
 
 	T_CHECK(chdir(cwd) == 0);
 	free(cwd);
+	remove_tmpdir();
+}
+
+/* Only regular files are read: never a wait on a FIFO, never a device. */
+T_CASE(t_special_files)
+{
+	struct conf	*c;
+	char		 path[256];
+
+	make_tmpdir();
+	snprintf(path, sizeof path, "%s/fifo.conf", tmpdir);
+	T_CHECK(mkfifo(path, 0600) == 0);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/fifo.conf: cannot read: a FIFO, not a "
+	    "regular file"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+	c = conf_load("/dev/null", &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("/dev/null: cannot read: a character device, not a "
+	    "regular file"));
+	conf_unref(c);
+
+	/* In include_dir, a FIFO is an error naming it; a directory named
+	   x.conf is still skipped. */
+	snprintf(path, sizeof path, "%s/conf.d", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof path, "%s/conf.d/dir.conf", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof path, "%s/conf.d/p.conf", tmpdir);
+	T_CHECK(mkfifo(path, 0600) == 0);
+	write_file("conf.d/a.conf", "programs = ( { name = \"a\"; command = "
+	    "\"x\"; } );\n");
+	write_file("tend.conf",
+	    "supervisor = { include_dir = \"conf.d\"; };\n");
+	snprintf(path, sizeof path, "%s/tend.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/conf.d/p.conf: cannot read: a FIFO, not a "
+	    "regular file"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+
+	/* include_dir itself a FIFO: no wait either. */
+	write_file("tend.conf", "supervisor = { include_dir = \"fifo.conf\"; "
+	    "};\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/tend.conf:1: include_dir \"%s/fifo.conf\": "
+	    "Not a directory"));
+	conf_unref(c);
+	remove_tmpdir();
+}
+
+/* A NUL would hide the rest of the file from libconfig. */
+T_CASE(t_nul)
+{
+	struct conf	*c;
+	char		 path[256], zeros[64];
+	static const char text[] = "supervisor = {};\n# a comment\n\0"
+	    "programs = ( { name = \"a\"; command = \"x\"; } );\n";
+
+	make_tmpdir();
+	snprintf(path, sizeof path, "%s/tend.conf", tmpdir);
+	write_bytes("tend.conf", text, sizeof text - 1);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/tend.conf:3: NUL byte: a configuration file "
+	    "is text"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+
+	/* All NULs: not an empty configuration either. */
+	memset(zeros, 0, sizeof zeros);
+	write_bytes("tend.conf", zeros, sizeof zeros);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/tend.conf:1: NUL byte: a configuration file "
+	    "is text"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+
+	/* In an @include file and an include_dir file: named. */
+	write_bytes("inc.cfg", "\n\n\0", 3);
+	write_file("tend.conf", "supervisor = {};\n@include \"inc.cfg\"\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("inc.cfg:3: NUL byte: a configuration file is "
+	    "text"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+	snprintf(path, sizeof path, "%s/conf.d", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	write_bytes("conf.d/a.conf", "programs = ();\0", 15);
+	write_file("tend.conf", "supervisor = { include_dir = \"conf.d\"; };\n");
+	snprintf(path, sizeof path, "%s/tend.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/conf.d/a.conf:1: NUL byte: a configuration "
+	    "file is text"));
+	conf_unref(c);
+	remove_tmpdir();
+}
+
+/* Load t.conf from the temp dir, which must fail with exactly want. */
+static void
+include_error(const char *text, const char *want)
+{
+	struct conf	*c;
+	char		 path[256];
+
+	write_file("t.conf", text);
+	snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp(want));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+}
+
+/* tend expands @include itself: libconfig 1.5 exits the process when it
+   cannot read an included file. */
+T_CASE(t_include)
+{
+	struct conf	*c;
+	char		 path[256], name[32], text[128];
+	int		 i;
+
+	make_tmpdir();
+	snprintf(path, sizeof path, "%s/sub", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof path, "%s/fifo", tmpdir);
+	T_CHECK(mkfifo(path, 0600) == 0);
+
+	include_error("supervisor = {};\n@include \"sub\"\n",
+	    "%s/t.conf:2: @include \"sub\": Is a directory");
+	include_error("supervisor = {};\n@include \"\"\n",
+	    "%s/t.conf:2: @include \"\": no file name");
+	include_error("supervisor = {};\n@include \".\"\n",
+	    "%s/t.conf:2: @include \".\": Is a directory");
+	include_error("supervisor = {};\n  @include\t\"fifo\"\n",
+	    "%s/t.conf:2: @include \"fifo\": a FIFO, not a regular file");
+	include_error("@include \"/dev/zero\"\n",
+	    "%s/t.conf:1: @include \"/dev/zero\": a character device, not a "
+	    "regular file");
+	include_error("@include \"nope.cfg\"\n",
+	    "%s/t.conf:1: @include \"nope.cfg\": No such file or directory");
+	include_error("supervisor = {};\n@include \"nope.cfg\n",
+	    "%s/t.conf:2: @include: no closing quote");
+
+	/* Loops, and nesting as deep as libconfig allows (10). */
+	write_file("loop.cfg", "# me again\n@include \"loop.cfg\"\n");
+	include_error("@include \"loop.cfg\"\n",
+	    "loop.cfg:2: @include \"loop.cfg\": a loop (that file is already "
+	    "being read)");
+	include_error("supervisor = {};\n@include \"t.conf\"\n",
+	    "%s/t.conf:2: @include \"t.conf\": a loop (that file is already "
+	    "being read)");
+	for (i = 1; i <= 11; i++) {
+		snprintf(name, sizeof name, "d%d.cfg", i);
+		snprintf(text, sizeof text, "@include \"d%d.cfg\"\n", i + 1);
+		write_file(name, text);
+	}
+	write_file("d11.cfg", "supervisor = {};\n");
+	include_error("@include \"d1.cfg\"\n", "d10.cfg:1: @include "
+	    "\"d11.cfg\": more than 10 nested @include");
+	write_file("d10.cfg", "supervisor = {};\n");
+	write_file("t.conf", "@include \"d1.cfg\"\n");
+	snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	conf_unref(c);
+
+	/*
+	 * Lines: each file's own, before and after an @include; the rest of
+	 * a directive's line is the including file's. Not a directive in a
+	 * comment or a string, nor after another on the same line.
+	 */
+	write_file("sub/a.cfg", "\n# a.cfg line 2\n"
+	    "programs = ( { name = \"a\"; command = \"x\";\n"
+	    "  directory = \"d\"; }\n");
+	write_file("b.cfg", "/* b.cfg */\n");
+	write_file("t.conf",
+	    "supervisor = { state_dir = \"st\"; };\n"
+	    "/*\n@include \"nope.cfg\"\n*/\n"
+	    "@include \"sub/a.cfg\"\n"
+	    ", { name = \"b\"; command = \"x\n@include \\\"nope\\\"\"; }\n"
+	    "@include \"b.cfg\" , { name = \"c\"; command = \"x\"; }\n"
+	    ", { name = \"d\"; command = \"x\"; } );\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	if (c != NULL && c->nprograms == 4) {
+		T_STREQ(c->programs[0]->file, "sub/a.cfg");
+		T_INTEQ(c->programs[0]->line, 3);
+		snprintf(path, sizeof path, "%s/sub/d", tmpdir);
+		T_STREQ(c->programs[0]->directory, path);
+		snprintf(path, sizeof path, "%s/st", tmpdir);
+		T_STREQ(c->state_dir, path);
+		snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+		T_STREQ(c->programs[1]->file, path);
+		T_INTEQ(c->programs[1]->line, 6);
+		T_STREQ(c->programs[1]->argv[2], "x\n@include \"nope\"");
+		T_INTEQ(c->programs[2]->line, 8);
+		T_INTEQ(c->programs[3]->line, 9);
+	} else
+		T_CHECK(0);
+	conf_unref(c);
+	include_error("supervisor = {};\n@include \"b.cfg\" @include "
+	    "\"b.cfg\"\n", "%s/t.conf:2: syntax error");
+	include_error("supervisor = {};\n@include \"sub/a.cfg\"\n"
+	    "  , { name = \"b\"; command = 1; } );\n",
+	    "%s/t.conf:3: program 'b': command must be a list of strings or "
+	    "a string (got an integer)");
+
+	/* Errors in an included file, named as the directive wrote it. */
+	write_file("sub/a.cfg", "programs = (\n{ name = }\n);\n");
+	include_error("supervisor = {};\n@include \"sub/a.cfg\"\n",
+	    "sub/a.cfg:2: syntax error");
+	write_file("sub/a.cfg", "\nx = 4294967297;\n");
+	write_file("t.conf", "supervisor = {};\n@include \"sub/a.cfg\"\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("sub/a.cfg:2: integer 4294967297 is out of range"));
+	conf_unref(c);
+	/* A string of an included file would go on in the including one. */
+	write_file("sub/a.cfg", "supervisor = { socket = \"x;\n");
+	include_error("@include \"sub/a.cfg\"\n\";};\n",
+	    "sub/a.cfg:1: the file ends inside a string");
+
+	/* Nested names are from the top file's directory, as libconfig's;
+	   escapes as libconfig reads them. */
+	write_file("sub/a.cfg", "@include \"sub/b\\\"\\\\.cfg\"\n");
+	write_file("sub/b\"\\.cfg", "programs = ( { name = \"b\"; command = "
+	    "\"x\"; directory = \"d\"; } );\n");
+	write_file("t.conf", "@include \"sub/a.cfg\"\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	if (c != NULL && c->nprograms == 1) {
+		T_STREQ(c->programs[0]->file, "sub/b\"\\.cfg");
+		snprintf(path, sizeof path, "%s/sub/d", tmpdir);
+		T_STREQ(c->programs[0]->directory, path);
+	} else
+		T_CHECK(0);
+	conf_unref(c);
+	/* An absolute name is used as it is. */
+	snprintf(text, sizeof text, "@include \"%s/b.cfg\"\nsupervisor = "
+	    "{};\n", tmpdir);
+	write_file("t.conf", text);
+	snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	conf_unref(c);
 	remove_tmpdir();
 }
 
@@ -2175,6 +2463,9 @@ T_MAIN(
 	T_ENTRY(t_log_file_default),
 	T_ENTRY(t_include_dir),
 	T_ENTRY(t_conf_load),
+	T_ENTRY(t_special_files),
+	T_ENTRY(t_nul),
+	T_ENTRY(t_include),
 	T_ENTRY(t_refs_and_errors),
 	T_ENTRY(t_diff),
 	T_ENTRY(t_forking),
