@@ -1107,6 +1107,43 @@ conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
 	return p;
 }
 
+/* The slot of the program named name in t, or of the free one for it. */
+static size_t
+conf_names_slot(const struct conf_names *t, const char *name)
+{
+	size_t	 i, mask = t->size - 1;
+
+	i = (size_t)conf_hash_bytes(CONF_FNV_BASIS, name, strlen(name)) & mask;
+	while (t->v[i] != NULL && strcmp(t->v[i]->name, name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The program named as p already, or NULL once p is added. */
+static struct conf_program *
+conf_names_add(struct conf_names *t, struct conf_program *p)
+{
+	struct conf_program	**old = t->v;
+	size_t			  i, oldsize = t->size;
+
+	/* At most half full: probes stay short. */
+	if (2 * (t->n + 1) > t->size) {
+		t->size = t->size == 0 ? 64 : t->size * 2;
+		t->v = xcalloc(t->size, sizeof *t->v);
+		for (i = 0; i < oldsize; i++) {
+			if (old[i] != NULL)
+				t->v[conf_names_slot(t, old[i]->name)] = old[i];
+		}
+		free(old);
+	}
+	i = conf_names_slot(t, p->name);
+	if (t->v[i] != NULL)
+		return t->v[i];
+	t->v[i] = p;
+	t->n++;
+	return NULL;
+}
+
 static void
 conf_programs(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 {
@@ -1114,7 +1151,6 @@ conf_programs(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 	struct conf_program	*p, *q;
 	config_setting_t	*e;
 	int			 i, n = config_setting_length(s);
-	size_t			 j;
 
 	if (!config_setting_is_list(s) &&
 	    !(config_setting_is_array(s) && n == 0)) {
@@ -1131,17 +1167,16 @@ conf_programs(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 			continue;
 		}
 		p = conf_program_load(ctx, e, i);
-		for (j = 0; p->name != NULL && j < conf->nprograms; j++) {
-			q = conf->programs[j];
-			if (q->name != NULL && strcmp(q->name, p->name) == 0) {
-				conf_error_at(ctx, p->file, p->line, "program "
-				    "'%s' is already defined at %s:%u",
-				    p->name, q->file, q->line);
-				break;
-			}
-		}
-		conf->programs = xreallocarray(conf->programs,
-		    conf->nprograms + 1, sizeof *conf->programs);
+		if (p->name != NULL &&
+		    (q = conf_names_add(&ctx->load->names, p)) != NULL)
+			conf_error_at(ctx, p->file, p->line, "program '%s' is "
+			    "already defined at %s:%u", p->name, q->file,
+			    q->line);
+		/* Doubling: 100,000s of programs may come one at a time. */
+		if ((conf->nprograms & (conf->nprograms - 1)) == 0)
+			conf->programs = xreallocarray(conf->programs,
+			    conf->nprograms == 0 ? 1 : conf->nprograms * 2,
+			    sizeof *conf->programs);
 		conf->programs[conf->nprograms++] = p;
 	}
 }
@@ -1180,11 +1215,10 @@ conf_parse_text(struct conf_ctx *ctx, const char *text, const char *path,
 		rc = conf_text_string(ctx, text, ctx->file, &t);
 	else
 		rc = conf_text_file(ctx, path, ctx->file, &t);
-	if (rc == -1) {
+	if (rc == -1 || conf_text_scan(ctx, &t) == -1) {
 		conf_text_clear(&t);
 		return;
 	}
-	conf_text_scan(ctx, &t);
 	ctx->text = &t;
 	config_init(&cfg);
 	config_set_options(&cfg, 0);
@@ -1409,6 +1443,7 @@ conf_parse(const char *text, const char *name, const char *abspath,
 	ctx.dir = dir;
 	conf_parse_text(&ctx, text, abspath, true);
 	conf_finish(&ctx);
+	free(load.names.v);
 
 	if (errs->n != 0) {
 		conf_free(conf);

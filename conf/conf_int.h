@@ -16,14 +16,20 @@
 #include "conf.h"
 
 /*
- * Bounds on what one load reads (docs/config.md), far above any real
- * configuration: reading a configuration must never stall tendd's loop.
+ * Bounds on what one load reads and builds (docs/config.md), far above any
+ * real configuration: reading a configuration must never stall tendd's
+ * loop, and libconfig 1.5 checks each new member of a group against all
+ * the others (quadratic: without a bound, a 4 MiB file of 276,000
+ * top-level settings took minutes).
  */
 #define CONF_MAX_FILE		(4 * 1024 * 1024)	/* one file */
 #define CONF_MAX_TEXT		(16 * 1024 * 1024)	/* a load's files */
 #define CONF_MAX_FILES		10000	/* files read by a load, @include
 					   and include_dir ones included */
 #define CONF_MAX_DEPTH		10	/* @include nesting, as libconfig */
+#define CONF_MAX_SETTINGS	1000000	/* values in all, list elements
+					   included */
+#define CONF_MAX_MEMBERS	100	/* settings of one group */
 #define CONF_MAX_INSTANCES	10000
 #define CONF_MAX_GROUPS		65536
 
@@ -63,10 +69,19 @@ struct conf_text {
 	size_t		 nsegs, capsegs;
 };
 
+/* Program names of one load, to find duplicates in linear time. */
+struct conf_names {
+	struct conf_program **v;	/* open addressing; NULL: free */
+	size_t		 size;		/* 0 or a power of 2 */
+	size_t		 n;
+};
+
 /* What one load has read and built so far, across its files. */
 struct conf_load {
 	size_t		 bytes;		/* CONF_MAX_TEXT */
 	unsigned	 files;		/* CONF_MAX_FILES */
+	size_t		 settings;	/* CONF_MAX_SETTINGS */
+	struct conf_names names;
 };
 
 /* Loader state for one file. Errors are collected; the walk never stops. */
@@ -134,8 +149,11 @@ void	 conf_text_clear(struct conf_text *);
 /* The file of a line of the text, and its line there (NULL: line 0). */
 struct conf_src *conf_text_where(const struct conf_text *, unsigned,
 	    unsigned *);
-/* Before libconfig: report integers it would wrap. */
-void	 conf_text_scan(struct conf_ctx *, const struct conf_text *);
+/*
+ * Before libconfig: report integers it would wrap, and bound the
+ * settings. -1 if a bound is passed: libconfig must not see the text.
+ */
+int	 conf_text_scan(struct conf_ctx *, const struct conf_text *);
 /*
  * Read a whole regular file of at most CONF_MAX_FILE bytes without ever
  * blocking. 0 with a NUL-terminated *buf, or -1 with why.

@@ -4,7 +4,8 @@
  * @include directives are expanded here as libconfig 1.5's scanner would,
  * because libconfig exits the process when it cannot read an included
  * file (a directory, ""); a map takes every line of the text back to its
- * own file and line. Then the checks made before libconfig sees the text.
+ * own file and line. Then the checks made before libconfig sees the text:
+ * integers it would wrap, and the bounds that keep its work linear.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf_int.h"
@@ -588,45 +590,80 @@ conf_text_report(struct conf_ctx *ctx, const struct conf_text *t,
 		conf_error_at(ctx, src->name, l, "%s", msg);
 }
 
+/* A group, list or array open at some point of the text. */
+struct conf_open {
+	char		 close;		/* '}', ')' or ']' */
+	unsigned	 members;	/* a group's settings so far */
+};
+
 /*
  * libconfig 1.5 keeps integers without an L suffix in 32 bits and
- * silently wraps bigger ones: find literals that do not fit.
+ * silently wraps bigger ones: find literals that do not fit. Count the
+ * settings as libconfig will make them (a name in a group, a value in a
+ * list or an array), and stop before one passes a bound.
  */
-void
+int
 conf_text_scan(struct conf_ctx *ctx, const struct conf_text *t)
 {
-	const char	*p, *start;
-	char		 msg[128];
-	unsigned	 line = 1;
-	long long	 v;
-	bool		 hex, l;
+	struct conf_open	*open = NULL;
+	const char		*p, *start;
+	char			 msg[128];
+	unsigned		 line = 1, root = 0, *members;
+	size_t			 depth = 0, cap = 0, settings = 0, len;
+	long long		 v;
+	bool			 hex, l, name, list, value;
+	bool			 string = false, after_string;
+	int			 rc = 0;
 
 	for (p = t->buf; *p != '\0'; p++) {
-		if (*p == '\n')
+		if (*p == '\n') {
 			line++;
-		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+			continue;
+		}
+		if (isspace((unsigned char)*p))
+			continue;
+		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
 			p += strcspn(p, "\n") - 1;
-		else if (p[0] == '/' && p[1] == '*') {
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
 			for (p += 2; *p != '\0' && (p[0] != '*' || p[1] != '/');
 			    p++)
 				line += *p == '\n';
 			if (*p++ == '\0')
 				break;
-		} else if (*p == '"') {
+			continue;
+		}
+
+		list = depth > 0 && open[depth - 1].close != '}';
+		name = value = false;
+		after_string = string;
+		string = *p == '"';
+		if (*p == '"') {
+			/* Adjacent strings are one value. */
+			value = !after_string;
 			for (p++; *p != '\0' && *p != '"'; p++) {
 				if (*p == '\\' && p[1] != '\0')
 					p++;
 				line += *p == '\n';
 			}
 			if (*p == '\0')
-				break;
+				p--;
 		} else if (isalpha((unsigned char)*p) || *p == '*') {
+			start = p;
 			while (isalnum((unsigned char)p[1]) || p[1] == '-' ||
 			    p[1] == '_' || p[1] == '*')
 				p++;
+			len = (size_t)(p - start) + 1;
+			if ((len == 4 && strncasecmp(start, "true", 4) == 0) ||
+			    (len == 5 && strncasecmp(start, "false", 5) == 0))
+				value = true;
+			else
+				name = true;
 		} else if (isdigit((unsigned char)*p) || (*p == '.' &&
 		    isdigit((unsigned char)p[1])) || ((*p == '-' ||
 		    *p == '+') && isdigit((unsigned char)p[1]))) {
+			value = true;
 			start = p;
 			p += *p == '-' || *p == '+';
 			hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
@@ -639,19 +676,53 @@ conf_text_scan(struct conf_ctx *ctx, const struct conf_text *t)
 				    (p[-1] == 'e' || p[-1] == 'E'))
 					p += 1 + strspn(p + 1, "0123456789");
 				p--;
-				continue;
+			} else {
+				if ((l = *p == 'L'))
+					p += p[1] == 'L';
+				errno = 0;
+				v = strtoll(start, NULL, hex ? 16 : 10);
+				if (errno == ERANGE || (!l && (v < INT_MIN ||
+				    v > INT_MAX))) {
+					snprintf(msg, sizeof msg, "integer "
+					    "%.*s is out of range",
+					    (int)(p - start + l), start);
+					conf_text_report(ctx, t, line, msg);
+				}
+				p -= !l;
 			}
-			if ((l = *p == 'L'))
-				p += p[1] == 'L';
-			errno = 0;
-			v = strtoll(start, NULL, hex ? 16 : 10);
-			if (errno == ERANGE || (!l && (v < INT_MIN ||
-			    v > INT_MAX))) {
-				snprintf(msg, sizeof msg, "integer %.*s is out "
-				    "of range", (int)(p - start + l), start);
-				conf_text_report(ctx, t, line, msg);
+		} else if (*p == '{' || *p == '(' || *p == '[') {
+			value = true;
+			if (depth == cap) {
+				cap = cap == 0 ? 16 : cap * 2;
+				open = xreallocarray(open, cap, sizeof *open);
 			}
-			p -= !l;
+			open[depth].close = *p == '{' ? '}' : *p == '(' ?
+			    ')' : ']';
+			open[depth++].members = 0;
+		} else if (depth > 0 && *p == open[depth - 1].close)
+			depth--;
+
+		/* A name in a group or a value in a list is a setting. */
+		if ((name && !list) || (value && list))
+			settings++;
+		members = depth > 0 ? &open[depth - 1].members : &root;
+		if (name && !list && ++*members > CONF_MAX_MEMBERS) {
+			snprintf(msg, sizeof msg, "more than %d settings %s",
+			    CONF_MAX_MEMBERS, depth == 0 ? "at the top level" :
+			    "in one group");
+			conf_text_report(ctx, t, line, msg);
+			rc = -1;
+			break;
+		}
+		if (settings > CONF_MAX_SETTINGS - ctx->load->settings) {
+			snprintf(msg, sizeof msg, "more than %d settings in "
+			    "the configuration", CONF_MAX_SETTINGS);
+			conf_text_report(ctx, t, line, msg);
+			rc = -1;
+			break;
 		}
 	}
+	ctx->load->settings += settings;
+	free(open);
+	return rc;
 }

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1726,6 +1727,84 @@ T_CASE(t_include)
 	remove_tmpdir();
 }
 
+/* A growing buffer for big generated configs. */
+struct gen {
+	char	*buf;
+	size_t	 len, cap;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+gen_add(struct gen *g, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(g->buf + g->len, g->cap - g->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < g->cap - g->len)
+			break;
+		g->cap = g->cap == 0 ? 65536 : g->cap * 2;
+		g->buf = xreallocarray(g->buf, g->cap, 1);
+	}
+	g->len += (size_t)n;
+}
+
+/*
+ * Bounds that keep the loader's work linear: libconfig checks each new
+ * member of a group against all the others, so 276,000 top-level
+ * settings took minutes. Passing a bound is one clear error, found
+ * before libconfig sees the text.
+ */
+T_CASE(t_bounds)
+{
+	struct conf	*c;
+	struct gen	 g = { NULL, 0, 0 };
+	int		 i;
+
+	for (i = 0; i < 276000; i++)
+		gen_add(&g, "k%06d = 1;\n", i);
+	T_ERR(g.buf, "tend.conf:101: more than 100 settings at the top level");
+
+	/* 100 settings in a group are fine, 101 are not. */
+	g.len = 0;
+	gen_add(&g, "programs = ( { name = \"a\"; command = \"x\";\n"
+	    "  environment = {\n");
+	for (i = 0; i < 100; i++)
+		gen_add(&g, "    V%d = \"x\";\n", i);
+	gen_add(&g, "  }; } );\n");
+	c = load(g.buf);
+	T_CHECK(c != NULL);
+	if (c != NULL)
+		T_INTEQ(c->programs[0]->nenv, 100);
+	conf_unref(c);
+	g.len -= strlen("  }; } );\n");
+	gen_add(&g, "    V100 = \"x\";\n  }; } );\n");
+	T_ERR(g.buf, "tend.conf:103: more than 100 settings in one group");
+
+	/* Lists are linear in libconfig, but every value takes memory. */
+	g.len = 0;
+	gen_add(&g, "programs = ( { name = \"a\"; command = \"x\";\n"
+	    "  success_exit_codes = [0");
+	for (i = 0; i < 1000000; i++)
+		gen_add(&g, ",0");
+	gen_add(&g, "]; } );\n");
+	T_ERR(g.buf, "tend.conf:2: more than 1000000 settings in the "
+	    "configuration");
+
+	/* Duplicate names among many programs: each found once, naming the
+	   first definition. */
+	g.len = 0;
+	gen_add(&g, "programs = (\n");
+	for (i = 0; i < 20000; i++)
+		gen_add(&g, "{ name = \"p%d\"; command = \"x\"; },\n", i);
+	gen_add(&g, "{ name = \"p17\"; command = \"x\"; } );\n");
+	T_ERR(g.buf, "tend.conf:20002: program 'p17' is already defined at "
+	    "tend.conf:19");
+	free(g.buf);
+}
+
 T_CASE(t_refs_and_errors)
 {
 	struct conf		*c;
@@ -2466,6 +2545,7 @@ T_MAIN(
 	T_ENTRY(t_special_files),
 	T_ENTRY(t_nul),
 	T_ENTRY(t_include),
+	T_ENTRY(t_bounds),
 	T_ENTRY(t_refs_and_errors),
 	T_ENTRY(t_diff),
 	T_ENTRY(t_forking),
