@@ -41,7 +41,14 @@ conf_add(struct conf_ctx *ctx, const char *file, unsigned line,
 	struct conf_errors	*errs = ctx->errs;
 	struct conf_error	*e;
 	char			*msg;
+	size_t			 len;
 
+	/* A bound on what a reload's reply carries, and on the work. */
+	if (conf_errors_full(ctx)) {
+		if (ctx->load != NULL)
+			ctx->load->dropped++;
+		return;
+	}
 	errs->v = xreallocarray(errs->v, errs->n + 1, sizeof *errs->v);
 	e = &errs->v[errs->n++];
 	e->file = file != NULL ? xstrdup(file) : NULL;
@@ -52,6 +59,14 @@ conf_add(struct conf_ctx *ctx, const char *file, unsigned line,
 		free(msg);
 	} else
 		e->msg = msg;
+	/* A message may quote a value of any length: cut it, between two
+	   UTF-8 characters. */
+	if (strlen(e->msg) > CONF_MAX_ERROR_LEN) {
+		len = CONF_MAX_ERROR_LEN - 3;
+		while (len > 0 && ((unsigned char)e->msg[len] & 0xc0) == 0x80)
+			len--;
+		memcpy(e->msg + len, "...", 4);
+	}
 }
 
 void
@@ -63,6 +78,12 @@ conf_error_at(struct conf_ctx *ctx, const char *file, unsigned line,
 	va_start(ap, fmt);
 	conf_add(ctx, file, line, NULL, fmt, ap);
 	va_end(ap);
+}
+
+bool
+conf_errors_full(const struct conf_ctx *ctx)
+{
+	return ctx->errs->n >= CONF_MAX_ERRORS;
 }
 
 /*
@@ -125,6 +146,22 @@ conf_errors_clear(struct conf_errors *errs)
 	free(errs->v);
 	errs->v = NULL;
 	errs->n = 0;
+}
+
+/* Past CONF_MAX_ERRORS, say how many more there were. */
+static void
+conf_errors_note(struct conf_errors *errs, size_t dropped)
+{
+	struct conf_error	*e;
+
+	if (dropped == 0)
+		return;
+	errs->v = xreallocarray(errs->v, errs->n + 1, sizeof *errs->v);
+	e = &errs->v[errs->n++];
+	e->file = NULL;
+	e->line = 0;
+	xasprintf(&e->msg, "%zu more error%s not shown", dropped,
+	    dropped == 1 ? "" : "s");
 }
 
 char *
@@ -840,7 +877,8 @@ conf_unknown(struct conf_ctx *ctx, const config_setting_t *s,
 	unsigned	 d, bestd = 3;
 	size_t		 i;
 
-	for (i = 0; i < n; i++) {
+	/* A suggestion costs; past the bound the error is only counted. */
+	for (i = 0; i < n && !conf_errors_full(ctx); i++) {
 		if ((d = util_edit_distance(name, keys[i].name)) < bestd) {
 			bestd = d;
 			best = keys[i].name;
@@ -1444,6 +1482,7 @@ conf_parse(const char *text, const char *name, const char *abspath,
 	conf_parse_text(&ctx, text, abspath, true);
 	conf_finish(&ctx);
 	free(load.names.v);
+	conf_errors_note(errs, load.dropped);
 
 	if (errs->n != 0) {
 		conf_free(conf);

@@ -30,6 +30,8 @@
 #define CONF_MAX_SETTINGS	1000000	/* values in all, list elements
 					   included */
 #define CONF_MAX_MEMBERS	100	/* settings of one group */
+#define CONF_MAX_ERRORS		100	/* errors kept; the rest are counted */
+#define CONF_MAX_ERROR_LEN	1024	/* bytes of one message */
 #define CONF_MAX_INSTANCES	10000
 #define CONF_MAX_GROUPS		65536
 
@@ -81,6 +83,7 @@ struct conf_load {
 	size_t		 bytes;		/* CONF_MAX_TEXT */
 	unsigned	 files;		/* CONF_MAX_FILES */
 	size_t		 settings;	/* CONF_MAX_SETTINGS */
+	size_t		 dropped;	/* errors past CONF_MAX_ERRORS */
 	struct conf_names names;
 };
 
@@ -133,6 +136,7 @@ void	 conf_error_at(struct conf_ctx *, const char *, unsigned,
 const char *conf_sfile(const struct conf_ctx *, const config_setting_t *);
 unsigned conf_sline(const struct conf_ctx *, const config_setting_t *);
 struct conf_src *conf_ssrc(const struct conf_ctx *, const config_setting_t *);
+bool	 conf_errors_full(const struct conf_ctx *);
 
 struct stat;
 

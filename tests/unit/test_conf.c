@@ -1566,7 +1566,8 @@ T_CASE(t_nul)
 	snprintf(path, sizeof path, "%s/conf.d", tmpdir);
 	T_CHECK(mkdir(path, 0755) == 0);
 	write_bytes("conf.d/a.conf", "programs = ();\0", 15);
-	write_file("tend.conf", "supervisor = { include_dir = \"conf.d\"; };\n");
+	write_file("tend.conf",
+	    "supervisor = { include_dir = \"conf.d\"; };\n");
 	snprintf(path, sizeof path, "%s/tend.conf", tmpdir);
 	c = conf_load(path, &errs);
 	T_CHECK(c == NULL);
@@ -1802,6 +1803,51 @@ T_CASE(t_bounds)
 	gen_add(&g, "{ name = \"p17\"; command = \"x\"; } );\n");
 	T_ERR(g.buf, "tend.conf:20002: program 'p17' is already defined at "
 	    "tend.conf:19");
+	free(g.buf);
+}
+
+/* At most 100 errors, each at most 1024 bytes: a reload's answer fits. */
+T_CASE(t_error_bounds)
+{
+	struct conf	*c;
+	struct gen	 g = { NULL, 0, 0 };
+	const char	*m;
+	size_t		 len;
+	int		 i;
+
+	gen_add(&g, "programs = (\n");
+	for (i = 0; i < 150; i++)
+		gen_add(&g, "%s{ name = \"p%d\"; command = \"x\"; restat = 1; "
+		    "}\n", i == 0 ? "" : ",", i);
+	gen_add(&g, ");\n");
+	c = load(g.buf);
+	T_CHECK(c == NULL);
+	T_INTEQ(errs.n, 101);
+	T_CHECK(has_error("tend.conf:101: unknown key 'restat' in program "
+	    "'p99' (did you mean 'restart'?)"));
+	T_CHECK(has_error("50 more errors not shown"));
+	conf_unref(c);
+
+	/* A message quoting a long value is cut between two characters. */
+	g.len = 0;
+	gen_add(&g, "programs = ( { command = \"x\"; name = \"");
+	for (i = 0; i < 2000; i++)
+		gen_add(&g, "\xc3\xa9");
+	gen_add(&g, "\"; } );\n");
+	c = load(g.buf);
+	T_CHECK(c == NULL);
+	T_INTEQ(errs.n, 1);
+	if (errs.n == 1) {
+		m = errs.v[0].msg;
+		len = strlen(m);
+		T_CHECK(len <= 1024 && len > 1000);
+		T_CHECK(strncmp(m, "program #1: invalid name \"", 26) == 0);
+		T_STREQ(m + len - 3, "...");
+		/* Whole é pairs only. */
+		T_INTEQ((len - 3 - 26) % 2, 0);
+		T_INTEQ((unsigned char)m[len - 4], 0xa9);
+	}
+	conf_unref(c);
 	free(g.buf);
 }
 
@@ -2546,6 +2592,7 @@ T_MAIN(
 	T_ENTRY(t_nul),
 	T_ENTRY(t_include),
 	T_ENTRY(t_bounds),
+	T_ENTRY(t_error_bounds),
 	T_ENTRY(t_refs_and_errors),
 	T_ENTRY(t_diff),
 	T_ENTRY(t_forking),
