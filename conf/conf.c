@@ -1272,6 +1272,12 @@ conf_parse_text(struct conf_ctx *ctx, const char *text, const char *path,
 		root = config_root_setting(&cfg);
 		conf_walk(ctx, root, conf_top_keys, nitems(conf_top_keys),
 		    ctx->conf, "at the top level");
+		/* Most likely a mistake, which a reload would obey by
+		   stopping every program. */
+		if (config_setting_length(root) == 0)
+			conf_error_at(ctx, ctx->file, 0, "empty configuration: "
+			    "no 'supervisor' and no 'programs' (to run no "
+			    "programs, write 'supervisor = {};')");
 		if (ctx->conf->include_dir != NULL && (inc = config_lookup(&cfg,
 		    "supervisor.include_dir")) != NULL)
 			conf_includes(ctx, inc);

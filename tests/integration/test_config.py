@@ -68,6 +68,31 @@ def test_check_ok():
     check("ok" in r.stdout, r.stdout)
 
 
+def test_check_empty_and_nul_configs():
+    # "ok (0 programs)" for these made a reload stop every program.
+    for text in ("", "# nothing\n"):
+        r, path = check_conf(text)
+        eq(r.returncode, 1, r.stdout)
+        eq(r.stderr.splitlines()[0], "%s: empty configuration: no "
+           "'supervisor' and no 'programs' (to run no programs, write "
+           "'supervisor = {};')" % path)
+    r, path = check_conf("supervisor = {};\n")
+    eq(r.returncode, 0, r.stderr)
+    check("ok (0 programs)" in r.stdout, r.stdout)
+    # A NUL byte, even the only content: the text after it is not lost.
+    for data, line in ((b"\0" * 64, 1),
+                       (b'supervisor = {};\n\n\0programs = ( { name = "a"; '
+                        b'command = "x"; } );\n', 3)):
+        r, path = check_conf("")
+        with open(path, "wb") as f:
+            f.write(data)
+        r = subprocess.run([TENDD, "--check", "-c", path],
+                           capture_output=True, text=True, timeout=30)
+        eq(r.returncode, 1, r.stdout)
+        eq(r.stderr.splitlines()[0], "%s:%d: NUL byte: a configuration "
+           "file is text" % (path, line))
+
+
 def test_missing_config_file():
     r = subprocess.run([TENDD, "--check", "-c", "/nonexistent/tend.conf"],
                        capture_output=True, text=True, timeout=30)

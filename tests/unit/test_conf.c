@@ -189,15 +189,25 @@ T_CASE(t_root_defaults)
 	free(s);
 }
 
+#define EMPTY_ERROR "tend.conf: empty configuration: no 'supervisor' and " \
+	"no 'programs' (to run no programs, write 'supervisor = {};')"
+
 T_CASE(t_empty)
 {
 	struct conf	*c;
 
-	c = load("");
+	/* A reload would take it for "stop everything". */
+	T_ERR("", EMPTY_ERROR);
+	T_ERR("# nothing\n/* at all */\n// here\n", EMPTY_ERROR);
+	/* Saying so is enough: tendd may run with no programs. */
+	c = load("supervisor = {};\n");
 	T_CHECK(c != NULL);
 	T_INTEQ(errs.n, 0);
 	if (c != NULL)
 		T_INTEQ(c->nprograms, 0);
+	conf_unref(c);
+	c = load("programs = ();\n");
+	T_CHECK(c != NULL);
 	conf_unref(c);
 	c = load("# nothing\nprograms = ();\nsupervisor = {};\n");
 	T_CHECK(c != NULL);
@@ -1857,7 +1867,7 @@ T_CASE(t_refs_and_errors)
 	struct conf_error	 e = { NULL, 0, (char *)"msg" };
 	char			*s;
 
-	c = load("");
+	c = load("supervisor = {};");
 	T_CHECK(c != NULL);
 	if (c != NULL) {
 		T_CHECK(conf_ref(c) == c);
@@ -1887,7 +1897,7 @@ T_CASE(t_refs_and_errors)
 	/* A reused errs is cleared; a NULL errs is allowed. */
 	T_CHECK(load("x = 1;") == NULL);
 	T_INTEQ(errs.n, 1);
-	c = load("");
+	c = load("supervisor = {};");
 	T_INTEQ(errs.n, 0);
 	conf_unref(c);
 	T_CHECK(conf_read_string("x = 1;", NULL, NULL, NULL) == NULL);
