@@ -116,6 +116,46 @@ def test_reload_with_unreadable_include_keeps_supervising():
         t.stop()
 
 
+def test_reload_to_no_programs_needs_allow_empty():
+    with Tend(progs(prog("a", S, start_secs=0),
+                    prog("b", S, start_secs=0))) as t:
+        t.start()
+        before = {n: t.wait_state(n, "running")["pid"] for n in ("a", "b")}
+        # An empty file is no configuration at all.
+        with open(t.config, "w") as f:
+            f.write("# nothing yet\n")
+        r = t.ctl("reload")
+        eq(r.returncode, 1, r.stdout)
+        check("%s: empty configuration: no 'supervisor' and no 'programs'"
+              % t.config in r.stderr, r.stderr)
+        # A valid one with no programs takes asking for.
+        t.write_config("")
+        r = t.ctl("reload")
+        eq(r.returncode, 1, r.stdout)
+        eq(r.stderr, "tendctl: %s has no programs: the reload would stop "
+           "and remove all 2; use tendctl reload --allow-empty to do "
+           "that\n" % t.config)
+        rep = t.request("reload")
+        eq(rep["error"]["code"], "config_empty", rep)
+        eq(t.request("reload", {"allow_empty": 1})["error"]["code"],
+           "bad_args")
+        # SIGHUP cannot ask: refused and logged.
+        t.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reload refused: %s has no programs" % t.config
+                 in t.read_log(), what="the refusal in tendd's log")
+        eq({n: i["pid"] for n, i in t.status().items()}, before)
+        r = t.ctl("reload", "--allow-empty", check=0)
+        check("a: removed" in r.stdout and "b: removed" in r.stdout,
+              r.stdout)
+        wait_for(lambda: t.status() == {}, what="a and b to go")
+        for pid in before.values():
+            wait_for(lambda: not pid_alive(pid), what="pid %d to end" % pid)
+        # Nothing left to remove: no flag needed.
+        r = t.ctl("reload", check=0)
+        check("no changes" in r.stdout, r.stdout)
+        t.stop()
+
+
 def test_sighup_reloads():
     with Tend(prog("a", S, start_secs=0)) as t:
         t.start()
