@@ -1265,22 +1265,30 @@ write_bytes(const char *rel, const char *buf, size_t len)
 }
 
 /* Is want, with every %s replaced by tmpdir, one of the errors? */
-static bool
-has_error_tmp(const char *want)
+/* fmt with every %s replaced by value, into buf of 1024 bytes. */
+static void
+fill(char *buf, const char *fmt, const char *value)
 {
-	char		 buf[1024];
 	const char	*p;
-	size_t		 len = 0;
+	size_t		 len = 0, vlen = strlen(value);
 
-	for (p = want; *p != '\0' && len < sizeof buf - sizeof tmpdir; p++) {
+	for (p = fmt; *p != '\0' && len + vlen < 1023; p++) {
 		if (p[0] == '%' && p[1] == 's') {
-			memcpy(buf + len, tmpdir, strlen(tmpdir));
-			len += strlen(tmpdir);
+			memcpy(buf + len, value, vlen);
+			len += vlen;
 			p++;
 		} else
 			buf[len++] = *p;
 	}
 	buf[len] = '\0';
+}
+
+static bool
+has_error_tmp(const char *want)
+{
+	char	 buf[1024];
+
+	fill(buf, want, tmpdir);
 	return has_error(buf);
 }
 
@@ -1859,6 +1867,95 @@ T_CASE(t_error_bounds)
 	}
 	conf_unref(c);
 	free(g.buf);
+}
+
+/* t.conf's socket for tendctl -c: want (%s: tmpdir), or NULL for the
+   default; or the error err. */
+static void
+socket_is(const char *text, const char *want, const char *err)
+{
+	char	 path[256], buf[1024], *sock, *e, *def = conf_default_socket();
+
+	write_file("t.conf", text);
+	snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+	if (err == NULL) {
+		T_INTEQ(conf_socket(path, &sock, &e), 0);
+		fill(buf, want != NULL ? want : def, tmpdir);
+		T_STREQ(sock, buf);
+	} else {
+		T_INTEQ(conf_socket(path, &sock, &e), -1);
+		T_CHECK(sock == NULL);
+		fill(buf, err, path);
+		T_STREQ(e, buf);
+	}
+	free(sock);
+	free(e);
+	free(def);
+}
+
+/* tendctl -c needs only the socket: errors elsewhere do not matter,
+   but a socket that is not certain is an error. */
+T_CASE(t_socket)
+{
+	char	 path[256], *sock, *e;
+
+	make_tmpdir();
+	snprintf(path, sizeof path, "%s/sub", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	socket_is("supervisor = { socket = \"run/x.sock\"; };\n",
+	    "%s/run/x.sock", NULL);
+	socket_is("programs = ();\n", NULL, NULL);
+	socket_is("", NULL, NULL);
+	/* Unknown keys, bad values, bad programs. */
+	socket_is("supervisor = { socket = \"x.sock\"; bogus = 1;\n"
+	    "  shutdown_timeout = \"never\"; };\n"
+	    "programs = ( { name = \"bad name\"; }, 5 );\n",
+	    "%s/x.sock", NULL);
+	socket_is("supervisor = { socket = 5; };\n", NULL,
+	    "%s:1: socket must be a string (got an integer)");
+	socket_is("supervisor = 5;\n", NULL,
+	    "%s:1: supervisor must be a group { ... } (got an integer)");
+	/* Syntax errors: the socket setting found in the text. */
+	socket_is("supervisor = { socket = \"/abs/x.sock\"; };\n"
+	    "programs = ( { name = = \"a\"; command = \"x\"; } );\n",
+	    "/abs/x.sock", NULL);
+	socket_is("programs = ( { name = \"a\" } ) );\n"
+	    "supervisor : { state_dir = \"s\";\n"
+	    "  socket = \"a\" /* two */ \"\\x41.sock\" };\n",
+	    NULL, "cannot tell which socket %s names (%s:1: syntax error); "
+	    "name it with -s SOCKET");
+	socket_is("programs = ( { name = = \"a\" } );\n"
+	    "supervisor : { state_dir = \"s\";\n"
+	    "  socket = \"a\" /* two */ \"\\x41.sock\" };\n",
+	    "%s/aA.sock", NULL);
+	socket_is("programs = ( { name = = \"a\" } );\n", NULL, NULL);
+	socket_is("# socket = \"/x.sock\";\n"
+	    "programs = ( { name = = \"a\" } );\n", NULL,
+	    "cannot tell which socket %s names (%s:2: syntax error); "
+	    "name it with -s SOCKET");
+	socket_is("programs = ( { name = \"a\"; environment = {\n"
+	    "supervisor = { socket = \"/evil.sock\"; };\n", NULL,
+	    "cannot tell which socket %s names (%s:3: syntax error); "
+	    "name it with -s SOCKET");
+	socket_is("supervisor = { socket = \"a.sock\"; };\n"
+	    "supervisor = { socket = \"b.sock\"; };\n", NULL,
+	    "cannot tell which socket %s names (socket is set more than "
+	    "once); name it with -s SOCKET");
+	/* @include: relative to the file that holds the setting. */
+	write_file("sub/sock.cfg", "socket = \"s.sock\";\n");
+	socket_is("supervisor = {\n@include \"sub/sock.cfg\"\n};\n"
+	    "programs = 5;\n", "%s/sub/s.sock", NULL);
+	socket_is("supervisor = { socket = \"x.sock\"; };\n"
+	    "@include \"nope.cfg\"\n", "%s/x.sock", NULL);
+	socket_is("supervisor = {};\n@include \"nope.cfg\"\n", NULL,
+	    "cannot tell which socket %s names (%s:2: @include \"nope.cfg\": "
+	    "No such file or directory); name it with -s SOCKET");
+	/* Not even the file. */
+	T_INTEQ(conf_socket("/nonexistent/t.conf", &sock, &e), -1);
+	T_STREQ(e, "/nonexistent/t.conf: cannot read: No such file or "
+	    "directory");
+	free(e);
+	remove_tmpdir();
 }
 
 T_CASE(t_refs_and_errors)
@@ -2603,6 +2700,7 @@ T_MAIN(
 	T_ENTRY(t_include),
 	T_ENTRY(t_bounds),
 	T_ENTRY(t_error_bounds),
+	T_ENTRY(t_socket),
 	T_ENTRY(t_refs_and_errors),
 	T_ENTRY(t_diff),
 	T_ENTRY(t_forking),
