@@ -30,6 +30,7 @@
 #define PROTO_E_PERMISSION	"permission_denied"
 #define PROTO_E_NO_SUCH_PROGRAM	"no_such_program"
 #define PROTO_E_CONFIG		"config_invalid"
+#define PROTO_E_CONFIG_EMPTY	"config_empty"	/* reload would remove all */
 #define PROTO_E_FAILED		"failed"	/* the operation failed */
 #define PROTO_E_TIMEOUT		"timeout"
 #define PROTO_E_SHUTTING_DOWN	"shutting_down"

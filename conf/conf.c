@@ -35,12 +35,20 @@ static int conf_default_codes[1];
 /* Errors. */
 
 static void __attribute__((format(printf, 5, 0)))
-conf_add(struct conf_errors *errs, const char *file, unsigned line,
+conf_add(struct conf_ctx *ctx, const char *file, unsigned line,
     const char *prefix, const char *fmt, va_list ap)
 {
+	struct conf_errors	*errs = ctx->errs;
 	struct conf_error	*e;
 	char			*msg;
+	size_t			 len;
 
+	/* A bound on what a reload's reply carries, and on the work. */
+	if (conf_errors_full(ctx)) {
+		if (ctx->load != NULL)
+			ctx->load->dropped++;
+		return;
+	}
 	errs->v = xreallocarray(errs->v, errs->n + 1, sizeof *errs->v);
 	e = &errs->v[errs->n++];
 	e->file = file != NULL ? xstrdup(file) : NULL;
@@ -51,6 +59,14 @@ conf_add(struct conf_errors *errs, const char *file, unsigned line,
 		free(msg);
 	} else
 		e->msg = msg;
+	/* A message may quote a value of any length: cut it, between two
+	   UTF-8 characters. */
+	if (strlen(e->msg) > CONF_MAX_ERROR_LEN) {
+		len = CONF_MAX_ERROR_LEN - 3;
+		while (len > 0 && ((unsigned char)e->msg[len] & 0xc0) == 0x80)
+			len--;
+		memcpy(e->msg + len, "...", 4);
+	}
 }
 
 void
@@ -60,17 +76,47 @@ conf_error_at(struct conf_ctx *ctx, const char *file, unsigned line,
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	conf_add(ctx->errs, file, line, NULL, fmt, ap);
+	conf_add(ctx, file, line, NULL, fmt, ap);
 	va_end(ap);
 }
 
-/* A setting from a libconfig @include names its own file. */
+bool
+conf_errors_full(const struct conf_ctx *ctx)
+{
+	return ctx->errs->n >= CONF_MAX_ERRORS;
+}
+
+/*
+ * The file setting s (NULL: the file) is in, and its line there: libconfig
+ * parsed a text with the @include files in it (text.c), whose map says.
+ */
+struct conf_src *
+conf_ssrc(const struct conf_ctx *ctx, const config_setting_t *s)
+{
+	unsigned	 line;
+
+	if (s == NULL)
+		return NULL;
+	return conf_text_where(ctx->text, config_setting_source_line(s), &line);
+}
+
 const char *
 conf_sfile(const struct conf_ctx *ctx, const config_setting_t *s)
 {
-	if (s != NULL && config_setting_source_file(s) != NULL)
-		return config_setting_source_file(s);
-	return ctx->file;
+	const struct conf_src	*src = conf_ssrc(ctx, s);
+
+	return src != NULL ? src->name : ctx->file;
+}
+
+unsigned
+conf_sline(const struct conf_ctx *ctx, const config_setting_t *s)
+{
+	unsigned	 line;
+
+	if (s == NULL || conf_text_where(ctx->text,
+	    config_setting_source_line(s), &line) == NULL)
+		return 0;
+	return line;
 }
 
 /* An error at setting s (NULL: the file), prefixed by the program. */
@@ -81,8 +127,8 @@ conf_err(struct conf_ctx *ctx, const config_setting_t *s, const char *fmt,
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	conf_add(ctx->errs, conf_sfile(ctx, s),
-	    s != NULL ? config_setting_source_line(s) : 0, ctx->what, fmt, ap);
+	conf_add(ctx, conf_sfile(ctx, s), conf_sline(ctx, s), ctx->what, fmt,
+	    ap);
 	va_end(ap);
 }
 
@@ -100,6 +146,22 @@ conf_errors_clear(struct conf_errors *errs)
 	free(errs->v);
 	errs->v = NULL;
 	errs->n = 0;
+}
+
+/* Past CONF_MAX_ERRORS, say how many more there were. */
+static void
+conf_errors_note(struct conf_errors *errs, size_t dropped)
+{
+	struct conf_error	*e;
+
+	if (dropped == 0)
+		return;
+	errs->v = xreallocarray(errs->v, errs->n + 1, sizeof *errs->v);
+	e = &errs->v[errs->n++];
+	e->file = NULL;
+	e->line = 0;
+	xasprintf(&e->msg, "%zu more error%s not shown", dropped,
+	    dropped == 1 ? "" : "s");
 }
 
 char *
@@ -815,21 +877,20 @@ conf_unknown(struct conf_ctx *ctx, const config_setting_t *s,
 	unsigned	 d, bestd = 3;
 	size_t		 i;
 
-	for (i = 0; i < n; i++) {
+	/* A suggestion costs; past the bound the error is only counted. */
+	for (i = 0; i < n && !conf_errors_full(ctx); i++) {
 		if ((d = util_edit_distance(name, keys[i].name)) < bestd) {
 			bestd = d;
 			best = keys[i].name;
 		}
 	}
 	if (best != NULL)
-		conf_error_at(ctx, conf_sfile(ctx, s),
-		    config_setting_source_line(s),
+		conf_error_at(ctx, conf_sfile(ctx, s), conf_sline(ctx, s),
 		    "unknown key '%s' %s (did you mean '%s'?)", name, where,
 		    best);
 	else
-		conf_error_at(ctx, conf_sfile(ctx, s),
-		    config_setting_source_line(s), "unknown key '%s' %s", name,
-		    where);
+		conf_error_at(ctx, conf_sfile(ctx, s), conf_sline(ctx, s),
+		    "unknown key '%s' %s", name, where);
 }
 
 /* Check every member of a group against keys and store what it says. */
@@ -944,20 +1005,30 @@ conf_program_free(struct conf_program *p)
 	free(p);
 }
 
-/* The programs' file names are kept once per conf: 1000s of programs may
-   come from one file. */
+/* A file name for the programs of a conf to point to. */
 static char *
-conf_file_name(struct conf *conf, const char *file)
+conf_file_add(struct conf *conf, const char *file)
 {
-	size_t	 i;
-
-	for (i = conf->nfiles; i > 0; i--) {
-		if (strcmp(conf->files[i - 1], file) == 0)
-			return conf->files[i - 1];
-	}
-	conf->files = xreallocarray(conf->files, conf->nfiles + 1,
-	    sizeof *conf->files);
+	if ((conf->nfiles & (conf->nfiles - 1)) == 0)
+		conf->files = xreallocarray(conf->files, conf->nfiles == 0 ?
+		    1 : conf->nfiles * 2, sizeof *conf->files);
 	return conf->files[conf->nfiles++] = xstrdup(file);
+}
+
+/*
+ * The name of the file of setting s, kept once per file read: 1000s of
+ * programs may come from one file, and 1000s of files may be read.
+ */
+static char *
+conf_sfile_kept(struct conf_ctx *ctx, const config_setting_t *s)
+{
+	struct conf_src	*src = conf_ssrc(ctx, s);
+
+	if (src == NULL)
+		return conf_file_add(ctx->conf, ctx->file);
+	if (src->file == NULL)
+		src->file = conf_file_add(ctx->conf, src->name);
+	return src->file;
 }
 
 /* Every default of a program's keys, into p (zeroed first). */
@@ -992,15 +1063,16 @@ conf_program_defaults(struct conf_program *p)
 	p->log_line_max = 64 * CONF_KIB;
 }
 
-/* A program with every default, for conf_program_load() and conf_run(). */
+/* A program with every default, for conf_program_load() and conf_run();
+   file is one of conf->files. */
 static struct conf_program *
-conf_program_new(struct conf *conf, const char *file, unsigned line)
+conf_program_new(char *file, unsigned line)
 {
 	struct conf_program	*p;
 
 	p = xmalloc(sizeof *p);
 	conf_program_defaults(p);
-	p->file = conf_file_name(conf, file);
+	p->file = file;
 	p->line = line;
 	return p;
 }
@@ -1023,8 +1095,7 @@ conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
 	const char		*name;
 	char			 where[128], a[32], b[32];
 
-	p = conf_program_new(ctx->conf, conf_sfile(ctx, s),
-	    config_setting_source_line(s));
+	p = conf_program_new(conf_sfile_kept(ctx, s), conf_sline(ctx, s));
 	snprintf(ctx->what, sizeof ctx->what, "program #%d", idx + 1);
 	if ((m = config_setting_get_member(s, "name")) == NULL)
 		conf_err(ctx, s, "missing required key 'name'");
@@ -1074,6 +1145,43 @@ conf_program_load(struct conf_ctx *ctx, const config_setting_t *s, int idx)
 	return p;
 }
 
+/* The slot of the program named name in t, or of the free one for it. */
+static size_t
+conf_names_slot(const struct conf_names *t, const char *name)
+{
+	size_t	 i, mask = t->size - 1;
+
+	i = (size_t)conf_hash_bytes(CONF_FNV_BASIS, name, strlen(name)) & mask;
+	while (t->v[i] != NULL && strcmp(t->v[i]->name, name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The program named as p already, or NULL once p is added. */
+static struct conf_program *
+conf_names_add(struct conf_names *t, struct conf_program *p)
+{
+	struct conf_program	**old = t->v;
+	size_t			  i, oldsize = t->size;
+
+	/* At most half full: probes stay short. */
+	if (2 * (t->n + 1) > t->size) {
+		t->size = t->size == 0 ? 64 : t->size * 2;
+		t->v = xcalloc(t->size, sizeof *t->v);
+		for (i = 0; i < oldsize; i++) {
+			if (old[i] != NULL)
+				t->v[conf_names_slot(t, old[i]->name)] = old[i];
+		}
+		free(old);
+	}
+	i = conf_names_slot(t, p->name);
+	if (t->v[i] != NULL)
+		return t->v[i];
+	t->v[i] = p;
+	t->n++;
+	return NULL;
+}
+
 static void
 conf_programs(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 {
@@ -1081,7 +1189,6 @@ conf_programs(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 	struct conf_program	*p, *q;
 	config_setting_t	*e;
 	int			 i, n = config_setting_length(s);
-	size_t			 j;
 
 	if (!config_setting_is_list(s) &&
 	    !(config_setting_is_array(s) && n == 0)) {
@@ -1098,17 +1205,16 @@ conf_programs(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 			continue;
 		}
 		p = conf_program_load(ctx, e, i);
-		for (j = 0; p->name != NULL && j < conf->nprograms; j++) {
-			q = conf->programs[j];
-			if (q->name != NULL && strcmp(q->name, p->name) == 0) {
-				conf_error_at(ctx, p->file, p->line, "program "
-				    "'%s' is already defined at %s:%u",
-				    p->name, q->file, q->line);
-				break;
-			}
-		}
-		conf->programs = xreallocarray(conf->programs,
-		    conf->nprograms + 1, sizeof *conf->programs);
+		if (p->name != NULL &&
+		    (q = conf_names_add(&ctx->load->names, p)) != NULL)
+			conf_error_at(ctx, p->file, p->line, "program '%s' is "
+			    "already defined at %s:%u", p->name, q->file,
+			    q->line);
+		/* Doubling: 100,000s of programs may come one at a time. */
+		if ((conf->nprograms & (conf->nprograms - 1)) == 0)
+			conf->programs = xreallocarray(conf->programs,
+			    conf->nprograms == 0 ? 1 : conf->nprograms * 2,
+			    sizeof *conf->programs);
 		conf->programs[conf->nprograms++] = p;
 	}
 }
@@ -1125,130 +1231,53 @@ static const struct conf_key conf_include_keys[] = {
 
 /* Files. */
 
-/*
- * libconfig 1.5 keeps integers without an L suffix in 32 bits and
- * silently wraps bigger ones: find literals that do not fit before parsing.
- */
-static void
-conf_check_ints(struct conf_ctx *ctx, const char *p)
-{
-	const char	*start;
-	unsigned	 line = 1;
-	long long	 v;
-	bool		 hex, l;
-
-	for (; *p != '\0'; p++) {
-		if (*p == '\n')
-			line++;
-		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
-			p += strcspn(p, "\n") - 1;
-		else if (p[0] == '/' && p[1] == '*') {
-			for (p += 2; *p != '\0' && (p[0] != '*' || p[1] != '/');
-			    p++)
-				line += *p == '\n';
-			if (*p++ == '\0')
-				break;
-		} else if (*p == '"') {
-			for (p++; *p != '\0' && *p != '"'; p++) {
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-				line += *p == '\n';
-			}
-			if (*p == '\0')
-				break;
-		} else if (isalpha((unsigned char)*p) || *p == '*') {
-			while (isalnum((unsigned char)p[1]) || p[1] == '-' ||
-			    p[1] == '_' || p[1] == '*')
-				p++;
-		} else if (isdigit((unsigned char)*p) || (*p == '.' &&
-		    isdigit((unsigned char)p[1])) || ((*p == '-' ||
-		    *p == '+') && isdigit((unsigned char)p[1]))) {
-			start = p;
-			p += *p == '-' || *p == '+';
-			hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
-			p += hex ? 2 + strspn(p + 2, "0123456789abcdefABCDEF") :
-			    strspn(p, "0123456789");
-			if (!hex && (*p == '.' || *p == 'e' || *p == 'E')) {
-				/* A float: skip it whole. */
-				p += strspn(p, ".0123456789eE");
-				if ((*p == '-' || *p == '+') &&
-				    (p[-1] == 'e' || p[-1] == 'E'))
-					p += 1 + strspn(p + 1, "0123456789");
-				p--;
-				continue;
-			}
-			if ((l = *p == 'L'))
-				p += p[1] == 'L';
-			errno = 0;
-			v = strtoll(start, NULL, hex ? 16 : 10);
-			if (errno == ERANGE || (!l && (v < INT_MIN ||
-			    v > INT_MAX)))
-				conf_error_at(ctx, ctx->file, line, "integer "
-				    "%.*s is out of range",
-				    (int)(p - start + l), start);
-			p -= !l;
-		}
-	}
-}
-
-/* Read a whole file, bounded. Returns NULL with errno set. */
-static char *
-conf_slurp(const char *path)
-{
-	FILE		*f;
-	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 size = 0;
-	int		 saved;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	if (fstat(fileno(f), &st) == -1)
-		goto fail;
-	errno = S_ISDIR(st.st_mode) ? EISDIR : EFBIG;
-	if (S_ISDIR(st.st_mode) || st.st_size > CONF_MAX_FILE)
-		goto fail;
-	/* Up to a NUL or the end: libconfig stops at a NUL anyway. */
-	if (getdelim(&buf, &size, '\0', f) == -1) {
-		if (ferror(f))
-			goto fail;
-		free(buf);
-		buf = xstrdup("");
-	}
-	fclose(f);
-	return buf;
-
-fail:
-	saved = errno;
-	free(buf);
-	fclose(f);
-	errno = saved;
-	return NULL;
-}
-
 static void	conf_includes(struct conf_ctx *, const config_setting_t *);
 
-/* Parse one file's text into ctx->conf. */
+/*
+ * Parse one file into ctx->conf: text, or else the file at path (absolute).
+ * libconfig sees it only once text.c has expanded every @include and
+ * checked the bounds.
+ */
 static void
-conf_parse_text(struct conf_ctx *ctx, const char *text, bool main)
+conf_parse_text(struct conf_ctx *ctx, const char *text, const char *path,
+    bool main)
 {
+	struct conf_text	 t;
+	const struct conf_src	*src;
 	config_t		 cfg;
-	const char		*file;
-	config_setting_t	*inc;
+	config_setting_t	*root, *inc;
+	unsigned		 line;
+	int			 rc;
 
-	conf_check_ints(ctx, text);
+	if (text != NULL)
+		rc = conf_text_string(ctx, text, ctx->file, &t);
+	else
+		rc = conf_text_file(ctx, path, ctx->file, &t);
+	if (rc == -1 || conf_text_scan(ctx, &t) == -1) {
+		conf_text_clear(&t);
+		return;
+	}
+	ctx->text = &t;
 	config_init(&cfg);
 	config_set_options(&cfg, 0);
-	/* Keep libconfig's @include, relative to this file. */
-	config_set_include_dir(&cfg, ctx->dir);
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		file = config_error_file(&cfg);
-		conf_error_at(ctx, file != NULL ? file : ctx->file,
-		    (unsigned)config_error_line(&cfg), "%s",
-		    config_error_text(&cfg));
+	/* No @include is left; were one, it would fail to open (/dev/null
+	   is no directory) rather than make libconfig exit. */
+	config_set_include_dir(&cfg, "/dev/null");
+	if (config_read_string(&cfg, t.buf) != CONFIG_TRUE) {
+		src = conf_text_where(&t, (unsigned)config_error_line(&cfg),
+		    &line);
+		conf_error_at(ctx, src != NULL ? src->name : ctx->file, line,
+		    "%s", config_error_text(&cfg));
 	} else if (main) {
-		conf_walk(ctx, config_root_setting(&cfg), conf_top_keys,
-		    nitems(conf_top_keys), ctx->conf, "at the top level");
+		root = config_root_setting(&cfg);
+		conf_walk(ctx, root, conf_top_keys, nitems(conf_top_keys),
+		    ctx->conf, "at the top level");
+		/* Most likely a mistake, which a reload would obey by
+		   stopping every program. */
+		if (config_setting_length(root) == 0)
+			conf_error_at(ctx, ctx->file, 0, "empty configuration: "
+			    "no 'supervisor' and no 'programs' (to run no "
+			    "programs, write 'supervisor = {};')");
 		if (ctx->conf->include_dir != NULL && (inc = config_lookup(&cfg,
 		    "supervisor.include_dir")) != NULL)
 			conf_includes(ctx, inc);
@@ -1257,6 +1286,8 @@ conf_parse_text(struct conf_ctx *ctx, const char *text, bool main)
 		    nitems(conf_include_keys), ctx->conf,
 		    "in an include_dir file (only 'programs' is allowed)");
 	config_destroy(&cfg);
+	ctx->text = NULL;
+	conf_text_clear(&t);
 }
 
 /* Read and parse a file (path absolute; name for errors). */
@@ -1265,64 +1296,80 @@ conf_parse_file(struct conf_ctx *parent, const char *path, const char *name,
     bool main)
 {
 	struct conf_ctx	 ctx;
-	char		*text, *dir;
+	char		*dir;
 
-	if ((text = conf_slurp(path)) == NULL) {
-		conf_error_at(parent, name, 0, "cannot read: %s",
-		    strerror(errno));
-		return;
-	}
 	dir = conf_dirname(path);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.errs = parent->errs;
 	ctx.conf = parent->conf;
+	ctx.load = parent->load;
 	ctx.file = name;
 	ctx.dir = dir;
-	conf_parse_text(&ctx, text, main);
+	conf_parse_text(&ctx, NULL, path, main);
 	free(dir);
-	free(text);
-}
-
-static int
-conf_include_filter(const struct dirent *d)
-{
-	size_t	 len = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && len > 5 &&
-	    strcmp(d->d_name + len - 5, ".conf") == 0;
 }
 
 /* Byte order, not the locale's: the same order everywhere. */
 static int
-conf_include_cmp(const struct dirent **a, const struct dirent **b)
+conf_include_cmp(const void *a, const void *b)
 {
-	return strcmp((*a)->d_name, (*b)->d_name);
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void
 conf_includes(struct conf_ctx *ctx, const config_setting_t *s)
 {
 	const char	*dir = ctx->conf->include_dir;
-	struct dirent	**ents;
+	struct dirent	*d;
 	struct stat	 st;
-	char		*path;
-	int		 i, n;
+	DIR		*dp;
+	char		**names = NULL, *path;
+	size_t		 i, n = 0, len;
 
-	if ((n = scandir(dir, &ents, conf_include_filter,
-	    conf_include_cmp)) == -1) {
+	/* Not a directory (a FIFO...): ENOTDIR at once, never a wait. */
+	if ((dp = opendir(dir)) == NULL) {
 		conf_err(ctx, s, "include_dir \"%s\": %s", dir,
 		    strerror(errno));
 		return;
 	}
+	for (;;) {
+		errno = 0;
+		if ((d = readdir(dp)) == NULL) {
+			if (errno != 0) {
+				conf_err(ctx, s, "include_dir \"%s\": %s", dir,
+				    strerror(errno));
+				goto out;
+			}
+			break;
+		}
+		len = strlen(d->d_name);
+		if (d->d_name[0] == '.' || len <= 5 ||
+		    strcmp(d->d_name + len - 5, ".conf") != 0)
+			continue;
+		if (n == CONF_MAX_FILES) {
+			conf_err(ctx, s, "include_dir \"%s\": more than %d "
+			    ".conf files", dir, CONF_MAX_FILES);
+			goto out;
+		}
+		if ((n & (n - 1)) == 0)
+			names = xreallocarray(names, n == 0 ? 1 : n * 2,
+			    sizeof *names);
+		names[n++] = xstrdup(d->d_name);
+	}
+	qsort(names, n, sizeof *names, conf_include_cmp);
 	for (i = 0; i < n; i++) {
-		path = conf_join(dir, ents[i]->d_name);
-		/* A directory named x.conf is not a config file. */
+		path = conf_join(dir, names[i]);
+		/* A directory named x.conf is not a config file; any other
+		   file that is not a regular one is an error (conf_read). */
 		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
 			conf_parse_file(ctx, path, path, false);
 		free(path);
-		free(ents[i]);
 	}
-	free(ents);
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(dp);
 }
 
 /*
@@ -1420,13 +1467,16 @@ conf_parse(const char *text, const char *name, const char *abspath,
 {
 	struct conf_errors	 local = { NULL, 0 };
 	struct conf		*conf = NULL;
+	struct conf_load	 load;
 	struct conf_ctx		 ctx;
 
 	if (errs == NULL)
 		errs = &local;
 	conf_errors_clear(errs);
+	memset(&load, 0, sizeof load);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.errs = errs;
+	ctx.load = &load;
 	ctx.file = name;
 	if (abspath == NULL) {
 		conf_error_at(&ctx, name, 0, "cannot get the working "
@@ -1435,11 +1485,10 @@ conf_parse(const char *text, const char *name, const char *abspath,
 	}
 	conf = ctx.conf = conf_new(abspath);
 	ctx.dir = dir;
-	if (text != NULL)
-		conf_parse_text(&ctx, text, true);
-	else
-		conf_parse_file(&ctx, abspath, name, true);
+	conf_parse_text(&ctx, text, abspath, true);
 	conf_finish(&ctx);
+	free(load.names.v);
+	conf_errors_note(errs, load.dropped);
 
 	if (errs->n != 0) {
 		conf_free(conf);
@@ -1520,7 +1569,7 @@ conf_run(char *const *argv, size_t argc, const char *name,
 
 	/* Defaults first, so nothing differs from a loaded program but
 	   what tendd --run means. */
-	p = conf_program_new(conf, CONF_RUN_FILE, 0);
+	p = conf_program_new(conf_file_add(conf, CONF_RUN_FILE), 0);
 	p->name = xstrdup(name);
 	p->argv = conf_argv((const char *const *)argv, argc);
 	p->argc = (uint32_t)argc;

@@ -222,6 +222,15 @@ struct conf	*conf_run(char *const *argv, size_t argc, const char *name,
 uint64_t	 conf_program_hash(const struct conf_program *);
 
 /*
+ * The control socket the config file at path names, for tendctl -c:
+ * supervisor's socket (relative to its file's directory), else the
+ * default socket. Mistakes elsewhere in the file do not matter, a syntax
+ * error included, as long as the socket setting itself is certain.
+ * Returns 0 and *socket, or -1 and *err; the caller frees them.
+ */
+int		 conf_socket(const char *path, char **socket, char **err);
+
+/*
  * Default paths, from the effective uid and XDG variables (see README):
  * root: /etc/tend/tend.conf, /run/tend/tend.sock, /var/lib/tend,
  * /var/log/tend; others: $XDG_CONFIG_HOME/tend/tend.conf,

@@ -15,7 +15,23 @@
 
 #include "conf.h"
 
-#define CONF_MAX_FILE		(4 * 1024 * 1024)
+/*
+ * Bounds on what one load reads and builds (docs/config.md), far above any
+ * real configuration: reading a configuration must never stall tendd's
+ * loop, and libconfig 1.5 checks each new member of a group against all
+ * the others (quadratic: without a bound, a 4 MiB file of 276,000
+ * top-level settings took minutes).
+ */
+#define CONF_MAX_FILE		(4 * 1024 * 1024)	/* one file */
+#define CONF_MAX_TEXT		(16 * 1024 * 1024)	/* a load's files */
+#define CONF_MAX_FILES		10000	/* files read by a load, @include
+					   and include_dir ones included */
+#define CONF_MAX_DEPTH		10	/* @include nesting, as libconfig */
+#define CONF_MAX_SETTINGS	1000000	/* values in all, list elements
+					   included */
+#define CONF_MAX_MEMBERS	100	/* settings of one group */
+#define CONF_MAX_ERRORS		100	/* errors kept; the rest are counted */
+#define CONF_MAX_ERROR_LEN	1024	/* bytes of one message */
 #define CONF_MAX_INSTANCES	10000
 #define CONF_MAX_GROUPS		65536
 
@@ -25,10 +41,58 @@
 
 #define nitems(a)	(sizeof (a) / sizeof (a)[0])
 
+/* A file in a conf_text. */
+struct conf_src {
+	char		*name;		/* in errors: the top file's name, or
+					   as its @include wrote it */
+	char		*dir;		/* relative paths in it are from here */
+	char		*file;		/* name kept in conf->files, once a
+					   program is defined in it */
+};
+
+/* Where the lines of a conf_text from first on come from. */
+struct conf_seg {
+	unsigned	 first;		/* line of the text */
+	unsigned	 src;		/* index in srcs */
+	unsigned	 line;		/* its line in that file */
+};
+
+/*
+ * The text libconfig parses for one file: the file with its @include
+ * directives expanded, and a map from its lines to the files' own.
+ */
+struct conf_text {
+	char		*buf;		/* NUL-terminated */
+	size_t		 len, cap;
+	unsigned	 line;		/* the line buf ends on, from 1 */
+	struct conf_src	*srcs;
+	size_t		 nsrcs, capsrcs;
+	struct conf_seg	*segs;
+	size_t		 nsegs, capsegs;
+};
+
+/* Program names of one load, to find duplicates in linear time. */
+struct conf_names {
+	struct conf_program **v;	/* open addressing; NULL: free */
+	size_t		 size;		/* 0 or a power of 2 */
+	size_t		 n;
+};
+
+/* What one load has read and built so far, across its files. */
+struct conf_load {
+	size_t		 bytes;		/* CONF_MAX_TEXT */
+	unsigned	 files;		/* CONF_MAX_FILES */
+	size_t		 settings;	/* CONF_MAX_SETTINGS */
+	size_t		 dropped;	/* errors past CONF_MAX_ERRORS */
+	struct conf_names names;
+};
+
 /* Loader state for one file. Errors are collected; the walk never stops. */
 struct conf_ctx {
 	struct conf_errors	*errs;
 	struct conf		*conf;
+	struct conf_load	*load;
+	struct conf_text	*text;	/* NULL before it is read */
 	const char		*file;	/* the file's name in errors */
 	const char		*dir;	/* its directory, absolute */
 	char			 what[96]; /* "program 'web'" or "" */
@@ -70,6 +134,36 @@ void	 conf_err(struct conf_ctx *, const config_setting_t *, const char *,
 void	 conf_error_at(struct conf_ctx *, const char *, unsigned,
 	    const char *, ...) __attribute__((format(printf, 4, 5)));
 const char *conf_sfile(const struct conf_ctx *, const config_setting_t *);
+unsigned conf_sline(const struct conf_ctx *, const config_setting_t *);
+struct conf_src *conf_ssrc(const struct conf_ctx *, const config_setting_t *);
+bool	 conf_errors_full(const struct conf_ctx *);
+
+struct stat;
+
+/*
+ * text.c: read a file into a conf_text (path absolute, name for errors;
+ * relative @include names are from ctx->dir), or take a string. 0, or -1
+ * once the errors are reported: libconfig must then not see the text.
+ */
+int	 conf_text_file(struct conf_ctx *, const char *, const char *,
+	    struct conf_text *);
+int	 conf_text_string(struct conf_ctx *, const char *, const char *,
+	    struct conf_text *);
+void	 conf_text_clear(struct conf_text *);
+/* The file of a line of the text, and its line there (NULL: line 0). */
+struct conf_src *conf_text_where(const struct conf_text *, unsigned,
+	    unsigned *);
+/*
+ * Before libconfig: report integers it would wrap, and bound the
+ * settings. -1 if a bound is passed: libconfig must not see the text.
+ */
+int	 conf_text_scan(struct conf_ctx *, const struct conf_text *);
+/*
+ * Read a whole regular file of at most CONF_MAX_FILE bytes without ever
+ * blocking. 0 with a NUL-terminated *buf, or -1 with why.
+ */
+int	 conf_read(const char *, struct stat *, char **, size_t *, char *,
+	    size_t);
 
 /* values.c: paths, typed getters, users and groups. */
 struct group;

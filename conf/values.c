@@ -70,18 +70,9 @@ char *
 conf_setting_path(const struct conf_ctx *ctx, const config_setting_t *s,
     const char *path)
 {
-	const char	*f = config_setting_source_file(s);
-	char		*abs, *dir, *out;
+	const struct conf_src	*src = conf_ssrc(ctx, s);
 
-	if (f == NULL)
-		return conf_absolute(ctx->dir, path);
-	/* libconfig finds a relative @include file in ctx->dir. */
-	abs = conf_absolute(ctx->dir, f);
-	dir = conf_dirname(abs);
-	out = conf_absolute(dir, path);
-	free(dir);
-	free(abs);
-	return out;
+	return conf_absolute(src != NULL ? src->dir : ctx->dir, path);
 }
 
 /* NULL (errno set) if the working directory is gone. */

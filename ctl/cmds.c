@@ -16,6 +16,7 @@ static int	cmds_build_signal(struct ctl_inv *, char *, size_t);
 static int	cmds_build_targets(struct ctl_inv *, char *, size_t);
 static int	cmds_build_wait(struct ctl_inv *, char *, size_t);
 static int	cmds_build_logs(struct ctl_inv *, char *, size_t);
+static int	cmds_build_reload(struct ctl_inv *, char *, size_t);
 static int	cmds_build_help(struct ctl_inv *, char *, size_t);
 static int	cmds_print_status(struct ctl_inv *, const json_t *);
 static int	cmds_print_ps(struct ctl_inv *, const json_t *);
@@ -78,8 +79,8 @@ static const struct ctl_cmd cmds_table[] = {
 	  NULL, cmds_print_logrotate, NULL, NULL },
 	{ "reload", "",
 	  "re-read the configuration and apply what changed",
-	  0, 0, 0, "reload",
-	  NULL, cmds_print_reload, NULL, NULL },
+	  0, 0, CTL_OPT_ALLOW_EMPTY, "reload",
+	  cmds_build_reload, cmds_print_reload, NULL, NULL },
 	{ "shutdown", "",
 	  "stop every program, then tendd",
 	  0, 0, 0, "shutdown",
@@ -351,6 +352,15 @@ cmds_build_logs(struct ctl_inv *inv, char *err, size_t errlen)
 		    json_string(inv->log_stream));
 	/* Following never ends by itself: no deadline, events until ^C. */
 	inv->streaming = inv->follow;
+	return 0;
+}
+
+static int
+cmds_build_reload(struct ctl_inv *inv, char *err, size_t errlen)
+{
+	inv->args = json_object();
+	if (inv->allow_empty)
+		json_object_set_new(inv->args, "allow_empty", json_true());
 	return 0;
 }
 

@@ -44,6 +44,7 @@
 #define CTL_OPT_LINES		0x4	/* -n N */
 #define CTL_OPT_FOLLOW		0x8	/* -f, --follow */
 #define CTL_OPT_STREAM		0x10	/* --stdout, --stderr */
+#define CTL_OPT_ALLOW_EMPTY	0x20	/* --allow-empty */
 
 /* logs: lines asked for unless -n says otherwise, and the most allowed. */
 #define CTL_LOGS_LINES		50
@@ -100,6 +101,7 @@ struct ctl_inv {
 	int		 lines;		/* -n */
 	bool		 follow;	/* -f */
 	const char	*log_stream;	/* --stdout, --stderr; NULL: both */
+	bool		 allow_empty;	/* reload --allow-empty */
 	/*
 	 * Set by build: the answer is events until tendd closes the
 	 * connection (maybe never a reply), and SIGINT, SIGTERM or a closed

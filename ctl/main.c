@@ -49,36 +49,23 @@ static volatile sig_atomic_t main_stopping;
 static int
 main_socket(const struct ctl_global *g, char **path)
 {
-	struct conf_errors	 errs = { NULL, 0 };
-	struct conf		*cf;
-	const char		*env;
-	char			*s;
-	size_t			 i;
+	const char	*env;
+	char		*err;
 
 	*path = NULL;
 	if (g->socket != NULL) {
 		*path = xstrdup(g->socket);
 		return 0;
 	}
+	/* Only the socket: a mistake elsewhere in the file is tendd's to
+	   report (on reload), and must not stop status or stop. */
 	if (g->config != NULL) {
-		if ((cf = conf_load(g->config, &errs)) == NULL) {
-			for (i = 0; i < errs.n; i++) {
-				s = conf_error_format(&errs.v[i]);
-				fprintf(stderr, "%s\n", s);
-				free(s);
-			}
-			if (errs.n == 0)
-				fprintf(stderr, "tendctl: %s: cannot load the "
-				    "configuration\n", g->config);
-			conf_errors_clear(&errs);
+		if (conf_socket(g->config, path, &err) == -1) {
+			fprintf(stderr, "tendctl: %s\n", err);
+			free(err);
 			return CTL_EXIT_USAGE;
 		}
-		conf_errors_clear(&errs);
-		if (cf->socket != NULL)
-			*path = xstrdup(cf->socket);
-		conf_unref(cf);
-		if (*path != NULL)
-			return 0;
+		return 0;
 	}
 	if ((env = getenv("TEND_SOCKET")) != NULL && *env != '\0') {
 		*path = xstrdup(env);

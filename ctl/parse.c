@@ -46,6 +46,8 @@ static const struct ctl_copt {
 	{ { "stdout", no_argument, NULL, 'O' }, 0, CTL_OPT_STREAM,
 	  "[--stdout|--stderr]" },
 	{ { "stderr", no_argument, NULL, 'E' }, 0, CTL_OPT_STREAM, NULL },
+	{ { "allow-empty", no_argument, NULL, 'A' }, 0, CTL_OPT_ALLOW_EMPTY,
+	  "[--allow-empty]" },
 	{ { "json", no_argument, NULL, 'j' }, 0, 0, NULL },
 	{ { "help", no_argument, NULL, 'h' }, 1, 0, NULL },
 };
@@ -288,6 +290,9 @@ ctl_parse(struct ctl_inv *inv, int argc, char **argv, char *err,
 			if (ctl_parse_stream(inv, c == 'O' ? "stdout" :
 			    "stderr", err, errlen) != 0)
 				return CTL_EXIT_USAGE;
+			break;
+		case 'A':
+			inv->allow_empty = true;
 			break;
 		case 't':
 			if (util_parse_duration(optarg, &inv->timeout) != 0) {

@@ -1015,9 +1015,24 @@ cmd_wait(struct client *cl, json_int_t id, json_t *args)
 static void
 cmd_reload(struct client *cl, json_int_t id, json_t *args)
 {
-	json_t	*result, *errors, *m;
+	json_t		*result, *errors, *m;
+	const char	*why;
+	bool		 allow_empty;
+	int		 rc;
 
-	if (daemon_reload(client_daemon(cl), &result, &errors) == -1) {
+	if (cmd_bool(cl, id, args, "allow_empty", false, &allow_empty) == -1)
+		return;
+	rc = daemon_reload(client_daemon(cl), allow_empty, &result, &errors);
+	if (rc == -2) {
+		/* NULL if the path was not UTF-8. */
+		why = json_string_value(json_array_get(errors, 0));
+		control_error(cl, id, PROTO_E_CONFIG_EMPTY, "%s", why != NULL ?
+		    why : "the configuration has no programs; use tendctl "
+		    "reload --allow-empty to remove them all");
+		json_decref(errors);
+		return;
+	}
+	if (rc == -1) {
 		m = proto_reply_error(id, PROTO_E_CONFIG, "configuration "
 		    "invalid (%zu error%s); nothing changed",
 		    json_array_size(errors),

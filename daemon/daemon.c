@@ -1409,7 +1409,8 @@ daemon_signal_cb(int sig, pid_t from, void *arg)
 	case SIGHUP:
 		log_info("received SIGHUP%s: reloading %s", who,
 		    d->config_path);
-		if (daemon_reload(d, &result, &errors) == -1) {
+		/* No way to say --allow-empty with a signal. */
+		if (daemon_reload(d, false, &result, &errors) < 0) {
 			json_decref(errors);
 			break;
 		}
@@ -1479,7 +1480,8 @@ program_wanted_up(const struct program *p)
 }
 
 int
-daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
+daemon_reload(struct daemon *d, bool allow_empty, json_t **resultp,
+    json_t **errorsp)
 {
 	struct conf_errors	 errs = { NULL, 0 };
 	struct conf		*nc, *old = d->conf;
@@ -1516,6 +1518,20 @@ daemon_reload(struct daemon *d, json_t **resultp, json_t **errorsp)
 		if (d->ready)
 			daemon_notify_ready(d);
 		return -1;
+	}
+	/* Most likely a mistake: stopping everything takes asking so. */
+	if (nc->nprograms == 0 && old->nprograms > 0 && !allow_empty) {
+		xasprintf(&msg, "%s has no programs: the reload would stop "
+		    "and remove all %zu; use tendctl reload --allow-empty to "
+		    "do that", d->config_path, old->nprograms);
+		log_warnx("reload refused: %s", msg);
+		*errorsp = json_array();
+		json_array_append_new(*errorsp, json_string(msg));
+		free(msg);
+		conf_unref(nc);
+		if (d->ready)
+			daemon_notify_ready(d);
+		return -2;
 	}
 	changes = json_array();
 	notes = json_array();

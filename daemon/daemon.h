@@ -117,9 +117,11 @@ int		 daemon_watch(struct daemon *, struct svc *, pid_t,
 void		 daemon_free(struct daemon *);
 
 /* Reload the config file. On success *result is the change list; on an
-   invalid config returns -1 with *errors an array of strings. */
-int		 daemon_reload(struct daemon *, json_t **result,
-		    json_t **errors);
+   invalid config returns -1 with *errors an array of strings. A config
+   with no programs while tendd has some is refused (-2, the reason in
+   *errors) unless allow_empty. */
+int		 daemon_reload(struct daemon *, bool allow_empty,
+		    json_t **result, json_t **errors);
 /* Stop everything and leave the loop when all is down. A second call
    kills what is left at once. */
 void		 daemon_shutdown(struct daemon *);

@@ -6,7 +6,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import TENDD, Tend, check, eq, main, prog  # noqa
+from harness import TENDCTL, TENDD, Tend, check, eq, main, prog  # noqa
 
 BAD = """supervisor = {
   socket = "x.sock";
@@ -66,6 +66,76 @@ def test_check_ok():
     r, path = check_conf('programs = ( { name = "a"; command = "true"; } );')
     eq(r.returncode, 0, r.stderr)
     check("ok" in r.stdout, r.stdout)
+
+
+def test_check_empty_and_nul_configs():
+    # "ok (0 programs)" for these made a reload stop every program.
+    for text in ("", "# nothing\n"):
+        r, path = check_conf(text)
+        eq(r.returncode, 1, r.stdout)
+        eq(r.stderr.splitlines()[0], "%s: empty configuration: no "
+           "'supervisor' and no 'programs' (to run no programs, write "
+           "'supervisor = {};')" % path)
+    r, path = check_conf("supervisor = {};\n")
+    eq(r.returncode, 0, r.stderr)
+    check("ok (0 programs)" in r.stdout, r.stdout)
+    # A NUL byte, even the only content: the text after it is not lost.
+    for data, line in ((b"\0" * 64, 1),
+                       (b'supervisor = {};\n\n\0programs = ( { name = "a"; '
+                        b'command = "x"; } );\n', 3)):
+        r, path = check_conf("")
+        with open(path, "wb") as f:
+            f.write(data)
+        r = subprocess.run([TENDD, "--check", "-c", path],
+                           capture_output=True, text=True, timeout=30)
+        eq(r.returncode, 1, r.stdout)
+        eq(r.stderr.splitlines()[0], "%s:%d: NUL byte: a configuration "
+           "file is text" % (path, line))
+
+
+def test_ctl_with_broken_config_still_reaches_tendd():
+    # tendctl -c needs only the socket: a mistake elsewhere in the file
+    # failed every command, status included, with exit 2.
+    with Tend(prog("a", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        t.wait_state("a", "running")
+
+        def ctl(*args):
+            return subprocess.run([TENDCTL, "-c", t.config] + list(args),
+                                  capture_output=True, text=True,
+                                  timeout=60, env=t.env())
+        good = open(t.config).read()
+        # An unknown key, then a syntax error.
+        for old, new in (("start_secs", "start_secz"),
+                         ("name =", "name = =")):
+            bad = good.replace(old, new, 1)
+            line = bad[:bad.index(new)].count("\n") + 1
+            with open(t.config, "w") as f:
+                f.write(bad)
+            r = ctl("status", "a")
+            eq(r.returncode, 0, r.stderr)
+            check("running" in r.stdout, r.stdout)
+            r = ctl("logs", "-n", "1", "a")
+            eq(r.returncode, 0, r.stderr)
+            # The reload reaches tendd, which refuses the file.
+            r = ctl("reload")
+            eq(r.returncode, 1, r.stderr)
+            check(r.stderr.startswith("tendctl: configuration invalid"),
+                  r.stderr)
+            check("%s:%d: " % (t.config, line) in r.stderr, r.stderr)
+            eq(t.status()["a"]["state"], "running")
+        # A socket it cannot be sure of is an error, not a guess.
+        with open(t.config, "w") as f:
+            f.write("supervisor = { socket = \"%s\" = };\n" % t.sock)
+        r = ctl("status")
+        eq(r.returncode, 2, r.stderr)
+        eq(r.stderr, "tendctl: cannot tell which socket %s names (%s:1: "
+           "syntax error); name it with -s SOCKET\n" % (t.config, t.config))
+        with open(t.config, "w") as f:
+            f.write(good)
+        r = ctl("stop", "a")
+        eq(r.returncode, 0, r.stderr)
+        t.stop()
 
 
 def test_missing_config_file():

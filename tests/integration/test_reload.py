@@ -85,6 +85,77 @@ def test_bad_reload_changes_nothing():
         t.stop()
 
 
+def test_reload_with_unreadable_include_keeps_supervising():
+    # libconfig 1.5 ends the process on an @include it cannot read (a
+    # directory, ""), which left every program under PID 1; a FIFO or one
+    # in include_dir made tendd wait for a writer.
+    with Tend(prog("a", S, start_secs=0)) as t:
+        t.start()
+        pid = t.wait_state("a", "running")["pid"]
+        good = open(t.config).read()
+        os.mkdir(t.path("sub"))
+        os.mkfifo(t.path("fifo.cfg"))
+        for inc, why in (("sub", "Is a directory"), ("", "no file name"),
+                         ("fifo.cfg", "a FIFO, not a regular file")):
+            with open(t.config, "w") as f:
+                f.write(good + '@include "%s"\n' % inc)
+            r = t.ctl("reload", timeout=30)
+            eq(r.returncode, 1, r.stderr)
+            check('%s:%d: @include "%s": %s' % (
+                t.config, good.count("\n") + 1, inc, why) in r.stderr,
+                  r.stderr)
+            eq(t.status()["a"]["pid"], pid)
+        os.mkdir(t.path("conf.d"))
+        os.mkfifo(t.path("conf.d", "p.conf"))
+        t.write_config(prog("a", S, start_secs=0), 'include_dir = "conf.d";')
+        r = t.ctl("reload", timeout=30)
+        eq(r.returncode, 1, r.stderr)
+        check("%s: cannot read: a FIFO, not a regular file" %
+              t.path("conf.d", "p.conf") in r.stderr, r.stderr)
+        eq(t.status()["a"]["pid"], pid)
+        t.stop()
+
+
+def test_reload_to_no_programs_needs_allow_empty():
+    with Tend(progs(prog("a", S, start_secs=0),
+                    prog("b", S, start_secs=0))) as t:
+        t.start()
+        before = {n: t.wait_state(n, "running")["pid"] for n in ("a", "b")}
+        # An empty file is no configuration at all.
+        with open(t.config, "w") as f:
+            f.write("# nothing yet\n")
+        r = t.ctl("reload")
+        eq(r.returncode, 1, r.stdout)
+        check("%s: empty configuration: no 'supervisor' and no 'programs'"
+              % t.config in r.stderr, r.stderr)
+        # A valid one with no programs takes asking for.
+        t.write_config("")
+        r = t.ctl("reload")
+        eq(r.returncode, 1, r.stdout)
+        eq(r.stderr, "tendctl: %s has no programs: the reload would stop "
+           "and remove all 2; use tendctl reload --allow-empty to do "
+           "that\n" % t.config)
+        rep = t.request("reload")
+        eq(rep["error"]["code"], "config_empty", rep)
+        eq(t.request("reload", {"allow_empty": 1})["error"]["code"],
+           "bad_args")
+        # SIGHUP cannot ask: refused and logged.
+        t.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reload refused: %s has no programs" % t.config
+                 in t.read_log(), what="the refusal in tendd's log")
+        eq({n: i["pid"] for n, i in t.status().items()}, before)
+        r = t.ctl("reload", "--allow-empty", check=0)
+        check("a: removed" in r.stdout and "b: removed" in r.stdout,
+              r.stdout)
+        wait_for(lambda: t.status() == {}, what="a and b to go")
+        for pid in before.values():
+            wait_for(lambda: not pid_alive(pid), what="pid %d to end" % pid)
+        # Nothing left to remove: no flag needed.
+        r = t.ctl("reload", check=0)
+        check("no changes" in r.stdout, r.stdout)
+        t.stop()
+
+
 def test_sighup_reloads():
     with Tend(prog("a", S, start_secs=0)) as t:
         t.start()

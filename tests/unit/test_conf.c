@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,15 +189,25 @@ T_CASE(t_root_defaults)
 	free(s);
 }
 
+#define EMPTY_ERROR "tend.conf: empty configuration: no 'supervisor' and " \
+	"no 'programs' (to run no programs, write 'supervisor = {};')"
+
 T_CASE(t_empty)
 {
 	struct conf	*c;
 
-	c = load("");
+	/* A reload would take it for "stop everything". */
+	T_ERR("", EMPTY_ERROR);
+	T_ERR("# nothing\n/* at all */\n// here\n", EMPTY_ERROR);
+	/* Saying so is enough: tendd may run with no programs. */
+	c = load("supervisor = {};\n");
 	T_CHECK(c != NULL);
 	T_INTEQ(errs.n, 0);
 	if (c != NULL)
 		T_INTEQ(c->nprograms, 0);
+	conf_unref(c);
+	c = load("programs = ();\n");
+	T_CHECK(c != NULL);
 	conf_unref(c);
 	c = load("# nothing\nprograms = ();\nsupervisor = {};\n");
 	T_CHECK(c != NULL);
@@ -1238,6 +1249,49 @@ write_file(const char *rel, const char *text)
 	fclose(f);
 }
 
+/* A file of any bytes, NUL included. */
+static void
+write_bytes(const char *rel, const char *buf, size_t len)
+{
+	char	 path[256];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
+	T_CHECK((f = fopen(path, "w")) != NULL);
+	if (f == NULL)
+		return;
+	T_INTEQ(fwrite(buf, 1, len, f), len);
+	fclose(f);
+}
+
+/* Is want, with every %s replaced by tmpdir, one of the errors? */
+/* fmt with every %s replaced by value, into buf of 1024 bytes. */
+static void
+fill(char *buf, const char *fmt, const char *value)
+{
+	const char	*p;
+	size_t		 len = 0, vlen = strlen(value);
+
+	for (p = fmt; *p != '\0' && len + vlen < 1023; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			memcpy(buf + len, value, vlen);
+			len += vlen;
+			p++;
+		} else
+			buf[len++] = *p;
+	}
+	buf[len] = '\0';
+}
+
+static bool
+has_error_tmp(const char *want)
+{
+	char	 buf[1024];
+
+	fill(buf, want, tmpdir);
+	return has_error(buf);
+}
+
 static void
 make_tmpdir(void)
 {
@@ -1438,13 +1492,479 @@ T_CASE(t_conf_load)
 	remove_tmpdir();
 }
 
+/* Only regular files are read: never a wait on a FIFO, never a device. */
+T_CASE(t_special_files)
+{
+	struct conf	*c;
+	char		 path[256];
+
+	make_tmpdir();
+	snprintf(path, sizeof path, "%s/fifo.conf", tmpdir);
+	T_CHECK(mkfifo(path, 0600) == 0);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/fifo.conf: cannot read: a FIFO, not a "
+	    "regular file"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+	c = conf_load("/dev/null", &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("/dev/null: cannot read: a character device, not a "
+	    "regular file"));
+	conf_unref(c);
+
+	/* In include_dir, a FIFO is an error naming it; a directory named
+	   x.conf is still skipped. */
+	snprintf(path, sizeof path, "%s/conf.d", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof path, "%s/conf.d/dir.conf", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof path, "%s/conf.d/p.conf", tmpdir);
+	T_CHECK(mkfifo(path, 0600) == 0);
+	write_file("conf.d/a.conf", "programs = ( { name = \"a\"; command = "
+	    "\"x\"; } );\n");
+	write_file("tend.conf",
+	    "supervisor = { include_dir = \"conf.d\"; };\n");
+	snprintf(path, sizeof path, "%s/tend.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/conf.d/p.conf: cannot read: a FIFO, not a "
+	    "regular file"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+
+	/* include_dir itself a FIFO: no wait either. */
+	write_file("tend.conf", "supervisor = { include_dir = \"fifo.conf\"; "
+	    "};\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/tend.conf:1: include_dir \"%s/fifo.conf\": "
+	    "Not a directory"));
+	conf_unref(c);
+	remove_tmpdir();
+}
+
+/* A NUL would hide the rest of the file from libconfig. */
+T_CASE(t_nul)
+{
+	struct conf	*c;
+	char		 path[256], zeros[64];
+	static const char text[] = "supervisor = {};\n# a comment\n\0"
+	    "programs = ( { name = \"a\"; command = \"x\"; } );\n";
+
+	make_tmpdir();
+	snprintf(path, sizeof path, "%s/tend.conf", tmpdir);
+	write_bytes("tend.conf", text, sizeof text - 1);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/tend.conf:3: NUL byte: a configuration file "
+	    "is text"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+
+	/* All NULs: not an empty configuration either. */
+	memset(zeros, 0, sizeof zeros);
+	write_bytes("tend.conf", zeros, sizeof zeros);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/tend.conf:1: NUL byte: a configuration file "
+	    "is text"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+
+	/* In an @include file and an include_dir file: named. */
+	write_bytes("inc.cfg", "\n\n\0", 3);
+	write_file("tend.conf", "supervisor = {};\n@include \"inc.cfg\"\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("inc.cfg:3: NUL byte: a configuration file is "
+	    "text"));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+	snprintf(path, sizeof path, "%s/conf.d", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	write_bytes("conf.d/a.conf", "programs = ();\0", 15);
+	write_file("tend.conf",
+	    "supervisor = { include_dir = \"conf.d\"; };\n");
+	snprintf(path, sizeof path, "%s/tend.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp("%s/conf.d/a.conf:1: NUL byte: a configuration "
+	    "file is text"));
+	conf_unref(c);
+	remove_tmpdir();
+}
+
+/* Load t.conf from the temp dir, which must fail with exactly want. */
+static void
+include_error(const char *text, const char *want)
+{
+	struct conf	*c;
+	char		 path[256];
+
+	write_file("t.conf", text);
+	snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error_tmp(want));
+	T_INTEQ(errs.n, 1);
+	conf_unref(c);
+}
+
+/* tend expands @include itself: libconfig 1.5 exits the process when it
+   cannot read an included file. */
+T_CASE(t_include)
+{
+	struct conf	*c;
+	char		 path[256], name[32], text[128];
+	int		 i;
+
+	make_tmpdir();
+	snprintf(path, sizeof path, "%s/sub", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof path, "%s/fifo", tmpdir);
+	T_CHECK(mkfifo(path, 0600) == 0);
+
+	include_error("supervisor = {};\n@include \"sub\"\n",
+	    "%s/t.conf:2: @include \"sub\": Is a directory");
+	include_error("supervisor = {};\n@include \"\"\n",
+	    "%s/t.conf:2: @include \"\": no file name");
+	include_error("supervisor = {};\n@include \".\"\n",
+	    "%s/t.conf:2: @include \".\": Is a directory");
+	include_error("supervisor = {};\n  @include\t\"fifo\"\n",
+	    "%s/t.conf:2: @include \"fifo\": a FIFO, not a regular file");
+	include_error("@include \"/dev/zero\"\n",
+	    "%s/t.conf:1: @include \"/dev/zero\": a character device, not a "
+	    "regular file");
+	include_error("@include \"nope.cfg\"\n",
+	    "%s/t.conf:1: @include \"nope.cfg\": No such file or directory");
+	include_error("supervisor = {};\n@include \"nope.cfg\n",
+	    "%s/t.conf:2: @include: no closing quote");
+
+	/* Loops, and nesting as deep as libconfig allows (10). */
+	write_file("loop.cfg", "# me again\n@include \"loop.cfg\"\n");
+	include_error("@include \"loop.cfg\"\n",
+	    "loop.cfg:2: @include \"loop.cfg\": a loop (that file is already "
+	    "being read)");
+	include_error("supervisor = {};\n@include \"t.conf\"\n",
+	    "%s/t.conf:2: @include \"t.conf\": a loop (that file is already "
+	    "being read)");
+	for (i = 1; i <= 11; i++) {
+		snprintf(name, sizeof name, "d%d.cfg", i);
+		snprintf(text, sizeof text, "@include \"d%d.cfg\"\n", i + 1);
+		write_file(name, text);
+	}
+	write_file("d11.cfg", "supervisor = {};\n");
+	include_error("@include \"d1.cfg\"\n", "d10.cfg:1: @include "
+	    "\"d11.cfg\": more than 10 nested @include");
+	write_file("d10.cfg", "supervisor = {};\n");
+	write_file("t.conf", "@include \"d1.cfg\"\n");
+	snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	conf_unref(c);
+
+	/*
+	 * Lines: each file's own, before and after an @include; the rest of
+	 * a directive's line is the including file's. Not a directive in a
+	 * comment or a string, nor after another on the same line.
+	 */
+	write_file("sub/a.cfg", "\n# a.cfg line 2\n"
+	    "programs = ( { name = \"a\"; command = \"x\";\n"
+	    "  directory = \"d\"; }\n");
+	write_file("b.cfg", "/* b.cfg */\n");
+	write_file("t.conf",
+	    "supervisor = { state_dir = \"st\"; };\n"
+	    "/*\n@include \"nope.cfg\"\n*/\n"
+	    "@include \"sub/a.cfg\"\n"
+	    ", { name = \"b\"; command = \"x\n@include \\\"nope\\\"\"; }\n"
+	    "@include \"b.cfg\" , { name = \"c\"; command = \"x\"; }\n"
+	    ", { name = \"d\"; command = \"x\"; } );\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	if (c != NULL && c->nprograms == 4) {
+		T_STREQ(c->programs[0]->file, "sub/a.cfg");
+		T_INTEQ(c->programs[0]->line, 3);
+		snprintf(path, sizeof path, "%s/sub/d", tmpdir);
+		T_STREQ(c->programs[0]->directory, path);
+		snprintf(path, sizeof path, "%s/st", tmpdir);
+		T_STREQ(c->state_dir, path);
+		snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+		T_STREQ(c->programs[1]->file, path);
+		T_INTEQ(c->programs[1]->line, 6);
+		T_STREQ(c->programs[1]->argv[2], "x\n@include \"nope\"");
+		T_INTEQ(c->programs[2]->line, 8);
+		T_INTEQ(c->programs[3]->line, 9);
+	} else
+		T_CHECK(0);
+	conf_unref(c);
+	include_error("supervisor = {};\n@include \"b.cfg\" @include "
+	    "\"b.cfg\"\n", "%s/t.conf:2: syntax error");
+	include_error("supervisor = {};\n@include \"sub/a.cfg\"\n"
+	    "  , { name = \"b\"; command = 1; } );\n",
+	    "%s/t.conf:3: program 'b': command must be a list of strings or "
+	    "a string (got an integer)");
+
+	/* Errors in an included file, named as the directive wrote it. */
+	write_file("sub/a.cfg", "programs = (\n{ name = }\n);\n");
+	include_error("supervisor = {};\n@include \"sub/a.cfg\"\n",
+	    "sub/a.cfg:2: syntax error");
+	write_file("sub/a.cfg", "\nx = 4294967297;\n");
+	write_file("t.conf", "supervisor = {};\n@include \"sub/a.cfg\"\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c == NULL);
+	T_CHECK(has_error("sub/a.cfg:2: integer 4294967297 is out of range"));
+	conf_unref(c);
+	/* A string of an included file would go on in the including one. */
+	write_file("sub/a.cfg", "supervisor = { socket = \"x;\n");
+	include_error("@include \"sub/a.cfg\"\n\";};\n",
+	    "sub/a.cfg:1: the file ends inside a string");
+
+	/* Nested names are from the top file's directory, as libconfig's;
+	   escapes as libconfig reads them. */
+	write_file("sub/a.cfg", "@include \"sub/b\\\"\\\\.cfg\"\n");
+	write_file("sub/b\"\\.cfg", "programs = ( { name = \"b\"; command = "
+	    "\"x\"; directory = \"d\"; } );\n");
+	write_file("t.conf", "@include \"sub/a.cfg\"\n");
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	if (c != NULL && c->nprograms == 1) {
+		T_STREQ(c->programs[0]->file, "sub/b\"\\.cfg");
+		snprintf(path, sizeof path, "%s/sub/d", tmpdir);
+		T_STREQ(c->programs[0]->directory, path);
+	} else
+		T_CHECK(0);
+	conf_unref(c);
+	/* An absolute name is used as it is. */
+	snprintf(text, sizeof text, "@include \"%s/b.cfg\"\nsupervisor = "
+	    "{};\n", tmpdir);
+	write_file("t.conf", text);
+	snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	conf_unref(c);
+	remove_tmpdir();
+}
+
+/* A growing buffer for big generated configs. */
+struct gen {
+	char	*buf;
+	size_t	 len, cap;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+gen_add(struct gen *g, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(g->buf + g->len, g->cap - g->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < g->cap - g->len)
+			break;
+		g->cap = g->cap == 0 ? 65536 : g->cap * 2;
+		g->buf = xreallocarray(g->buf, g->cap, 1);
+	}
+	g->len += (size_t)n;
+}
+
+/*
+ * Bounds that keep the loader's work linear: libconfig checks each new
+ * member of a group against all the others, so 276,000 top-level
+ * settings took minutes. Passing a bound is one clear error, found
+ * before libconfig sees the text.
+ */
+T_CASE(t_bounds)
+{
+	struct conf	*c;
+	struct gen	 g = { NULL, 0, 0 };
+	int		 i;
+
+	for (i = 0; i < 276000; i++)
+		gen_add(&g, "k%06d = 1;\n", i);
+	T_ERR(g.buf, "tend.conf:101: more than 100 settings at the top level");
+
+	/* 100 settings in a group are fine, 101 are not. */
+	g.len = 0;
+	gen_add(&g, "programs = ( { name = \"a\"; command = \"x\";\n"
+	    "  environment = {\n");
+	for (i = 0; i < 100; i++)
+		gen_add(&g, "    V%d = \"x\";\n", i);
+	gen_add(&g, "  }; } );\n");
+	c = load(g.buf);
+	T_CHECK(c != NULL);
+	if (c != NULL)
+		T_INTEQ(c->programs[0]->nenv, 100);
+	conf_unref(c);
+	g.len -= strlen("  }; } );\n");
+	gen_add(&g, "    V100 = \"x\";\n  }; } );\n");
+	T_ERR(g.buf, "tend.conf:103: more than 100 settings in one group");
+
+	/* Lists are linear in libconfig, but every value takes memory. */
+	g.len = 0;
+	gen_add(&g, "programs = ( { name = \"a\"; command = \"x\";\n"
+	    "  success_exit_codes = [0");
+	for (i = 0; i < 1000000; i++)
+		gen_add(&g, ",0");
+	gen_add(&g, "]; } );\n");
+	T_ERR(g.buf, "tend.conf:2: more than 1000000 settings in the "
+	    "configuration");
+
+	/* Duplicate names among many programs: each found once, naming the
+	   first definition. */
+	g.len = 0;
+	gen_add(&g, "programs = (\n");
+	for (i = 0; i < 20000; i++)
+		gen_add(&g, "{ name = \"p%d\"; command = \"x\"; },\n", i);
+	gen_add(&g, "{ name = \"p17\"; command = \"x\"; } );\n");
+	T_ERR(g.buf, "tend.conf:20002: program 'p17' is already defined at "
+	    "tend.conf:19");
+	free(g.buf);
+}
+
+/* At most 100 errors, each at most 1024 bytes: a reload's answer fits. */
+T_CASE(t_error_bounds)
+{
+	struct conf	*c;
+	struct gen	 g = { NULL, 0, 0 };
+	const char	*m;
+	size_t		 len;
+	int		 i;
+
+	gen_add(&g, "programs = (\n");
+	for (i = 0; i < 150; i++)
+		gen_add(&g, "%s{ name = \"p%d\"; command = \"x\"; restat = 1; "
+		    "}\n", i == 0 ? "" : ",", i);
+	gen_add(&g, ");\n");
+	c = load(g.buf);
+	T_CHECK(c == NULL);
+	T_INTEQ(errs.n, 101);
+	T_CHECK(has_error("tend.conf:101: unknown key 'restat' in program "
+	    "'p99' (did you mean 'restart'?)"));
+	T_CHECK(has_error("50 more errors not shown"));
+	conf_unref(c);
+
+	/* A message quoting a long value is cut between two characters. */
+	g.len = 0;
+	gen_add(&g, "programs = ( { command = \"x\"; name = \"");
+	for (i = 0; i < 2000; i++)
+		gen_add(&g, "\xc3\xa9");
+	gen_add(&g, "\"; } );\n");
+	c = load(g.buf);
+	T_CHECK(c == NULL);
+	T_INTEQ(errs.n, 1);
+	if (errs.n == 1) {
+		m = errs.v[0].msg;
+		len = strlen(m);
+		T_CHECK(len <= 1024 && len > 1000);
+		T_CHECK(strncmp(m, "program #1: invalid name \"", 26) == 0);
+		T_STREQ(m + len - 3, "...");
+		/* Whole é pairs only. */
+		T_INTEQ((len - 3 - 26) % 2, 0);
+		T_INTEQ((unsigned char)m[len - 4], 0xa9);
+	}
+	conf_unref(c);
+	free(g.buf);
+}
+
+/* t.conf's socket for tendctl -c: want (%s: tmpdir), or NULL for the
+   default; or the error err. */
+static void
+socket_is(const char *text, const char *want, const char *err)
+{
+	char	 path[256], buf[1024], *sock, *e, *def = conf_default_socket();
+
+	write_file("t.conf", text);
+	snprintf(path, sizeof path, "%s/t.conf", tmpdir);
+	if (err == NULL) {
+		T_INTEQ(conf_socket(path, &sock, &e), 0);
+		fill(buf, want != NULL ? want : def, tmpdir);
+		T_STREQ(sock, buf);
+	} else {
+		T_INTEQ(conf_socket(path, &sock, &e), -1);
+		T_CHECK(sock == NULL);
+		fill(buf, err, path);
+		T_STREQ(e, buf);
+	}
+	free(sock);
+	free(e);
+	free(def);
+}
+
+/* tendctl -c needs only the socket: errors elsewhere do not matter,
+   but a socket that is not certain is an error. */
+T_CASE(t_socket)
+{
+	char	 path[256], *sock, *e;
+
+	make_tmpdir();
+	snprintf(path, sizeof path, "%s/sub", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	socket_is("supervisor = { socket = \"run/x.sock\"; };\n",
+	    "%s/run/x.sock", NULL);
+	socket_is("programs = ();\n", NULL, NULL);
+	socket_is("", NULL, NULL);
+	/* Unknown keys, bad values, bad programs. */
+	socket_is("supervisor = { socket = \"x.sock\"; bogus = 1;\n"
+	    "  shutdown_timeout = \"never\"; };\n"
+	    "programs = ( { name = \"bad name\"; }, 5 );\n",
+	    "%s/x.sock", NULL);
+	socket_is("supervisor = { socket = 5; };\n", NULL,
+	    "%s:1: socket must be a string (got an integer)");
+	socket_is("supervisor = 5;\n", NULL,
+	    "%s:1: supervisor must be a group { ... } (got an integer)");
+	/* Syntax errors: the socket setting found in the text. */
+	socket_is("supervisor = { socket = \"/abs/x.sock\"; };\n"
+	    "programs = ( { name = = \"a\"; command = \"x\"; } );\n",
+	    "/abs/x.sock", NULL);
+	socket_is("programs = ( { name = \"a\" } ) );\n"
+	    "supervisor : { state_dir = \"s\";\n"
+	    "  socket = \"a\" /* two */ \"\\x41.sock\" };\n",
+	    NULL, "cannot tell which socket %s names (%s:1: syntax error); "
+	    "name it with -s SOCKET");
+	socket_is("programs = ( { name = = \"a\" } );\n"
+	    "supervisor : { state_dir = \"s\";\n"
+	    "  socket = \"a\" /* two */ \"\\x41.sock\" };\n",
+	    "%s/aA.sock", NULL);
+	socket_is("programs = ( { name = = \"a\" } );\n", NULL, NULL);
+	socket_is("# socket = \"/x.sock\";\n"
+	    "programs = ( { name = = \"a\" } );\n", NULL,
+	    "cannot tell which socket %s names (%s:2: syntax error); "
+	    "name it with -s SOCKET");
+	socket_is("programs = ( { name = \"a\"; environment = {\n"
+	    "supervisor = { socket = \"/evil.sock\"; };\n", NULL,
+	    "cannot tell which socket %s names (%s:3: syntax error); "
+	    "name it with -s SOCKET");
+	socket_is("supervisor = { socket = \"a.sock\"; };\n"
+	    "supervisor = { socket = \"b.sock\"; };\n", NULL,
+	    "cannot tell which socket %s names (socket is set more than "
+	    "once); name it with -s SOCKET");
+	/* @include: relative to the file that holds the setting. */
+	write_file("sub/sock.cfg", "socket = \"s.sock\";\n");
+	socket_is("supervisor = {\n@include \"sub/sock.cfg\"\n};\n"
+	    "programs = 5;\n", "%s/sub/s.sock", NULL);
+	socket_is("supervisor = { socket = \"x.sock\"; };\n"
+	    "@include \"nope.cfg\"\n", "%s/x.sock", NULL);
+	socket_is("supervisor = {};\n@include \"nope.cfg\"\n", NULL,
+	    "cannot tell which socket %s names (%s:2: @include \"nope.cfg\": "
+	    "No such file or directory); name it with -s SOCKET");
+	/* Not even the file. */
+	T_INTEQ(conf_socket("/nonexistent/t.conf", &sock, &e), -1);
+	T_STREQ(e, "/nonexistent/t.conf: cannot read: No such file or "
+	    "directory");
+	free(e);
+	remove_tmpdir();
+}
+
 T_CASE(t_refs_and_errors)
 {
 	struct conf		*c;
 	struct conf_error	 e = { NULL, 0, (char *)"msg" };
 	char			*s;
 
-	c = load("");
+	c = load("supervisor = {};");
 	T_CHECK(c != NULL);
 	if (c != NULL) {
 		T_CHECK(conf_ref(c) == c);
@@ -1474,7 +1994,7 @@ T_CASE(t_refs_and_errors)
 	/* A reused errs is cleared; a NULL errs is allowed. */
 	T_CHECK(load("x = 1;") == NULL);
 	T_INTEQ(errs.n, 1);
-	c = load("");
+	c = load("supervisor = {};");
 	T_INTEQ(errs.n, 0);
 	conf_unref(c);
 	T_CHECK(conf_read_string("x = 1;", NULL, NULL, NULL) == NULL);
@@ -2175,6 +2695,12 @@ T_MAIN(
 	T_ENTRY(t_log_file_default),
 	T_ENTRY(t_include_dir),
 	T_ENTRY(t_conf_load),
+	T_ENTRY(t_special_files),
+	T_ENTRY(t_nul),
+	T_ENTRY(t_include),
+	T_ENTRY(t_bounds),
+	T_ENTRY(t_error_bounds),
+	T_ENTRY(t_socket),
 	T_ENTRY(t_refs_and_errors),
 	T_ENTRY(t_diff),
 	T_ENTRY(t_forking),

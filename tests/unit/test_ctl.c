@@ -387,6 +387,8 @@ T_CASE(test_requests)
 	T_CHECK(request_is("wait --timeout 0 web",
 	    REQ("wait", "{\"targets\":[\"web\"],\"timeout\":0}")));
 	T_CHECK(request_is("reload", REQ("reload", "{}")));
+	T_CHECK(request_is("reload --allow-empty",
+	    REQ("reload", "{\"allow_empty\":true}")));
 	T_CHECK(request_is("shutdown", REQ("shutdown", "{}")));
 	T_CHECK(request_is("version", REQ("version", "{}")));
 	T_CHECK(request_is("version --json", REQ("version", "{}")));
@@ -556,6 +558,8 @@ T_CASE(test_usage_errors)
 	T_CHECK(usage_error("signal 0 web", "unknown signal"));
 	T_CHECK(usage_error("signal -9 web", "unknown option '-9'"));
 	T_CHECK(usage_error("reload now", "too many arguments"));
+	T_CHECK(usage_error("start --allow-empty web", "unknown option "
+	    "'--allow-empty'"));
 	T_CHECK(usage_error("shutdown x", "too many"));
 	T_CHECK(usage_error("version x", "too many"));
 	T_CHECK(usage_error("help a b", "too many"));
