@@ -1,4 +1,5 @@
 /* pidrec.c: state_dir/pids, the spawn record; see pidrec.h. */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -349,11 +350,20 @@ void
 pidrec_target(const struct pidrec *r, int slot, uint32_t flags, uint64_t t0,
     struct launch_record *rec)
 {
+	struct rlimit	 rl;
+
 	rec->fd = slot >= 0 ? r->fd : -1;
 	rec->offset = pidrec_offset(slot) +
 	    (off_t)offsetof(struct pidrec_slot, data);
 	rec->flags = flags;
 	rec->t0 = t0;
+	/* A write past RLIMIT_FSIZE (the child has tendd's) would raise
+	   SIGXFSZ in the child, pending until its signals are unblocked
+	   with default dispositions: it would die before its exec. */
+	if (rec->fd != -1 && getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && (rlim_t)rec->offset +
+	    sizeof(struct launch_record_data) > rl.rlim_cur)
+		rec->fd = -1;
 }
 
 bool

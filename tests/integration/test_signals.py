@@ -149,5 +149,19 @@ def test_config_file_size_limit_on_its_own_log():
         eq(t.stop(), 0)
 
 
+def test_config_tiny_file_size_limit_programs_still_start():
+    # Below the size of the spawn record (state_dir/pids): a child that
+    # wrote its record there would raise SIGXFSZ on itself and die before
+    # its exec. It writes no record instead, and the program runs.
+    need_prlimit()
+    with Tend(prog("a", ["sleep", "600"], start_secs=0)) as t:
+        t.start(wrapper=("prlimit", "--fsize=200", "--"))
+        pid = t.wait_state("a", "running")["pid"]
+        wait_for(lambda: open("/proc/%d/comm" % pid).read().strip() ==
+                 "sleep", what="the program to run")
+        eq(t.status()["a"]["restarts"], 0)
+        t.stop()
+
+
 if __name__ == "__main__":
     main(globals())
