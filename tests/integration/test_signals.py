@@ -155,6 +155,10 @@ def test_config_tiny_file_size_limit_programs_still_start():
     # its exec. It writes no record instead, and the program runs.
     need_prlimit()
     with Tend(prog("a", ["sleep", "600"], start_secs=0)) as t:
+        # A first run makes the record file, with a's slot in it.
+        t.start()
+        t.wait_state("a", "running")
+        t.stop()
         t.start(wrapper=("prlimit", "--fsize=200", "--"))
         pid = t.wait_state("a", "running")["pid"]
         wait_for(lambda: open("/proc/%d/comm" % pid).read().strip() ==
