@@ -328,6 +328,81 @@ conf_p_env_files(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 	}
 }
 
+/* The base of runtime_directory: /run for root, else $XDG_RUNTIME_DIR
+   (as systemd's RuntimeDirectory=), or NULL. */
+static const char *
+conf_runtime_base(void)
+{
+	const char	*x;
+
+	if (geteuid() == 0)
+		return "/run";
+	x = getenv("XDG_RUNTIME_DIR");
+	return x != NULL && *x == '/' ? x : NULL;
+}
+
+/* A runtime_directory: relative, each component a name (no "", ".",
+   ".."), at most 255 bytes in all. */
+static bool
+conf_valid_runtime_dir(const char *v)
+{
+	const char	*p, *e;
+	size_t		 n;
+
+	if (*v == '\0' || *v == '/' || strlen(v) > 255)
+		return false;
+	for (p = v;; p = e + 1) {
+		e = strchr(p, '/');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (e == NULL)
+			return true;
+	}
+}
+
+static void
+conf_p_runtime_dirs(struct conf_ctx *ctx, const config_setting_t *s,
+    void *obj)
+{
+	struct conf_program	*p = obj;
+	const config_setting_t	*e = s;
+	const char		*v, *base;
+	bool			 list = conf_is_list(s);
+	int			 i, n = list ? config_setting_length(s) : 1;
+
+	if (!list && config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "runtime_directory must be a string or a list "
+		    "of strings (got %s)", conf_type_name(s));
+		return;
+	}
+	if ((base = conf_runtime_base()) == NULL) {
+		conf_err(ctx, s, "runtime_directory needs $XDG_RUNTIME_DIR when "
+		    "tendd does not run as root (it goes under /run for root)");
+		return;
+	}
+	p->runtime_dirs = xcalloc((size_t)n + 1, sizeof *p->runtime_dirs);
+	for (i = 0; i < n; i++) {
+		if (list)
+			e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			conf_err(ctx, e, "runtime_directory[%d] must be a string"
+			    " (got %s)", i, conf_type_name(e));
+			continue;
+		}
+		v = config_setting_get_string(e);
+		if (!conf_valid_runtime_dir(v)) {
+			conf_err(ctx, e, "runtime_directory \"%s\" must be a "
+			    "relative path without \".\" or \"..\" (it goes "
+			    "under %s)", v, base);
+			continue;
+		}
+		xasprintf(&p->runtime_dirs[p->nruntime_dirs++], "%s/%s", base,
+		    v);
+	}
+}
+
 static void
 conf_p_umask(struct conf_ctx *ctx, const config_setting_t *s, void *obj)
 {
@@ -594,6 +669,14 @@ conf_eq_env_files(const struct conf_program *a, const struct conf_program *b)
 	    b->nenv_files);
 }
 
+static bool
+conf_eq_runtime_dirs(const struct conf_program *a,
+    const struct conf_program *b)
+{
+	return conf_strv_eq(a->runtime_dirs, a->nruntime_dirs,
+	    b->runtime_dirs, b->nruntime_dirs);
+}
+
 /* The passwd entry may change between loads: compare what it gave. */
 static bool
 conf_eq_user(const struct conf_program *a, const struct conf_program *b)
@@ -703,6 +786,12 @@ static uint64_t
 conf_hash_env_files(uint64_t h, const struct conf_program *p)
 {
 	return conf_hash_strv(h, p->env_files, p->nenv_files);
+}
+
+static uint64_t
+conf_hash_runtime_dirs(uint64_t h, const struct conf_program *p)
+{
+	return conf_hash_strv(h, p->runtime_dirs, p->nruntime_dirs);
 }
 
 static uint64_t
@@ -822,6 +911,8 @@ static const struct conf_key conf_program_keys[] = {
 	  CONF_DIFF_RESTART, conf_eq_group, conf_hash_group },
 	PGF("umask", conf_p_umask, CONF_DIFF_RESTART, conf_eq_umask,
 	    conf_hash_umask),
+	PGF("runtime_directory", conf_p_runtime_dirs, CONF_DIFF_RESTART,
+	    conf_eq_runtime_dirs, conf_hash_runtime_dirs),
 	PGN("instances", instances, CONF_MAX_INSTANCES, CONF_DIFF_INSTANCES),
 	PG("autostart", CONF_BOOL, autostart, CONF_DIFF_LIVE),
 	PG("daemon", CONF_BOOL, daemon, CONF_DIFF_LIVE),
@@ -840,6 +931,7 @@ static const struct conf_key conf_program_keys[] = {
 	PGS("stop_signal", stop_signal, conf_p_signal, CONF_DIFF_LIVE),
 	PG("stop_timeout", CONF_DURATION, stop_timeout, CONF_DIFF_LIVE),
 	PGS("kill_mode", kill_mode, conf_p_kill_mode, CONF_DIFF_LIVE),
+	PG("runtime_directory_mode", CONF_MODE, runtime_mode, CONF_DIFF_LIVE),
 	/* The same field, under its old name: no diff of its own. */
 	PGS("kill_group", kill_mode, conf_p_kill_group, 0),
 	PGS("stdout", stdout_sink, conf_p_sink, CONF_DIFF_LIVE),
@@ -988,6 +1080,9 @@ conf_program_free(struct conf_program *p)
 	}
 	for (i = 0; i < p->nenv_files; i++)
 		free(p->env_files[i]);
+	for (i = 0; i < p->nruntime_dirs; i++)
+		free(p->runtime_dirs[i]);
+	free(p->runtime_dirs);
 	free(p->argv);
 	free(p->pidfile);
 	free(p->env);
@@ -1053,6 +1148,7 @@ conf_program_defaults(struct conf_program *p)
 	p->stop_signal = SIGTERM;
 	p->stop_timeout = 10 * USEC_PER_SEC;
 	p->kill_mode = CONF_KILL_GROUP;
+	p->runtime_mode = 0755;
 	p->stdout_sink = CONF_SINK_FILE;
 	p->stderr_sink = CONF_SINK_FILE;
 	p->log_prefix = true;

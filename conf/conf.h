@@ -78,6 +78,9 @@ struct conf_program {
 	struct conf_env	*env;		/* in file order */
 	char		**env_files;	/* absolute; a leading '-' kept: the
 					   file is optional (as systemd) */
+	char		**runtime_dirs;	/* runtime_directory: absolute, under
+					   /run or $XDG_RUNTIME_DIR; may hold
+					   {name} and {instance} */
 	char		*directory;	/* absolute, or NULL: tendd's cwd */
 	char		*user;		/* NULL: tendd's own user */
 	char		*group;		/* NULL: the user's primary group */
@@ -111,6 +114,8 @@ struct conf_program {
 	uint32_t	 argc;
 	uint32_t	 nenv;
 	uint32_t	 nenv_files;
+	uint32_t	 nruntime_dirs;
+	mode_t		 runtime_mode;	/* runtime_directory_mode, 0755 */
 	uint32_t	 ngroups;	/* at most CONF_MAX_GROUPS */
 	enum conf_type	 type;		/* default simple */
 	uid_t		 uid;

@@ -30,6 +30,7 @@
 #include "pidrec.h"
 #include "procfs.h"
 #include "proctab.h"
+#include "rundir.h"
 #include "sigs.h"
 #include "state.h"
 #include "track.h"
@@ -54,6 +55,7 @@ static int	 daemon_svc_kill_rest(struct svc *);
 static bool	 daemon_svc_busy(struct svc *);
 static pid_t	 daemon_svc_find_main(struct svc *, char *, size_t);
 static void	 daemon_unwatch(struct svc *);
+static bool	 program_all_down(const struct program *);
 static bool	 daemon_watched_alive(const struct svc *, pid_t);
 static bool	 daemon_follow_pidfile(struct daemon *, struct svc *, pid_t);
 
@@ -114,6 +116,14 @@ daemon_svc_spawn(struct svc *s, char *err, size_t errlen,
 	if (d->shutting_down) {
 		snprintf(err, errlen, "tendd is shutting down");
 		*fail = SVC_SPAWN_PERMANENT;
+		return -1;
+	}
+	if (s->cp->nruntime_dirs > 0 &&
+	    rundir_create(s->cp, s->index, err, errlen) == -1) {
+		e = errno;
+		log_warnx("%s: %s", s->name, err);
+		*fail = daemon_shortage(e) ? SVC_SPAWN_RESOURCES :
+		    SVC_SPAWN_RETRY;
 		return -1;
 	}
 	/* tendd --run: the command gets tendd's own stdout and stderr, as
@@ -693,6 +703,8 @@ daemon_svc_changed(struct svc *s, enum svc_state old)
 	   alone at most drops a PID, which can wait. */
 	persist_changed_later(p->d);
 	cmd_svc_changed(s);
+	if (svc_is_down(s) && s->pid == 0 && s->cp->nruntime_dirs > 0)
+		rundir_remove(s->cp, s->index, program_all_down(p));
 	if (svc_is_down(s) && (p->nretiring > 0 || p->d->shutting_down))
 		daemon_schedule_gc(p->d);
 	if (svc_is_down(s) && !p->d->shutting_down)
@@ -708,6 +720,21 @@ daemon_svc_changed(struct svc *s, enum svc_state old)
 }
 
 /* Programs and instances */
+
+/* Has no instance of the program a process, or one coming? */
+static bool
+program_all_down(const struct program *p)
+{
+	const struct svc	*s;
+	unsigned		 i;
+
+	for (i = 0; i < p->nsvcs + p->nretiring; i++) {
+		s = i < p->nsvcs ? p->svcs[i] : p->retiring[i - p->nsvcs];
+		if (!svc_is_down(s) || s->pid != 0)
+			return false;
+	}
+	return true;
+}
 
 static char *
 program_instance_name(const struct conf_program *cp, unsigned i)

@@ -214,6 +214,21 @@ spawn_build_env(const struct conf_program *cp, unsigned index,
 		env_set(env, cp->env[i].key, v);
 		free(v);
 	}
+	/* As systemd's: the directories, ':' between them. */
+	if (cp->nruntime_dirs > 0) {
+		char	*all = NULL, *tmp, *dir;
+
+		for (i = 0; i < cp->nruntime_dirs; i++) {
+			dir = util_subst(cp->runtime_dirs[i], cp->name, index);
+			xasprintf(&tmp, "%s%s%s", all != NULL ? all : "",
+			    all != NULL ? ":" : "", dir);
+			free(dir);
+			free(all);
+			all = tmp;
+		}
+		env_set(env, "RUNTIME_DIRECTORY", all);
+		free(all);
+	}
 	snprintf(num, sizeof num, "%u", index);
 	env_set(env, "TEND_PROGRAM", cp->name);
 	env_set(env, "TEND_INSTANCE", num);

@@ -2,10 +2,12 @@
 user, session, signals, file descriptors."""
 import os
 import pwd
+import signal
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (Tend, check, eq, main, need_root, prog, progs,  # noqa
+from harness import (TENDD, Tend, check, eq, main, need_root, prog, progs,  # noqa
                      wait_for)
 
 PROBE = ('env > "$OUT.env"; pwd > "$OUT.cwd"; umask > "$OUT.umask"; '
@@ -206,6 +208,90 @@ def test_user_setup_failure_is_reported():
         check(st["error"] and ("chdir" in st["error"] or
                                "Permission" in st["error"]), st["error"])
         t.stop()
+
+
+def test_runtime_directory():
+    """Made under /run, owned by the program's user, before it starts;
+    kept across a crash and restart; removed, without following a
+    symlink it holds, once the program is stopped."""
+    need_root()
+    import pwd
+    import stat as st_
+    import uuid
+    name = "tend-test-%s" % uuid.uuid4().hex[:8]
+    shared, mine = "/run/" + name, "/run/%s-{instance}" % name
+    script = ('echo "$RUNTIME_DIRECTORY" > %s/env-$TEND_INSTANCE; '
+              'touch %s/i$TEND_INSTANCE && exec sleep 600')
+    with Tend("") as t:
+        t.write_config(prog("rt", script % (t.dir, shared), instances=2,
+                            start_secs=0, user="nobody",
+                            runtime_directory=[name, name + "-{instance}"],
+                            runtime_directory_mode="0750"))
+        os.chmod(t.dir, 0o777)
+        try:
+            t.start()
+            t.wait_state("rt:0", "running")
+            t.wait_state("rt:1", "running")
+            nobody = pwd.getpwnam("nobody")
+            for d in (shared, mine.format(instance=0),
+                      mine.format(instance=1)):
+                sb = os.stat(d)
+                eq((sb.st_uid, sb.st_gid), (nobody.pw_uid, nobody.pw_gid),
+                   d)
+                eq(st_.S_IMODE(sb.st_mode), 0o750, d)
+            wait_for(lambda: os.path.exists(shared + "/i0") and
+                     os.path.exists(shared + "/i1"), what="files made "
+                     "by the program as nobody")
+            with open(t.path("env-0")) as f:
+                eq(f.read().strip(), "%s:%s" % (shared,
+                                                mine.format(instance=0)))
+            # A crash and its restart keep them.
+            pid = t.status()["rt:0"]["pid"]
+            os.kill(pid, signal.SIGKILL)
+            wait_for(lambda: t.status()["rt:0"]["pid"] not in (None, pid)
+                     and t.status()["rt:0"]["state"] == "running",
+                     what="rt:0 restarted")
+            check(os.path.exists(shared + "/i1"), "a restart emptied it")
+            # Something outside it, and links to it from inside.
+            outside = t.path("outside")
+            os.makedirs(outside)
+            open(os.path.join(outside, "keep"), "w").close()
+            os.symlink(outside, shared + "/dirlink")
+            os.symlink(outside + "/keep", shared + "/filelink")
+            os.makedirs(shared + "/sub/deeper")
+            # One instance stopped: its own directory goes, the shared
+            # one stays.
+            t.ctl("stop", "rt:0", check=0)
+            check(not os.path.exists(mine.format(instance=0)))
+            check(os.path.isdir(shared))
+            t.ctl("stop", "rt:1", check=0)
+            for d in (shared, mine.format(instance=1)):
+                check(not os.path.lexists(d), d + " left after the stop")
+            check(os.path.exists(os.path.join(outside, "keep")),
+                  "the removal followed a symlink")
+            # Made again at the next start.
+            t.ctl("start", "rt", check=0)
+            check(os.path.isdir(shared) and
+                  os.path.isdir(mine.format(instance=1)))
+            t.stop()
+            check(not os.path.lexists(shared), "left after shutdown")
+        finally:
+            for d in (shared, mine.format(instance=0),
+                      mine.format(instance=1)):
+                subprocess.run(["rm", "-rf", d])
+
+
+def test_runtime_directory_errors():
+    with Tend("") as t:
+        for bad in ('"/abs"', '"../up"', '""', '"a//b"', '("ok", 5)'):
+            t.write_config(prog("r", ["true"], runtime_directory=0) \
+                           .replace("runtime_directory = 0",
+                                    "runtime_directory = " + bad))
+            r = subprocess.run([TENDD, "--check", "-c", t.config],
+                               capture_output=True, text=True)
+            eq(r.returncode, 1, bad)
+            check("runtime_directory" in r.stderr and
+                  "tend.conf:" in r.stderr, r.stderr)
 
 
 if __name__ == "__main__":
