@@ -113,4 +113,8 @@ void	 proto_buf_push(struct proto_buf *, const void *, size_t);
  */
 int	 proto_buf_line(struct proto_buf *, char **, size_t *);
 
+/* Bytes as a JSON string: valid UTF-8 passes (NUL included, as
+   \u0000), any other byte becomes "\xNN" (log lines, command lines). */
+json_t		*proto_text(const char *, size_t);
+
 #endif

@@ -1088,46 +1088,6 @@ logio_error(const struct logio *io)
 	return NULL;
 }
 
-/* JSON text: valid UTF-8 passes (NUL included: JSON carries it as
-   \u0000); any other byte becomes "\xNN". */
-json_t *
-logs_json_text(const char *s, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	char			*out, *o;
-	size_t			 i = 0, k, n;
-	json_t			*j;
-
-	o = out = xmalloc(len * 4 + 1);
-	while (i < len) {
-		n = p[i] < 0x80 ? 1 : (p[i] & 0xe0) == 0xc0 ? 2 :
-		    (p[i] & 0xf0) == 0xe0 ? 3 : (p[i] & 0xf8) == 0xf0 ? 4 : 0;
-		if (n > 1 && (i + n > len || (n == 2 && p[i] < 0xc2) ||
-		    (n == 3 && p[i] == 0xe0 && p[i + 1] < 0xa0) ||
-		    (n == 3 && p[i] == 0xed && p[i + 1] > 0x9f) ||
-		    (n == 4 && p[i] == 0xf0 && p[i + 1] < 0x90) ||
-		    (n == 4 && p[i] > 0xf4) ||
-		    (n == 4 && p[i] == 0xf4 && p[i + 1] > 0x8f)))
-			n = 0;
-		for (k = 1; n > 1 && k < n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				n = 0;
-		}
-		if (n == 0) {
-			snprintf(o, 5, "\\x%02x", p[i]);
-			o += 4;
-			i++;
-			continue;
-		}
-		memcpy(o, p + i, n);
-		o += n;
-		i += n;
-	}
-	j = json_stringn(out, (size_t)(o - out));
-	free(out);
-	return j;
-}
-
 static json_t *
 logs_line_json(const struct svc *s, int which, uint64_t wall,
     const char *text, size_t len, int flags)
@@ -1139,7 +1099,7 @@ logs_line_json(const struct svc *s, int which, uint64_t wall,
 	    "instance", s->name,
 	    "program", s->cp->name,
 	    "stream", stream_names[which & 1],
-	    "text", logs_json_text(text, len));
+	    "text", proto_text(text, len));
 	if (flags & RING_PARTIAL)
 		json_object_set_new(o, "partial", json_true());
 	return o;

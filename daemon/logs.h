@@ -60,7 +60,4 @@ bool		 logs_client_following(const struct logs *,
 		    const struct client *);
 void		 logs_client_drained(struct logs *, struct client *);
 
-/* Text as a JSON string; bytes that are not UTF-8 become "\xNN". */
-json_t		*logs_json_text(const char *, size_t);
-
 #endif

@@ -14,9 +14,9 @@
 #include "cgroup.h"
 #include "daemon.h"
 #include "log.h"
-#include "logs.h"
 #include "procfs.h"
 #include "proctab.h"
+#include "proto.h"
 #include "track.h"
 #include "util.h"
 
@@ -1066,7 +1066,7 @@ track_proc_json(struct track *t, const struct track_proc *p)
 	    "state", procfs_state_name(p->state),
 	    /* Any bytes: argv need not be UTF-8, and a cut may split a
 	       character. */
-	    "command", logs_json_text(cmd, strlen(cmd)),
+	    "command", proto_text(cmd, strlen(cmd)),
 	    "adopted", p->adopted,
 	    "main", p->main,
 	    "depth", (int)p->depth);
