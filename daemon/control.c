@@ -136,7 +136,8 @@ control_bind(const char *path, mode_t mode, pid_t predecessor, char *err,
 	struct sockaddr_un	 sun;
 	struct stat		 st;
 	mode_t			 oldmask;
-	char			*dir, *slash;
+	const char		*where;
+	char			*dir, *slash, *tmp;
 	int			 fd, probe;
 
 	memset(&sun, 0, sizeof sun);
@@ -191,40 +192,63 @@ control_bind(const char *path, mode_t mode, pid_t predecessor, char *err,
 		}
 		if (probe != -1)
 			close(probe);
-		/* Nobody listens: a stale socket left by a dead tendd. */
-		if (unlink(path) == -1) {
-			snprintf(err, errlen, "cannot remove stale socket %s: "
-			    "%s", path, strerror(errno));
-			return -1;
-		}
+		/* Nobody listens: a stale socket left by a dead tendd,
+		   replaced below. */
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
+	/*
+	 * Bound and listening under a name of its own, then renamed into
+	 * place: the path always leads to a socket that listens (the old
+	 * one, then the new), so a client never meets one bound but not
+	 * yet listening (ECONNREFUSED) or no socket at all (ENOENT). A path
+	 * too long for the temporary name is replaced in place.
+	 */
+	tmp = NULL;
+	if (strlen(path) + 16 < sizeof sun.sun_path) {
+		xasprintf(&tmp, "%s.%d.new", path, (int)getpid());
+		(void)unlink(tmp);
+		memcpy(sun.sun_path, tmp, strlen(tmp) + 1);
+	} else if (unlink(path) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove stale socket %s: %s",
+		    path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	where = tmp != NULL ? tmp : path;
 	/* Never let the socket exist with a looser mode than asked. */
 	oldmask = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		umask(oldmask);
-		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
+		snprintf(err, errlen, "bind %s: %s", where, strerror(errno));
+		goto fail;
 	}
 	umask(oldmask);
-	if (chmod(path, mode) == -1) {
-		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
-		unlink(path);
-		close(fd);
-		return -1;
+	if (chmod(where, mode) == -1) {
+		snprintf(err, errlen, "chmod %s: %s", where, strerror(errno));
+		goto unlink;
 	}
 	if (listen(fd, CONTROL_BACKLOG) == -1) {
-		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
-		unlink(path);
-		close(fd);
-		return -1;
+		snprintf(err, errlen, "listen %s: %s", where, strerror(errno));
+		goto unlink;
 	}
+	if (tmp != NULL && rename(tmp, path) == -1) {
+		snprintf(err, errlen, "rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		goto unlink;
+	}
+	free(tmp);
 	return fd;
+
+unlink:
+	unlink(where);
+fail:
+	close(fd);
+	free(tmp);
+	return -1;
 }
 
 /* Who may change things is decided again for every client: a

@@ -153,11 +153,18 @@ class Tend:
         if self.proc is not None and self.proc.poll() is not None:
             raise Failure("tendd exited with %d:\n%s" % (
                 self.proc.returncode, self.read_log()))
+        # The tendd just started must answer, not a dead one's socket
+        # that lingers a moment (while a child it was starting shares its
+        # descriptors): ask for its pid.
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(1)
         try:
             s.connect(self.sock)
-            return True
-        except OSError:
+            s.sendall(b'{"v":1,"id":1,"cmd":"version"}\n')
+            r = json.loads(read_line(s))
+            return self.proc is None or r.get("result", {}).get(
+                "pid") == self.proc.pid
+        except (OSError, ValueError, Failure):
             return False
         finally:
             s.close()

@@ -624,7 +624,9 @@ def listening_inode(path):
     with open("/proc/net/unix") as f:
         for line in f.readlines()[1:]:
             a = line.split()
-            if len(a) >= 8 and a[7] == path and int(a[3], 16) & 0x10000:
+            # Bound under a temporary name, then renamed into place.
+            if len(a) >= 8 and (a[7] == path or a[7].startswith(
+                    path + ".")) and int(a[3], 16) & 0x10000:
                 return a[6]
     raise AssertionError("nothing listens on " + path)
 

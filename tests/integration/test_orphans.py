@@ -482,10 +482,9 @@ def test_kill_mode_process_leaves_sessions_tree():
 # tendctl signal: the same path as a stop. With kill_mode "group" every
 # process of the instance gets it, one that left the process group too;
 # with "main" the main process alone.
-SIGNALLED = ("sh -c 'setsid sh -c \"trap \\\"touch gc-hup\\\" HUP; "
-             "while true; do sleep 0.1 & wait; done\" & "
-             "echo $! > gc.tmp; mv gc.tmp gc'; "
-             "trap 'touch main-hup' HUP; "
+SIGNALLED = ("trap 'touch main-hup' HUP; "
+             "setsid sh -c 'trap \"touch gc-hup\" HUP; echo $$ > gc.tmp; "
+             "mv gc.tmp gc; while true; do sleep 0.1 & wait; done' & "
              "while true; do sleep 0.1 & wait; done")
 
 
