@@ -235,11 +235,11 @@ persist_take_over(struct daemon *d, struct svc *s,
 		    "%d) ran: killed %d process%s, to start again", s->name,
 		    (int)k->pid, n, n == 1 ? "" : "es");
 	} else if ((k->flags & PIDREC_LAUNCHER) &&
-	    s->cp->type == CONF_TYPE_FORKING && persist_forking_main(d, s, k))
-		return;
-	/* Whatever the last run left is killed before the next start
-	   (svc.c): never two generations. */
-	s->sid = k->pid;
+	    s->cp->type == CONF_TYPE_FORKING)
+		(void)persist_forking_main(d, s, k);
+	/* Not adopted: whatever the last run left in its cgroup is killed
+	   before the first start (svc.c). By process tree, what it left
+	   went to PID 1 and cannot be found. */
 }
 
 /* A spawn record of a program no longer configured. */
