@@ -535,12 +535,20 @@ cgroup_remove(struct cgroup_root *r, const char *leaf)
 	return 0;
 }
 
-/* rmdir the empty subdirectories of the directory dfd (closed). */
 static int
-cgroup_prune_dir(int dfd)
+cgroup_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* rmdir the empty subdirectories of the directory dfd (closed); the
+   names of the others into *left (if not NULL). */
+static int
+cgroup_prune_dir(int dfd, char ***left, size_t *nleft)
 {
 	struct dirent	*de;
 	DIR		*dir;
+	size_t		 cap = 0;
 	int		 n = 0;
 
 	if ((dir = fdopendir(dfd)) == NULL) {
@@ -551,22 +559,37 @@ cgroup_prune_dir(int dfd)
 		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (unlinkat(dirfd(dir), de->d_name, AT_REMOVEDIR) == 0)
+		if (unlinkat(dirfd(dir), de->d_name, AT_REMOVEDIR) == 0) {
 			n++;
+			continue;
+		}
+		if (left == NULL)
+			continue;
+		if (*nleft == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			*left = xreallocarray(*left, cap, sizeof **left);
+		}
+		(*left)[(*nleft)++] = xstrdup(de->d_name);
 	}
 	closedir(dir);
+	if (left != NULL && *nleft > 1)
+		qsort(*left, *nleft, sizeof **left, cgroup_strcmp);
 	return n;
 }
 
 int
-cgroup_prune(struct cgroup_root *r)
+cgroup_prune(struct cgroup_root *r, char ***left, size_t *nleft)
 {
 	int	 fd;
 
+	if (left != NULL) {
+		*left = NULL;
+		*nleft = 0;
+	}
 	if ((fd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		return 0;
-	return cgroup_prune_dir(fd);
+	return cgroup_prune_dir(fd, left, nleft);
 }
 
 int
@@ -601,7 +624,7 @@ cgroup_prune_siblings(struct cgroup_root *r, const char *prefix)
 		if ((fd = openat(dirfd(dir), de->d_name, O_RDONLY |
 		    O_DIRECTORY | O_CLOEXEC)) == -1)
 			continue;
-		(void)cgroup_prune_dir(fd);
+		(void)cgroup_prune_dir(fd, NULL, NULL);
 		if (unlinkat(dirfd(dir), de->d_name, AT_REMOVEDIR) == 0)
 			n++;
 	}

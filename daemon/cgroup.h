@@ -58,8 +58,10 @@ int		 cgroup_procs_pids(int fd, pid_t **, size_t *);
    leaf is 0. */
 int		 cgroup_remove(struct cgroup_root *, const char *leaf);
 /* rmdir every leaf of the subtree that holds no process (the others
-   fail with EBUSY and stay). Returns how many were removed. */
-int		 cgroup_prune(struct cgroup_root *);
+   fail with EBUSY and stay, their names into *left, sorted, malloc'd
+   with each name, when left is not NULL). Returns how many were
+   removed. */
+int		 cgroup_prune(struct cgroup_root *, char ***left, size_t *nleft);
 /*
  * Remove the subtrees next to ours named prefix followed by a PID, whose
  * owner (that PID, in our PID namespace) is gone and whose leaves hold no

@@ -275,11 +275,8 @@ daemon_svc_busy(struct svc *s)
 {
 	struct daemon	*d = svc_program(s)->d;
 
-	/* By process tree, nothing can be found of an instance that never
-	   ran (no session, no main process): skip the walk of every child
-	   at each first start. */
-	if (s->sid == 0 && s->pid == 0 &&
-	    strcmp(track_mode(d->track), "process-tree") == 0)
+	/* Never ran here: look only where something can be left. */
+	if (s->sid == 0 && s->pid == 0 && !track_may_hold(d->track, s))
 		return false;
 	return track_busy(d->track, s);
 }
@@ -1807,6 +1804,7 @@ daemon_run(struct daemon *d)
 				svc_event(p->svcs[i], SVC_EV_STOP, 0);
 		}
 	}
+	track_started(d->track);
 	/* READY waits until every autostart instance is up or gave up. */
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		for (i = 0; i < p->nsvcs; i++) {

@@ -37,6 +37,10 @@ struct track {
 	size_t			 capknown;
 	pid_t			 self;
 	bool			 run;		/* tendd --run's subtree */
+	bool			 starting;	/* left below is all there is */
+	char			**left;		/* leaves that were not empty at
+						   start, sorted */
+	size_t			 nleft;
 };
 
 /* One process found, in tree order. */
@@ -136,9 +140,10 @@ track_prune(struct track *t)
 
 	if (t->cg == NULL)
 		return;
-	if ((n = cgroup_prune(t->cg)) > 0)
+	if ((n = cgroup_prune(t->cg, &t->left, &t->nleft)) > 0)
 		log_info("removed %d empty cgroup%s a previous tendd left",
 		    n, n == 1 ? "" : "s");
+	t->starting = true;
 	if (!t->run)
 		return;
 	track_run_prefix(prefix, sizeof prefix);
@@ -147,11 +152,55 @@ track_prune(struct track *t)
 		    "ended", n, n == 1 ? "" : "s");
 }
 
+static void
+track_forget_left(struct track *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->nleft; i++)
+		free(t->left[i]);
+	free(t->left);
+	t->left = NULL;
+	t->nleft = 0;
+}
+
+void
+track_started(struct track *t)
+{
+	t->starting = false;
+	track_forget_left(t);
+}
+
+static int
+track_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool
+track_may_hold(struct track *t, const struct svc *s)
+{
+	char	 leaf[128], *key = leaf;
+
+	/* By process tree, nothing is found of an instance that never ran
+	   here (no session, no main process). */
+	if (t->cg == NULL)
+		return false;
+	/* At start, one look at the subtree instead of one per instance
+	   (a thousand failed opens). */
+	if (!t->starting)
+		return true;
+	track_leaf(s, leaf, sizeof leaf);
+	return t->nleft > 0 && bsearch(&key, t->left, t->nleft,
+	    sizeof *t->left, track_strcmp) != NULL;
+}
+
 void
 track_free(struct track *t)
 {
 	if (t == NULL)
 		return;
+	track_forget_left(t);
 	cgroup_root_free(t->cg);
 	free(t->known);
 	free(t);

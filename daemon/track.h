@@ -37,8 +37,14 @@ struct track	*track_new(struct daemon *, bool want_cgroups,
 		    const char *state_dir);
 /* Once tendd is sure to be the only one of its state_dir: remove the
    empty cgroups a predecessor left (for tendd --run, also those of other
-   tendd --runs that are gone). */
+   tendd --runs that are gone), and remember which are left: until
+   track_started(), only those can hold a predecessor's processes. */
 void		 track_prune(struct track *);
+/* The instances tendd starts with are started. */
+void		 track_started(struct track *);
+/* Can an instance that never ran in this tendd have processes left (a
+   predecessor's, or a removed program's still stopping)? */
+bool		 track_may_hold(struct track *, const struct svc *);
 void		 track_free(struct track *);
 /* "cgroup" or "process-tree". */
 const char	*track_mode(const struct track *);

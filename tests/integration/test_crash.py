@@ -784,5 +784,25 @@ def test_operator_decision_that_cannot_be_saved_says_so():
             if subprocess.run(["umount", d]).returncode != 0:
                 subprocess.run(["umount", "-l", d])
 
+
+def test_no_record_at_all_kills_what_the_cgroup_holds():
+    """In cgroup mode the cgroup is the truth: with state_dir emptied
+    (a record lost, a tendd from before the spawn record), what the
+    instance's cgroup holds is killed before it starts: one copy."""
+    with Tend(prog("p", ["sleep", "600"], start_secs=0)) as t:
+        t.start()
+        need_tracking(t, "p", "cgroup")
+        old = t.wait_state("p", "running")["pid"]
+        crash(t)
+        for f in ("state.json", "pids"):
+            os.unlink(t.path("state", f))
+        t.start()
+        new = one_generation(t, "p", "a restart without records")
+        check(new != old and not pid_alive(old),
+              "the old copy was left running")
+        check("killed 1 process left by its main process" in
+              t.read_log(), t.read_log())
+        t.stop()
+
 if __name__ == "__main__":
     main(globals())
