@@ -62,6 +62,7 @@ struct pidrec {
 	size_t			 capfree;
 	struct pidrec_old	*old;		/* sorted by program, index */
 	size_t			 nold;
+	uint64_t		 fsize;		/* RLIMIT_FSIZE, at open */
 };
 
 static off_t
@@ -170,6 +171,7 @@ pidrec_open(const char *dir, char *err, size_t errlen)
 {
 	struct pidrec			*r;
 	const struct pidrec_header	*h;
+	struct rlimit			 rl;
 	struct stat			 st;
 	char				 boot[40], *buf = NULL;
 	size_t				 len = 0;
@@ -178,6 +180,9 @@ pidrec_open(const char *dir, char *err, size_t errlen)
 	if (procfs_boot_id(boot, sizeof boot) == -1)
 		boot[0] = '\0';
 	r = xcalloc(1, sizeof *r);
+	r->fsize = UINT64_MAX;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		r->fsize = rl.rlim_cur;
 	xasprintf(&r->path, "%s/%s", dir, PIDREC_FILE);
 	r->fd = open(r->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
 	    O_NOFOLLOW | O_NONBLOCK, 0600);
@@ -350,8 +355,6 @@ void
 pidrec_target(const struct pidrec *r, int slot, uint32_t flags, uint64_t t0,
     struct launch_record *rec)
 {
-	struct rlimit	 rl;
-
 	rec->fd = slot >= 0 ? r->fd : -1;
 	rec->offset = pidrec_offset(slot) +
 	    (off_t)offsetof(struct pidrec_slot, data);
@@ -360,9 +363,8 @@ pidrec_target(const struct pidrec *r, int slot, uint32_t flags, uint64_t t0,
 	/* A write past RLIMIT_FSIZE (the child has tendd's) would raise
 	   SIGXFSZ in the child, pending until its signals are unblocked
 	   with default dispositions: it would die before its exec. */
-	if (rec->fd != -1 && getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
-	    rl.rlim_cur != RLIM_INFINITY && (rlim_t)rec->offset +
-	    sizeof(struct launch_record_data) > rl.rlim_cur)
+	if (rec->fd != -1 && (uint64_t)rec->offset +
+	    sizeof(struct launch_record_data) > r->fsize)
 		rec->fd = -1;
 }
 
