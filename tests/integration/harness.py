@@ -346,6 +346,16 @@ def read_pid(path, timeout=DEADLINE):
     return wait_for(ok, timeout, "a pid in " + path)
 
 
+def unprivileged_ctl(t):
+    """A copy of tendctl that an unprivileged user can execute (the
+    build directory may not be theirs to enter)."""
+    path = os.path.join(t.dir, "tendctl")
+    if not os.path.exists(path):
+        shutil.copy(TENDCTL, path)
+        os.chmod(path, 0o755)
+    return path
+
+
 def tracking(mode):
     """supervisor keys for descendant tracking: "cgroup" or "tree"."""
     return 'cgroups = "%s";' % ("auto" if mode == "cgroup" else "off")

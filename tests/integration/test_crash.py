@@ -504,22 +504,29 @@ def one_generation(t, name, what):
                     "%r)" % (name, what, t.procs()))
 
 
-def crash_during_restart(mode):
+def crash_rounds(t, name, rounds, latest, seed):
+    """Restart name, SIGKILL tendd at a random moment up to latest
+    seconds into it (not a wait: the moment of the crash is the test's
+    variable), start a new tendd, and check one generation runs."""
     import random
-    rnd = random.Random(1515)
+    rnd = random.Random(seed)
+    one_generation(t, name, "the first start")
+    for i in range(rounds):
+        t.ctl("restart", "--no-wait", name, check=0)
+        time.sleep(rnd.uniform(0, latest))
+        crash(t)
+        t.start()
+        one_generation(t, name, "a crash in round %d" % i)
+
+
+def crash_during_restart(mode):
     with Tend(prog("p", ["sleep", "600"], start_secs=0),
               supervisor=tracking(mode)) as t:
         t.start()
         need_tracking(t, "p", mode)
-        one_generation(t, "p", "the first start")
         # Before the spawn record, 5 to 8 rounds in 40 ended with two
         # copies in the release build.
-        for i in range(30):
-            t.ctl("restart", "--no-wait", "p", check=0)
-            time.sleep(rnd.uniform(0, 0.03))
-            crash(t)
-            t.start()
-            one_generation(t, "p", "a crash in restart round %d" % i)
+        crash_rounds(t, "p", 30, 0.03, 1515)
         t.stop()
 
 
@@ -542,8 +549,6 @@ exit 0
 
 
 def crash_during_launcher(mode):
-    import random
-    rnd = random.Random(1516)
     with Tend("", supervisor=tracking(mode)) as t:
         with open(t.path("launcher.sh"), "w") as f:
             f.write(SLOW_LAUNCHER.format(dir=t.dir))
@@ -552,13 +557,7 @@ def crash_during_launcher(mode):
                             start_secs=0), supervisor=tracking(mode))
         t.start()
         need_tracking(t, "fk", mode)
-        one_generation(t, "fk", "the first start")
-        for i in range(20):
-            t.ctl("restart", "--no-wait", "fk", check=0)
-            time.sleep(rnd.uniform(0, 1.2))
-            crash(t)
-            t.start()
-            one_generation(t, "fk", "a crash in launcher round %d" % i)
+        crash_rounds(t, "fk", 20, 1.2, 1516)
         t.stop()
 
 

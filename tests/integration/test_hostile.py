@@ -5,18 +5,16 @@ import grp
 import json
 import os
 import pwd
-import re
 import resource
-import shutil
 import socket
 import subprocess
 import sys
 import textwrap
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (TENDCTL, TENDD, Skip, Tend, check, eq, main,  # noqa
-                     need_root, prog, progs, read_line, wait_for)
+from harness import (TENDD, Skip, Tend, check, eq, main,  # noqa
+                     need_root, prog, progs, read_line, wait_for,
+                     unprivileged_ctl)
 
 S = ["sleep", "600"]
 MIB = 1024 * 1024
@@ -173,22 +171,14 @@ def test_max_clients_keeps_room_for_the_operator():
         r = t.ctl("status", "a")
         eq(r.returncode, 3, r.stderr)
         # A refused client is told why.
-        r = t.ctl("status", user="nobody", binary=unprivileged(t))
+        r = t.ctl("status", user="nobody", binary=unprivileged_ctl(t))
         eq(r.returncode, 5, r.stderr)
         check("too many clients" in r.stderr, r.stderr)
         release(p)
         wait_for(lambda: t.ctl("status", user="nobody",
-                               binary=unprivileged(t)).returncode == 3,
+                               binary=unprivileged_ctl(t)).returncode == 3,
                  what="room again once the clients left")
         t.stop()
-
-
-def unprivileged(t):
-    path = os.path.join(t.dir, "tendctl")
-    if not os.path.exists(path):
-        shutil.copy(TENDCTL, path)
-        os.chmod(path, 0o755)
-    return path
 
 
 def limited(n):

@@ -3,7 +3,6 @@ clients that vanish, stale and live sockets."""
 import json
 import os
 import re
-import shutil
 import socket
 import stat
 import subprocess
@@ -14,7 +13,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (DEADLINE, TENDCTL, TENDD, Failure, Tend, check,  # noqa
                      eq, main, need_root, need_tracking, prog, progs,
-                     read_line, tracking, wait_for)
+                     read_line, tracking, wait_for,
+                     unprivileged_ctl)
 
 S = ["sleep", "600"]
 
@@ -415,14 +415,6 @@ def test_json_errors_from_tendctl():
         srv = fake_tendd(fake, lambda conn, req: conn.sendall(b"nonsense\n"))
         json_error(t.ctl("-s", fake, "--json", "status"), "bad_reply", 1)
         srv.close()
-
-
-def unprivileged_ctl(t):
-    """A copy of tendctl that the unprivileged user can execute."""
-    path = os.path.join(t.dir, "tendctl")
-    shutil.copy(TENDCTL, path)
-    os.chmod(path, 0o755)
-    return path
 
 
 def test_unprivileged_client_is_read_only():
