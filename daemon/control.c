@@ -546,7 +546,9 @@ control_read_cb(struct bufferevent *bev, void *arg)
 	if (!(cl->flags & (CLIENT_CLOSING | CLIENT_DEAD)) &&
 	    evbuffer_get_length(in) >= PROTO_MAX_MSG) {
 		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-		if (eol.pos == -1 || eol.pos >= PROTO_MAX_MSG - 1) {
+		/* No whole frame within the limit ahead (with its
+		   newline, a frame may be PROTO_MAX_MSG bytes). */
+		if (eol.pos == -1 || eol.pos >= PROTO_MAX_MSG) {
 			control_error(cl, 0, PROTO_E_TOO_LARGE, "message "
 			    "longer than %d bytes; closing the connection",
 			    PROTO_MAX_MSG);

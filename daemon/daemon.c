@@ -229,8 +229,10 @@ daemon_kill(struct svc *s, pid_t pid, int sig, bool group)
 static int
 daemon_svc_kill(struct svc *s, pid_t pid, int sig, bool group)
 {
-	if (daemon_kill(s, pid, sig, group) == -1 && group)
-		return 0;	/* nothing left: the exit is on its way */
+	/* For a stop, nothing left of the group is no failure: the exit
+	   is on its way. */
+	if (daemon_kill(s, pid, sig, group) == -1 && !group)
+		return -1;
 	return 0;
 }
 
