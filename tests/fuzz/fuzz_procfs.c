@@ -7,7 +7,9 @@
  *   0  /proc/PID/stat            procfs_parse_stat
  *   1  /proc/PID/cmdline         procfs_cmdline_text
  *   2  /proc/PID/environ         procfs_environ_find (TEND_PROGRAM)
- *   3  /proc/self/mountinfo      cgroup_mountinfo_dir, line by line
+ *   3  /proc/self/mountinfo      cgroup_mountinfo_dir, line by line; the
+ *                                first line is tendd's own cgroup (as
+ *                                /proc/self/cgroup has it after "0::")
  *
  * Properties: a parsed stat line has a PID and a bounded comm, and the
  * same fields written out again parse to the same; a command line has no
@@ -96,11 +98,14 @@ fuzz_environ(const char *text, size_t len)
 static void
 fuzz_mountinfo(const char *text, size_t len)
 {
-	const char	*own = "/system.slice/tend.service";
 	const char	*p = text, *end = text + len, *nl;
-	char		*line, *dir;
+	char		*own, *line, *dir;
 	bool		 seen;
 
+	if ((nl = memchr(p, '\n', len)) == NULL)
+		nl = end;
+	own = xstrndup(p, (size_t)(nl - p));
+	p = nl + 1;
 	while (p < end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
@@ -113,6 +118,7 @@ fuzz_mountinfo(const char *text, size_t len)
 		free(line);
 		p = nl + 1;
 	}
+	free(own);
 }
 
 int
