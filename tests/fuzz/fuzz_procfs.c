@@ -10,11 +10,13 @@
  *   3  /proc/self/mountinfo      cgroup_mountinfo_dir, line by line; the
  *                                first line is tendd's own cgroup (as
  *                                /proc/self/cgroup has it after "0::")
+ *   4  a forking program's pidfile  procfs_parse_pidfile
  *
  * Properties: a parsed stat line has a PID and a bounded comm, and the
  * same fields written out again parse to the same; a command line has no
  * NUL inside and stays within its limit; an environment value is a whole
- * entry's; a mountinfo match is a cgroup2 mount's.
+ * entry's; a mountinfo match is a cgroup2 mount's; a pidfile's PID is
+ * above 1 and what its first line says, or there is a reason.
  */
 #include <inttypes.h>
 
@@ -121,6 +123,31 @@ fuzz_mountinfo(const char *text, size_t len)
 	free(own);
 }
 
+static void
+fuzz_pidfile(const char *text, size_t len)
+{
+	char		*why, line[32];
+	const char	*eol;
+	size_t		 whylen = 128, n;
+	pid_t		 pid;
+
+	why = xmalloc(whylen);
+	pid = procfs_parse_pidfile(text, len, why, whylen);
+	if (pid == 0) {
+		FUZZ_CHECK_MSG(why, whylen);
+		free(why);
+		return;
+	}
+	free(why);
+	FUZZ_CHECK(pid > 1);
+	/* The first line holds that number, give or take blanks and
+	   leading zeros. */
+	n = (size_t)snprintf(line, sizeof line, "%d", (int)pid);
+	eol = memchr(text, '\n', len);
+	FUZZ_CHECK(memmem(text, eol != NULL ? (size_t)(eol - text) : len,
+	    line, n) != NULL);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -140,6 +167,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		fuzz_mountinfo(text, size - 1);
+		break;
+	case 4:
+		fuzz_pidfile(text, size - 1);
 		break;
 	default:
 		return -1;
