@@ -23,10 +23,6 @@
  */
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <libconfig.h>
 
 #include "conf.h"
@@ -65,16 +61,9 @@ fuzz_cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char	*tmp = getenv("TMPDIR");
-	size_t		 i;
+	size_t	 i;
 
-	xasprintf(&fuzz_dir, "%s/tend-fuzz-conf.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(fuzz_dir) == NULL) {
-		fprintf(stderr, "fuzz_conf: mkdtemp %s: %s\n", fuzz_dir,
-		    strerror(errno));
-		exit(1);
-	}
+	fuzz_dir = fuzz_mkdtemp("conf");
 	for (i = 0; i < FUZZ_NFILES; i++)
 		xasprintf(&fuzz_paths[i], "%s/%s", fuzz_dir, fuzz_names[i]);
 	xasprintf(&fuzz_confd, "%s/conf.d", fuzz_dir);
@@ -180,24 +169,6 @@ fuzz_include_dir_ok(const char *text)
 }
 
 static void
-fuzz_write(const char *path, const char *text, size_t len)
-{
-	ssize_t	 n;
-	int	 fd;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	FUZZ_CHECK(fd != -1);
-	while (len > 0) {
-		n = write(fd, text, len);
-		FUZZ_CHECK(n > 0);
-		text += n;
-		len -= (size_t)n;
-	}
-	FUZZ_CHECK(close(fd) == 0);
-}
-
-static void
 fuzz_check_errors(const struct conf_errors *errs)
 {
 	char	*s;
@@ -261,7 +232,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	FUZZ_CHECK(mkdir(fuzz_confd, 0700) == 0);
 	for (i = 0; i < n; i++)
-		fuzz_write(fuzz_paths[i], text[i], len[i]);
+		fuzz_write_file(fuzz_paths[i], text[i], len[i]);
 
 	c = conf_load(fuzz_paths[0], &errs);
 	c2 = conf_read_string(main_text, fuzz_names[0], fuzz_dir, &errs2);

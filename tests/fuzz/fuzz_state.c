@@ -8,10 +8,6 @@
  */
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "fuzz.h"
 #include "state.h"
 #include "util.h"
@@ -33,15 +29,7 @@ fuzz_cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char	*tmp = getenv("TMPDIR");
-
-	xasprintf(&fuzz_dir, "%s/tend-fuzz-state.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(fuzz_dir) == NULL) {
-		fprintf(stderr, "fuzz_state: mkdtemp %s: %s\n", fuzz_dir,
-		    strerror(errno));
-		exit(1);
-	}
+	fuzz_dir = fuzz_mkdtemp("state");
 	xasprintf(&fuzz_file, "%s/state.json", fuzz_dir);
 	atexit(fuzz_cleanup);
 	return 0;
@@ -107,19 +95,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct state	 st;
 	char		*err;
-	size_t		 off = 0;
-	ssize_t		 n;
-	int		 fd, rc;
+	int		 rc;
 
-	fd = open(fuzz_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	FUZZ_CHECK(fd != -1);
-	while (off < size) {
-		n = write(fd, data + off, size - off);
-		FUZZ_CHECK(n > 0);
-		off += (size_t)n;
-	}
-	close(fd);
+	fuzz_write_file(fuzz_file, data, size);
 
 	err = xmalloc(FUZZ_ERRLEN);
 	rc = state_load(fuzz_dir, &st, err, FUZZ_ERRLEN);
