@@ -1452,7 +1452,9 @@ conf_includes(struct conf_ctx *ctx, const config_setting_t *s)
 			    sizeof *names);
 		names[n++] = xstrdup(d->d_name);
 	}
-	qsort(names, n, sizeof *names, conf_include_cmp);
+	/* No file: names is NULL, which qsort must not be given. */
+	if (n > 0)
+		qsort(names, n, sizeof *names, conf_include_cmp);
 	for (i = 0; i < n; i++) {
 		path = conf_join(dir, names[i]);
 		/* A directory named x.conf is not a config file; any other

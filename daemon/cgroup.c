@@ -102,6 +102,35 @@ cgroup_under(const char *own, const char *root)
 	return strcmp(own, "/") == 0 ? "" : own;
 }
 
+char *
+cgroup_mountinfo_dir(char *line, const char *own, bool *seen)
+{
+	char		*dir = NULL, *s, *field[8];
+	const char	*rel;
+	size_t		 nf;
+
+	/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...]
+	   - FSTYPE SOURCE SUPEROPTIONS */
+	nf = 0;
+	s = line;
+	while (nf < 5 && (field[nf] = strsep(&s, " \n")) != NULL)
+		nf++;
+	if (nf < 5)
+		return NULL;
+	while ((field[5] = strsep(&s, " \n")) != NULL &&
+	    strcmp(field[5], "-") != 0)
+		;
+	if (field[5] == NULL || (field[6] = strsep(&s, " ")) == NULL ||
+	    strcmp(field[6], "cgroup2") != 0)
+		return NULL;
+	*seen = true;
+	cgroup_unescape(field[3]);
+	cgroup_unescape(field[4]);
+	if ((rel = cgroup_under(own, field[3])) != NULL)
+		xasprintf(&dir, "%s%s", field[4], rel);
+	return dir;
+}
+
 /*
  * Find own (a cgroup path) in the filesystem: the first cgroup2 mount
  * whose root holds it. The root is not "/" for a bind mount of a subtree,
@@ -111,9 +140,8 @@ static char *
 cgroup_find_dir(const char *own, char *err, size_t errlen)
 {
 	FILE	*f;
-	char	*line = NULL, *dir = NULL, *s, *field[8];
-	const char *rel;
-	size_t	 size = 0, nf;
+	char	*line = NULL, *dir = NULL;
+	size_t	 size = 0;
 	bool	 seen = false;
 
 	if ((f = fopen("/proc/self/mountinfo", "re")) == NULL) {
@@ -121,27 +149,8 @@ cgroup_find_dir(const char *own, char *err, size_t errlen)
 		    strerror(errno));
 		return NULL;
 	}
-	while (dir == NULL && getline(&line, &size, f) != -1) {
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...]
-		   - FSTYPE SOURCE SUPEROPTIONS */
-		nf = 0;
-		s = line;
-		while (nf < 5 && (field[nf] = strsep(&s, " \n")) != NULL)
-			nf++;
-		if (nf < 5)
-			continue;
-		while ((field[5] = strsep(&s, " \n")) != NULL &&
-		    strcmp(field[5], "-") != 0)
-			;
-		if (field[5] == NULL || (field[6] = strsep(&s, " ")) == NULL ||
-		    strcmp(field[6], "cgroup2") != 0)
-			continue;
-		seen = true;
-		cgroup_unescape(field[3]);
-		cgroup_unescape(field[4]);
-		if ((rel = cgroup_under(own, field[3])) != NULL)
-			xasprintf(&dir, "%s%s", field[4], rel);
-	}
+	while (dir == NULL && getline(&line, &size, f) != -1)
+		dir = cgroup_mountinfo_dir(line, own, &seen);
 	free(line);
 	fclose(f);
 	if (dir == NULL && !seen)

@@ -19,6 +19,13 @@
 struct cgroup_root;
 
 /*
+ * One line of /proc/self/mountinfo (cut up in place): if it is a cgroup2
+ * mount (*seen is set then) whose root holds own, the directory own is
+ * at, malloc'd; else NULL. Apart from the reading for tests/fuzz.
+ */
+char		*cgroup_mountinfo_dir(char *line, const char *own, bool *seen);
+
+/*
  * Find cgroup2 and tendd's cgroup, create the subtree name there (if
  * missing) and check it is usable (a leaf can be made and written). NULL
  * with the reason in err when tendd cannot use cgroups here (none

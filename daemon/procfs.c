@@ -268,19 +268,11 @@ procfs_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 	return 0;
 }
 
-char *
-procfs_cmdline(pid_t pid, const char *comm, size_t max)
+size_t
+procfs_cmdline_text(char *buf, size_t len, size_t max)
 {
-	struct procfs_stat	 st;
-	char			 path[64], *buf, *s;
-	size_t			 len, i;
-	int			 full;
+	size_t	 i;
 
-	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-	/* One byte more tells a cut line from one exactly max long. */
-	if ((buf = procfs_read_file(path, max < SIZE_MAX - 1 ? max + 1 : max,
-	    &len, &full)) == NULL)
-		return NULL;
 	if (len > max)
 		len = max;
 	else {
@@ -294,7 +286,23 @@ procfs_cmdline(pid_t pid, const char *comm, size_t max)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
 	}
-	if (len > 0)
+	return len;
+}
+
+char *
+procfs_cmdline(pid_t pid, const char *comm, size_t max)
+{
+	struct procfs_stat	 st;
+	char			 path[64], *buf, *s;
+	size_t			 len;
+	int			 full;
+
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	/* One byte more tells a cut line from one exactly max long. */
+	if ((buf = procfs_read_file(path, max < SIZE_MAX - 1 ? max + 1 : max,
+	    &len, &full)) == NULL)
+		return NULL;
+	if (procfs_cmdline_text(buf, len, max) > 0)
 		return buf;
 	free(buf);
 
@@ -310,11 +318,33 @@ procfs_cmdline(pid_t pid, const char *comm, size_t max)
 }
 
 char *
+procfs_environ_find(const char *buf, size_t len, bool full, const char *key)
+{
+	const char	*p, *end = buf + len, *e;
+	size_t		 klen = strlen(key);
+
+	for (p = buf; p < end; p = e + 1) {
+		if ((e = memchr(p, '\0', (size_t)(end - p))) == NULL) {
+			/* Cut off at the size limit: not a whole entry. */
+			if (full)
+				break;
+			e = end;
+		}
+		if ((size_t)(e - p) > klen && memcmp(p, key, klen) == 0 &&
+		    p[klen] == '=')
+			return xstrndup(p + klen + 1,
+			    (size_t)(e - p) - klen - 1);
+	}
+	errno = ENOENT;
+	return NULL;
+}
+
+char *
 procfs_environ_get(pid_t pid, const char *key)
 {
-	char	 path[64], *buf, *p, *end, *e, *v = NULL;
+	char	 path[64], *buf, *v;
 	size_t	 len, klen = strlen(key);
-	int	 full;
+	int	 full, saved;
 
 	if (klen == 0 || strchr(key, '=') != NULL) {
 		errno = EINVAL;
@@ -324,23 +354,10 @@ procfs_environ_get(pid_t pid, const char *key)
 	if ((buf = procfs_read_file(path, PROCFS_ENVIRON_MAX, &len,
 	    &full)) == NULL)
 		return NULL;
-	end = buf + len;
-	for (p = buf; p < end; p = e + 1) {
-		if ((e = memchr(p, '\0', (size_t)(end - p))) == NULL) {
-			/* Cut off at the size limit: not a whole entry. */
-			if (full)
-				break;
-			e = end;
-		}
-		if ((size_t)(e - p) > klen && memcmp(p, key, klen) == 0 &&
-		    p[klen] == '=') {
-			v = xstrndup(p + klen + 1, (size_t)(e - p) - klen - 1);
-			break;
-		}
-	}
+	v = procfs_environ_find(buf, len, full, key);
+	saved = errno;
 	free(buf);
-	if (v == NULL)
-		errno = ENOENT;
+	errno = saved;
 	return v;
 }
 

@@ -43,6 +43,18 @@ char		*procfs_cmdline(pid_t, const char *comm, size_t max);
 /* The value of key in /proc/PID/environ, or NULL. Caller frees. */
 char		*procfs_environ_get(pid_t, const char *key);
 
+/*
+ * The parsing of those two, apart from the reading (tests/fuzz):
+ * procfs_cmdline_text turns len bytes of a cmdline file (buf has room for
+ * one more) into the text in place, cut at max, and returns its length;
+ * procfs_environ_find is procfs_environ_get on len bytes of an environ
+ * file (full: it was cut at the size limit), errno ENOENT if key is not
+ * there.
+ */
+size_t		 procfs_cmdline_text(char *buf, size_t len, size_t max);
+char		*procfs_environ_find(const char *buf, size_t len, bool full,
+		    const char *key);
+
 /* CLOCK_BOOTTIME in ns (0 if unreadable), for procfs_starttime_between. */
 uint64_t	 procfs_boot_now(void);
 /* The starttime /proc/PID/stat shows for a process created between two

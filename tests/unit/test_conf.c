@@ -1426,6 +1426,29 @@ T_CASE(t_include_dir)
 	remove_tmpdir();
 }
 
+/* An include_dir with no .conf file in it adds nothing (found by
+   tests/fuzz: qsort was given a NULL array). */
+T_CASE(t_include_dir_empty)
+{
+	struct conf	*c;
+	char		 path[256];
+
+	make_tmpdir();
+	write_file("tend.conf",
+	    "supervisor = { include_dir = \"conf.d\"; };\n"
+	    "programs = ( { name = \"main\"; command = \"x\"; } );\n");
+	snprintf(path, sizeof path, "%s/conf.d", tmpdir);
+	T_CHECK(mkdir(path, 0755) == 0);
+	write_file("conf.d/notes.txt", "not a config {{{\n");
+	snprintf(path, sizeof path, "%s/tend.conf", tmpdir);
+	c = conf_load(path, &errs);
+	T_CHECK(c != NULL);
+	T_INTEQ(errs.n, 0);
+	T_INTEQ(c != NULL ? c->nprograms : 0, 1);
+	conf_unref(c);
+	remove_tmpdir();
+}
+
 T_CASE(t_conf_load)
 {
 	struct conf	*c;
@@ -2694,6 +2717,7 @@ T_MAIN(
 	T_ENTRY(t_log_sizes),
 	T_ENTRY(t_log_file_default),
 	T_ENTRY(t_include_dir),
+	T_ENTRY(t_include_dir_empty),
 	T_ENTRY(t_conf_load),
 	T_ENTRY(t_special_files),
 	T_ENTRY(t_nul),
