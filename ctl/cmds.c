@@ -1190,6 +1190,14 @@ cmds_error(struct ctl_inv *inv, const struct proto_reply *rep)
 	}
 	fflush(inv->out);
 	fprintf(inv->err, "tendctl: %s\n", rep->message);
+	/* The status table asks for keys by name: a tendd from before one
+	   was added refuses it. Say what to do. */
+	if (strcmp(inv->cmd->name, "status") == 0 && rep->code != NULL &&
+	    strcmp(rep->code, PROTO_E_BAD_ARGS) == 0 &&
+	    strstr(rep->message, "no instance key") != NULL)
+		fprintf(inv->err, "tendctl: tendd is older than this tendctl: "
+		    "restart tendd, or use the tendctl it came with (or "
+		    "--json)\n");
 	errors = json_object_get(rep->error, "errors");
 	json_array_foreach(errors, i, e) {
 		if (json_is_string(e))

@@ -765,6 +765,15 @@ T_CASE(test_status)
 	T_INTEQ(run_reply(&r, OK("{}")), CTL_EXIT_FAILED);
 	T_CHECK(strstr(r.errbuf, "malformed reply") != NULL);
 	run_done(&r);
+
+	/* A tendd older than the table's keys: say what to do. */
+	run_parse(&r, "status");
+	T_INTEQ(run_reply(&r, ERR("{\"code\":\"bad_args\",\"message\":"
+	    "\"\\\"fields\\\": no instance key 'unsaved'\"}")),
+	    CTL_EXIT_USAGE);
+	T_CHECK(strstr(r.errbuf, "tendd is older than this tendctl: restart "
+	    "tendd") != NULL);
+	run_done(&r);
 }
 
 T_CASE(test_status_log_error)
