@@ -39,7 +39,7 @@ rundir_shared(const struct conf_program *cp)
 /*
  * Make path (absolute) and its missing parents; the parents 0755 and
  * tendd's, the last the program's, with mode. Each step is opened
- * relative to the one before, without following a symlink.
+ * relative to the one before.
  */
 static int
 rundir_make(const char *path, const struct conf_program *cp, char *err,
@@ -65,8 +65,11 @@ rundir_make(const char *path, const struct conf_program *cp, char *err,
 		if (mkdirat(dfd, p, last ? 0700 : 0755) == -1 &&
 		    errno != EEXIST)
 			goto fail;
-		fd = openat(dfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
+		/* The base (/run, $XDG_RUNTIME_DIR) and the parents are
+		   root's or tendd's and may be links (/var/run); the last,
+		   which the program owns, is never followed. */
+		fd = openat(dfd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    (last ? O_NOFOLLOW : 0));
 		if (fd == -1)
 			goto fail;
 		close(dfd);

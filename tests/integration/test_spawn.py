@@ -294,5 +294,29 @@ def test_runtime_directory_errors():
                   "tend.conf:" in r.stderr, r.stderr)
 
 
+def test_runtime_directory_never_follows_a_link():
+    """A link where the directory goes is refused, not followed: what it
+    points to is not given to the program's user."""
+    need_root()
+    import uuid
+    name = "tend-test-%s" % uuid.uuid4().hex[:8]
+    with Tend("") as t:
+        target = t.path("target")
+        os.makedirs(target)
+        os.symlink(target, "/run/" + name)
+        try:
+            t.write_config(prog("rt", ["sleep", "600"], start_secs=0,
+                                user="nobody", runtime_directory=name))
+            t.start()
+            st = wait_for(lambda: (lambda s: s if s["error"] else None)(
+                t.status()["rt"]), what="a start that fails")
+            check("exists and is not a directory" in st["error"],
+                  repr(st))
+            eq(os.stat(target).st_uid, 0, "the link was followed")
+            t.stop()
+        finally:
+            os.unlink("/run/" + name)
+
+
 if __name__ == "__main__":
     main(globals())
