@@ -26,6 +26,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "procfs.h"
 #include "proto.h"
 #include "util.h"
 
@@ -104,29 +105,18 @@ static int	control_bind(const char *, mode_t, pid_t, char *, size_t)
 static bool
 control_peer_gone(int probe, pid_t predecessor)
 {
-	struct ucred	 uc;
-	socklen_t	 len = sizeof uc;
-	char		 path[64], buf[512], *p;
-	ssize_t		 n;
-	int		 fd;
+	struct procfs_stat	 st;
+	struct ucred		 uc;
+	socklen_t		 len = sizeof uc;
 
 	if (getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
 	    uc.pid <= 0)
 		return false;
 	if (predecessor > 0 && uc.pid == predecessor)
 		return true;
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)uc.pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* The state after the comm's closing parenthesis. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
-		return false;
-	return p[2] == 'Z' || p[2] == 'X';
+	if (procfs_read_stat(uc.pid, &st) == -1)
+		return errno == ENOENT || errno == ESRCH;
+	return st.state == 'Z' || st.state == 'X';
 }
 
 static int
@@ -734,9 +724,13 @@ control_take(struct control *c, int fd, bool starved)
 		close(fd);
 		return;
 	}
-	ngroups = control_peer_groups(fd, &groups);
+	/* Root and tendd's user are privileged whatever their groups. */
+	groups = NULL;
+	ngroups = 0;
+	if (uc.uid != 0 && uc.uid != geteuid())
+		ngroups = control_peer_groups(fd, &groups);
 	priv = control_peer_privileged(c, uc.uid, uc.gid, groups, ngroups);
-	keep = CONTROL_FDS_BASE +
+	keep = priv ? 0 : CONTROL_FDS_BASE +
 	    CONTROL_FDS_PER_INSTANCE * (long)daemon_ninstances(d);
 	if (!priv && (starved || fd >= control_fd_limit() - keep)) {
 		log_warnx("client pid %d uid %u refused: tendd keeps its last "

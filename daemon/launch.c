@@ -97,7 +97,7 @@ struct spawn_req {
 	const struct launch_stdio	*io;
 	bool				 creds;	/* switch user and groups */
 	int				 cgroup_fd; /* -1: stay in tendd's */
-	const struct launch_record	*rec;
+	struct launch_record		*rec;	/* the child fills it in */
 };
 
 char *
@@ -362,8 +362,9 @@ spawn_child(void *arg)
 	const struct spawn_req		*req = a->req;
 	const struct conf_program	*cp = req->cp;
 	const struct launch_stdio	*io = req->io;
-	const struct launch_record	*rec = req->rec;
-	struct launch_record_data	 rd;
+	struct launch_record		*rec = req->rec;
+	unsigned char			*img;
+	uint64_t			 t1;
 	struct timespec			 ts;
 	struct sigaction		 sa;
 	sigset_t			 none;
@@ -375,14 +376,15 @@ spawn_child(void *arg)
 	   tendd's, so the record's fd is there. A failed write is left to
 	   the next start: a program is not kept down for it. */
 	if (rec != NULL && rec->fd != -1) {
-		rd.pid = (int32_t)syscall(SYS_getpid);
-		rd.flags = rec->flags;
-		rd.t0 = rec->t0;
-		rd.t1 = 0;
+		img = (unsigned char *)rec->image;
+		*(int32_t *)(void *)(img + rec->pid_off) =
+		    (int32_t)syscall(SYS_getpid);
+		t1 = 0;
 		if (syscall(SYS_clock_gettime, CLOCK_BOOTTIME, &ts) == 0)
-			rd.t1 = (uint64_t)ts.tv_sec * 1000000000 +
+			t1 = (uint64_t)ts.tv_sec * 1000000000 +
 			    (uint64_t)ts.tv_nsec;
-		(void)syscall(SYS_pwrite64, rec->fd, &rd, sizeof rd,
+		*(uint64_t *)(void *)(img + rec->t1_off) = t1;
+		(void)syscall(SYS_pwrite64, rec->fd, img, rec->len,
 		    rec->offset);
 	}
 
@@ -558,8 +560,7 @@ spawn_clone(const struct spawn_req *req, int *errp, int *stagep)
 pid_t
 launch_instance(const struct conf_program *cp, unsigned index,
     const struct launch_stdio *io, int cgroup_fd,
-    const struct launch_record *rec, char *err, size_t errlen,
-    bool *permanent)
+    struct launch_record *rec, char *err, size_t errlen, bool *permanent)
 {
 	struct spawn_req	 req;
 	struct env		 env;

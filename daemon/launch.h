@@ -38,24 +38,20 @@ struct launch_stdio {
 
 /*
  * Where the child records itself before it runs anything of the program
- * (pidrec.h): one pwrite of a launch_record_data at offset of fd, made
- * by the child first of all, with its own PID and the CLOCK_BOOTTIME it
- * reads then. A tendd that dies at any moment after the clone leaves the
- * PID on file. fd -1: no record.
+ * (pidrec.h): first of all, it puts its own PID (int32_t) at pid_off and
+ * the CLOCK_BOOTTIME it reads then (uint64_t, ns) at t1_off of image, and
+ * writes the len bytes of image at offset of fd with one pwrite; the rest
+ * of image is the caller's. A tendd that dies at any moment after the
+ * clone leaves the PID on file. fd -1: no record.
  */
+#define LAUNCH_RECORD_MAX	128
 struct launch_record {
 	int		 fd;
 	off_t		 offset;
-	uint32_t	 flags;
-	uint64_t	 t0;		/* CLOCK_BOOTTIME ns before the clone */
-};
-
-/* What the child writes, 24 bytes, no padding. */
-struct launch_record_data {
-	int32_t		 pid;
-	uint32_t	 flags;
-	uint64_t	 t0;
-	uint64_t	 t1;		/* CLOCK_BOOTTIME ns in the child */
+	size_t		 len;
+	size_t		 pid_off;	/* 4-aligned */
+	size_t		 t1_off;	/* 8-aligned */
+	uint64_t	 image[LAUNCH_RECORD_MAX / sizeof(uint64_t)];
 };
 
 /*
@@ -73,7 +69,7 @@ void	 launch_init(void);
  */
 pid_t	 launch_instance(const struct conf_program *, unsigned index,
 	    const struct launch_stdio *, int cgroup_fd,
-	    const struct launch_record *, char *err, size_t errlen,
+	    struct launch_record *, char *err, size_t errlen,
 	    bool *permanent);
 
 /* Find cmd in a PATH list; returns a malloc'd path or NULL (errno set). */

@@ -353,7 +353,7 @@ persist_launch_record(struct daemon *d, struct svc *s, uint64_t t0,
 {
 	rec->fd = -1;
 	if (d->pidrec != NULL && s->rec_slot != -1)
-		pidrec_target(d->pidrec, s->rec_slot,
+		pidrec_target(d->pidrec, s->rec_slot, s->cp->name, s->index,
 		    s->cp->type == CONF_TYPE_FORKING ? PIDREC_LAUNCHER : 0, t0,
 		    rec);
 }

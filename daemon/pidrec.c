@@ -32,11 +32,19 @@ struct pidrec_header {
 	uint8_t		 pad[64];
 };
 
+/* What a start records, 24 bytes, no padding. */
+struct pidrec_data {
+	int32_t		 pid;		/* the child's */
+	uint32_t	 flags;
+	uint64_t	 t0;		/* CLOCK_BOOTTIME ns before the clone */
+	uint64_t	 t1;		/* the child's reading */
+};
+
 struct pidrec_slot {
 	char		 program[72];	/* NUL-terminated; "" when free */
 	uint32_t	 index;
 	uint32_t	 used;
-	struct launch_record_data data;	/* the child's part */
+	struct pidrec_data data;
 	uint8_t		 pad[24];
 };
 #define PIDREC_SLOT	128
@@ -44,7 +52,9 @@ struct pidrec_slot {
 _Static_assert(sizeof(struct pidrec_header) == PIDREC_SLOT, "header size");
 _Static_assert(sizeof(struct pidrec_slot) == PIDREC_SLOT, "slot size");
 _Static_assert(offsetof(struct pidrec_slot, data) == 80, "data offset");
-_Static_assert(sizeof(struct launch_record_data) == 24, "record size");
+_Static_assert(sizeof(struct pidrec_data) == 24, "record size");
+_Static_assert(sizeof(struct pidrec_slot) <= LAUNCH_RECORD_MAX,
+    "a slot is what a child writes");
 
 /* A predecessor's slot, until settled. */
 struct pidrec_old {
@@ -298,9 +308,7 @@ pidrec_grow(struct pidrec *r)
 int
 pidrec_claim(struct pidrec *r, const char *program, unsigned index)
 {
-	struct pidrec_slot	 sl;
 	struct pidrec_old	*o;
-	int			 slot;
 
 	if ((o = pidrec_old_find(r, program, index)) != NULL &&
 	    !o->claimed) {
@@ -309,16 +317,7 @@ pidrec_claim(struct pidrec *r, const char *program, unsigned index)
 	}
 	if (r->nfree == 0 && pidrec_grow(r) == -1)
 		return -1;
-	slot = r->free[--r->nfree];
-	memset(&sl, 0, sizeof sl);
-	snprintf(sl.program, sizeof sl.program, "%s", program);
-	sl.index = index;
-	sl.used = 1;
-	if (pidrec_pwrite(r->fd, &sl, sizeof sl, pidrec_offset(slot)) == -1) {
-		r->nfree++;
-		return -1;
-	}
-	return slot;
+	return r->free[--r->nfree];
 }
 
 void
@@ -352,19 +351,29 @@ pidrec_settle(struct pidrec *r, void (*fn)(const struct pidrec_entry *,
 }
 
 void
-pidrec_target(const struct pidrec *r, int slot, uint32_t flags, uint64_t t0,
-    struct launch_record *rec)
+pidrec_target(const struct pidrec *r, int slot, const char *program,
+    unsigned index, uint32_t flags, uint64_t t0, struct launch_record *rec)
 {
+	struct pidrec_slot	 sl;
+
+	memset(&sl, 0, sizeof sl);
+	snprintf(sl.program, sizeof sl.program, "%s", program);
+	sl.index = index;
+	sl.used = 1;
+	sl.data.flags = flags;
+	sl.data.t0 = t0;
+	memcpy(rec->image, &sl, sizeof sl);
+	rec->len = sizeof sl;
+	rec->pid_off = offsetof(struct pidrec_slot, data) +
+	    offsetof(struct pidrec_data, pid);
+	rec->t1_off = offsetof(struct pidrec_slot, data) +
+	    offsetof(struct pidrec_data, t1);
+	rec->offset = pidrec_offset(slot);
 	rec->fd = slot >= 0 ? r->fd : -1;
-	rec->offset = pidrec_offset(slot) +
-	    (off_t)offsetof(struct pidrec_slot, data);
-	rec->flags = flags;
-	rec->t0 = t0;
 	/* A write past RLIMIT_FSIZE (the child has tendd's) would raise
 	   SIGXFSZ in the child, pending until its signals are unblocked
 	   with default dispositions: it would die before its exec. */
-	if (rec->fd != -1 && (uint64_t)rec->offset +
-	    sizeof(struct launch_record_data) > r->fsize)
+	if (rec->fd != -1 && (uint64_t)rec->offset + rec->len > r->fsize)
 		rec->fd = -1;
 }
 

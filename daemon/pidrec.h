@@ -57,7 +57,8 @@ const struct pidrec_entry *pidrec_find(const struct pidrec *,
 /*
  * Claim a slot for program:index: the predecessor's slot of that
  * instance when there is one (its record stays until the next start),
- * else a free one, growing the file. Returns the slot, or -1 with errno.
+ * else a free one, growing the file. Nothing is written: the first
+ * start writes the whole slot. Returns the slot, or -1 with errno.
  */
 int		 pidrec_claim(struct pidrec *, const char *program,
 		    unsigned index);
@@ -70,9 +71,11 @@ void		 pidrec_release(struct pidrec *, int slot);
  */
 void		 pidrec_settle(struct pidrec *,
 		    void (*fn)(const struct pidrec_entry *, void *), void *);
-/* Where the child started for slot writes itself. */
+/* Where and what the child started for slot (program:index) writes:
+   the whole slot, so that a claim writes nothing. */
 void		 pidrec_target(const struct pidrec *, int slot,
-		    uint32_t flags, uint64_t t0, struct launch_record *);
+		    const char *program, unsigned index, uint32_t flags,
+		    uint64_t t0, struct launch_record *);
 
 /*
  * Does the process pid, with start time starttime (clock ticks after

@@ -137,12 +137,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    found[i].index) == NULL);
 	/* A child of new0 records itself. */
 	if (fresh[0] != -1) {
-		struct launch_record_data rd = { 4242, 0, 1, 2 };
+		unsigned char	*img = (unsigned char *)rec.image;
+		int32_t		 pid = 4242;
+		uint64_t	 t1 = 2;
 
-		pidrec_target(r, fresh[0], 0, 1, &rec);
+		pidrec_target(r, fresh[0], "new0", 0, 0, 1, &rec);
 		FUZZ_CHECK(rec.fd != -1);
-		FUZZ_CHECK(pwrite(rec.fd, &rd, sizeof rd, rec.offset) ==
-		    (ssize_t)sizeof rd);
+		memcpy(img + rec.pid_off, &pid, sizeof pid);
+		memcpy(img + rec.t1_off, &t1, sizeof t1);
+		FUZZ_CHECK(pwrite(rec.fd, img, rec.len, rec.offset) ==
+		    (ssize_t)rec.len);
 	}
 	pidrec_free(r);
 

@@ -36,18 +36,17 @@ rm_dir(char *dir)
 	free(dir);
 }
 
-/* What a child started for slot does before exec. */
+/* What a child started for a slot does before exec (launch.c). */
 static void
-child_writes(const struct launch_record *rec, pid_t pid, uint64_t t1)
+child_writes(struct launch_record *rec, pid_t pid, uint64_t t1)
 {
-	struct launch_record_data	 rd;
+	unsigned char	*img = (unsigned char *)rec->image;
+	int32_t		 p = pid;
 
-	rd.pid = pid;
-	rd.flags = rec->flags;
-	rd.t0 = rec->t0;
-	rd.t1 = t1;
-	T_INTEQ(pwrite(rec->fd, &rd, sizeof rd, rec->offset),
-	    (long long)sizeof rd);
+	memcpy(img + rec->pid_off, &p, sizeof p);
+	memcpy(img + rec->t1_off, &t1, sizeof t1);
+	T_INTEQ(pwrite(rec->fd, img, rec->len, rec->offset),
+	    (long long)rec->len);
 }
 
 static struct pidrec *
@@ -75,10 +74,9 @@ T_CASE(record_survives_for_a_successor)
 	a = pidrec_claim(r, "web", 0);
 	b = pidrec_claim(r, "web", 1);
 	T_CHECK(a >= 0 && b >= 0 && a != b);
-	pidrec_target(r, a, 0, 1000, &rec);
+	pidrec_target(r, a, "web", 0, 0, 1000, &rec);
 	child_writes(&rec, 4242, 2000);
-	pidrec_target(r, b, PIDREC_LAUNCHER, 3000, &rec);
-	T_INTEQ(rec.flags, PIDREC_LAUNCHER);
+	pidrec_target(r, b, "web", 1, PIDREC_LAUNCHER, 3000, &rec);
 	child_writes(&rec, 4343, 4000);
 	/* The tendd ends without a word: its records stay. */
 	pidrec_free(r);
@@ -129,7 +127,7 @@ T_CASE(unclaimed_records_are_settled_and_freed)
 
 	r = open_ok(dir);
 	s = pidrec_claim(r, "gone", 3);
-	pidrec_target(r, s, 0, 10, &rec);
+	pidrec_target(r, s, "gone", 3, 0, 10, &rec);
 	child_writes(&rec, 777, 20);
 	/* Claimed but never started: no PID, nothing to settle. */
 	(void)pidrec_claim(r, "idle", 0);
@@ -170,7 +168,7 @@ T_CASE(released_slot_is_zeroed_and_reused)
 	for (i = 1; i < 200; i++)
 		T_CHECK(slots[i] != slots[i - 1]);
 	s = slots[7];
-	pidrec_target(r, s, 0, 10, &rec);
+	pidrec_target(r, s, "many", 7, 0, 10, &rec);
 	child_writes(&rec, 999, 20);
 	pidrec_release(r, s);
 	pidrec_release(NULL, s);
@@ -195,7 +193,7 @@ T_CASE(another_boot_or_garbage_is_dropped)
 
 	r = open_ok(dir);
 	s = pidrec_claim(r, "web", 0);
-	pidrec_target(r, s, 0, 10, &rec);
+	pidrec_target(r, s, "web", 0, 0, 10, &rec);
 	child_writes(&rec, 4242, 20);
 	pidrec_free(r);
 
