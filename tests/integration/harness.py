@@ -337,6 +337,38 @@ def read_line(s, limit=2 * 1024 * 1024):
     return buf.split(b"\n", 1)[0].decode()
 
 
+def request_parts(t, cmd, args, rid=9):
+    """Send one request; return (events, reply) as they come, checking
+    each part is under 1 MiB, tied to the request, and that nothing
+    follows the reply."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(DEADLINE)
+    s.connect(t.sock)
+    try:
+        s.sendall((json.dumps({"v": 1, "id": rid, "cmd": cmd,
+                               "args": args}) + "\n").encode())
+        buf, events = b"", []
+        while True:
+            while b"\n" not in buf:
+                d = s.recv(65536)
+                if not d:
+                    raise Failure("closed before the reply")
+                buf += d
+            line, buf = buf.split(b"\n", 1)
+            m = json.loads(line)
+            if m["id"] != rid:
+                raise Failure("a part of another request: %r" % m)
+            if len(line) >= 1024 * 1024:
+                raise Failure("a part over 1 MiB")
+            if "event" not in m:
+                if buf:
+                    raise Failure("something after the reply: %r" % buf)
+                return events, m
+            events.append(m["event"])
+    finally:
+        s.close()
+
+
 def read_pid(path, timeout=DEADLINE):
     """Wait for path to hold a PID (a decimal number and a newline)."""
     def ok():

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import (DEADLINE, TENDCTL, TENDD, Failure, Tend, check,  # noqa
                      eq, main, need_root, need_tracking, prog, progs,
                      read_line, tracking, wait_for,
-                     unprivileged_ctl)
+                     request_parts, unprivileged_ctl)
 
 S = ["sleep", "600"]
 
@@ -186,33 +186,6 @@ def test_status_fields_give_rows():
         t.stop()
 
 
-def request_parts(t, args):
-    """Send status with args; return (events, reply), read as they come."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(DEADLINE)
-    s.connect(t.sock)
-    try:
-        s.sendall((json.dumps({"v": 1, "id": 9, "cmd": "status",
-                               "args": args}) + "\n").encode())
-        buf, events = b"", []
-        while True:
-            while b"\n" not in buf:
-                d = s.recv(65536)
-                if not d:
-                    raise Failure("closed before the reply")
-                buf += d
-            line, buf = buf.split(b"\n", 1)
-            m = json.loads(line)
-            eq(m["id"], 9, repr(m))
-            check(len(line) < 1024 * 1024, "a part over 1 MiB")
-            if "event" not in m:
-                eq(buf, b"", "nothing after the reply")
-                return events, m
-            events.append(m["event"])
-    finally:
-        s.close()
-
-
 def status_stream_comes_in_parts(mode):
     # 300 instances: two parts of 128 in events, the last 44 in the reply;
     # together what one reply holds, objects or rows. Counted part by part
@@ -234,7 +207,7 @@ def status_stream_comes_in_parts(mode):
                     for o in a] == \
                 [{k: v for k, v in o.items() if k != "uptime"} for o in b]
 
-        events, r = request_parts(t, {"stream": True})
+        events, r = request_parts(t, "status", {"stream": True})
         eq(r["ok"], True, repr(r)[:200])
         eq([(e["type"], len(e["instances"])) for e in events],
            [("instances", 128), ("instances", 128)])
@@ -244,7 +217,8 @@ def status_stream_comes_in_parts(mode):
         check(same(got, whole), "streamed objects differ")
 
         fields = ["name", "state", "pid", "descendants"]
-        events, r = request_parts(t, {"stream": True, "fields": fields})
+        events, r = request_parts(t, "status", {"stream": True,
+                                                "fields": fields})
         eq([(e["type"], len(e["rows"])) for e in events],
            [("rows", 128), ("rows", 128)])
         eq(r["result"]["fields"], fields)
@@ -252,10 +226,11 @@ def status_stream_comes_in_parts(mode):
         eq(rows, [[o[k] for k in fields] for o in whole])
 
         # A few instances: no events; no instance at all: an empty reply.
-        events, r = request_parts(t, {"stream": True, "patterns": ["c"]})
+        events, r = request_parts(t, "status", {"stream": True,
+                                                "patterns": ["c"]})
         eq(events, [])
         eq([o["name"] for o in r["result"]["instances"]], ["c"])
-        events, r = request_parts(t, {"stream": False})
+        events, r = request_parts(t, "status", {"stream": False})
         eq(events, [])
         check(same(r["result"]["instances"], whole), "not streamed")
 

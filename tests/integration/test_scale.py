@@ -2,13 +2,13 @@
 left behind; an instance of 10,000 processes listed by ps."""
 import json
 import os
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (DEADLINE, Failure, Skip, Tend, check, eq, main,  # noqa
-                     need_tracking, prog, tracking, wait_for, zombies_of)
+from harness import (Skip, Tend, check, eq, main,  # noqa
+                     need_tracking, prog, tracking, wait_for, zombies_of,
+                     request_parts)
 
 N = 2000
 
@@ -79,31 +79,6 @@ def free_pids():
     return pid_max - sum(1 for d in os.listdir("/proc") if d.isdigit())
 
 
-def ps_parts(t, args):
-    """Send ps with args; return (events, reply), each part under 1 MiB."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(DEADLINE)
-    s.connect(t.sock)
-    try:
-        s.sendall((json.dumps({"v": 1, "id": 5, "cmd": "ps",
-                               "args": args}) + "\n").encode())
-        buf, events = b"", []
-        while True:
-            while b"\n" not in buf:
-                d = s.recv(65536)
-                if not d:
-                    raise Failure("closed before the reply")
-                buf += d
-            line, buf = buf.split(b"\n", 1)
-            check(len(line) < 1024 * 1024, "a part over 1 MiB")
-            m = json.loads(line)
-            if "event" not in m:
-                return events, m
-            events.append(m["event"])
-    finally:
-        s.close()
-
-
 def ps_of_10000_processes(mode):
     # A program whose main process has 10,000 children: tendctl ps shows
     # all 10,001 (they come from tendd in parts, no message near the
@@ -141,7 +116,8 @@ def ps_of_10000_processes(mode):
 
         # The parts, taken in order, are the list; a client that does
         # not ask for parts gets one reply, too large here.
-        events, r = ps_parts(t, {"patterns": ["many"], "stream": True})
+        events, r = request_parts(t, "ps", {"patterns": ["many"],
+                                            "stream": True})
         eq({e["type"] for e in events}, {"processes"})
         check(len(events) >= NPROCS // 256, "%d parts" % len(events))
         check(all(len(e["processes"]) <= 256 for e in events), "a big part")
