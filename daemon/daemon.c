@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "logs.h"
 #include "notify.h"
@@ -36,6 +37,8 @@
 #include "track.h"
 #include "util.h"
 
+/* Events kept for tendctl events --since (event_buffer). */
+#define DAEMON_EVENT_BUFFER	10000
 #define SHUTDOWN_KILL_GRACE	(5 * USEC_PER_SEC)
 /* At exit, how long to wait for children that were killed with what was
    left of their process group to be reaped. */
@@ -1715,6 +1718,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	    conf->socket);
 	TAILQ_INIT(&d->programs);
 	d->procs = proctab_new();
+	d->events = events_new(DAEMON_EVENT_BUFFER);
 	d->logs = logs_new(base);
 	d->notify = notify_new(base);
 	/* tendd --run hands its stdin over, like any container init. */
@@ -1862,6 +1866,7 @@ daemon_free(struct daemon *d)
 	event_free(d->ev_linger);
 	event_free(d->ev_status);
 	proctab_free(d->procs);
+	events_free(d->events);
 	logs_free(d->logs);
 	notify_free(d->notify);
 	if (d->stdio.in != -1)

@@ -21,6 +21,7 @@
 struct event_base;
 struct event;
 struct control;
+struct events;
 struct logs;
 struct notify;
 struct pidrec;
@@ -54,6 +55,7 @@ struct daemon {
 	struct program_list	 programs;
 	struct proctab		*procs;
 	struct control		*control;
+	struct events		*events;	/* the change stream */
 	struct logs		*logs;
 	struct notify		*notify;	/* NULL without systemd */
 	bool			 ready;		/* READY=1 was sent */
