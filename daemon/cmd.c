@@ -17,6 +17,8 @@
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
+#include "events.h"
+#include "instance.h"
 #include "log.h"
 #include "logs.h"
 #include "persist.h"
@@ -142,7 +144,7 @@ sf_ppid(const struct svc *s, const struct status_ctx *c)
 
 	/* A main process tendd reaps is its child; only the others (taken
 	   over after a crash, or a forking daemon's) need /proc. */
-	if (s->pid > 0 && s->watch == NULL)
+	if (s->pid > 0 && !instance_watched(s))
 		return json_integer(c->self);
 	if (s->pid > 0 && procfs_read_stat(s->pid, &st) == 0)
 		return json_integer(st.ppid);
@@ -360,7 +362,7 @@ waiter_check(const struct waiter *w, const struct waitref *r, bool *ok)
 		   exit_when_done: a wait is a join. */
 		if (!svc_is_down(s))
 			return false;
-		*ok = daemon_ended_well(s);
+		*ok = svc_ended_well(s);
 		return true;
 	}
 	return false;
@@ -489,7 +491,7 @@ waiter_start(struct client *cl, json_int_t id, enum wait_goal goal,
 	}
 }
 
-void
+static void
 cmd_svc_changed(struct svc *s)
 {
 	struct waitref	*r, *next;
@@ -502,7 +504,7 @@ cmd_svc_changed(struct svc *s)
 	}
 }
 
-void
+static void
 cmd_svc_gone(struct svc *s)
 {
 	struct waitref	*r;
@@ -511,6 +513,29 @@ cmd_svc_gone(struct svc *s)
 		waitref_done(r, r->w->goal == GOAL_STOP ||
 		    r->w->goal == GOAL_EXIT);
 	}
+}
+
+/* Waiters follow their instances on the stream. */
+static void
+cmd_event_cb(const struct events_msg *m, const struct events_rec *rec,
+    void *arg)
+{
+	if (m->type == EVENTS_INSTANCE_REMOVED)
+		cmd_svc_gone(m->svc);
+	else if (m->old >= 0 && m->old != (int)m->svc->state)
+		cmd_svc_changed(m->svc);
+}
+
+void
+cmd_attach(struct daemon *d)
+{
+	events_subscribe(d->events, EVENTS_INSTANCE, cmd_event_cb, d);
+}
+
+void
+cmd_detach(struct daemon *d)
+{
+	events_unsubscribe(d->events, cmd_event_cb, d);
 }
 
 void
@@ -974,7 +999,8 @@ cmd_signal(struct client *cl, json_int_t id, json_t *args)
 				r = cmd_result_json(v[i], false, false);
 				json_object_set_new(r, "error",
 				    json_string("no process to signal"));
-			} else if (daemon_signal(v[i], sig) == -1) {
+			} else if (instance_signal(v[i], sig,
+			    v[i]->cp->kill_mode == CONF_KILL_GROUP) == -1) {
 				r = cmd_result_json(v[i], false, false);
 				xasprintf(&msg, "kill: %s", strerror(errno));
 				json_object_set_new(r, "error",

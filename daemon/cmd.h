@@ -20,10 +20,12 @@ struct cmd_entry {
 
 const struct cmd_entry	*cmd_find(const char *);
 
-/* An instance changed state: complete the waits it satisfies. */
-void		 cmd_svc_changed(struct svc *);
-/* An instance is about to be freed: its waits see it as gone. */
-void		 cmd_svc_gone(struct svc *);
+struct daemon;
+/* Waiters follow the change stream from attach to detach: a change of
+   state completes the waits it satisfies; an instance removed is gone
+   for its waits. */
+void		 cmd_attach(struct daemon *);
+void		 cmd_detach(struct daemon *);
 /* A client is going away: drop its waiters without replying. */
 void		 cmd_client_gone(struct client *);
 /* A client's output queue emptied. */

@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "procfs.h"
 #include "proto.h"
@@ -434,6 +435,27 @@ control_error(struct client *cl, json_int_t id, const char *code,
 	free(msg);
 }
 
+/* An operator's command on the change stream: who asked what. Arguments
+   go along only while small (the ring keeps thousands of events). */
+static void
+control_announce(struct client *cl, const char *name, json_t *args)
+{
+	struct events_msg	 m;
+	size_t			 len;
+	char			*enc;
+
+	memset(&m, 0, sizeof m);
+	m.type = EVENTS_OPERATOR_COMMAND;
+	m.old = -1;
+	m.status = -1;
+	m.data = json_pack("{s:s,s:I,s:I}", "command", name, "uid",
+	    (json_int_t)cl->uid, "client_pid", (json_int_t)cl->pid);
+	if ((enc = proto_encode(args, &len)) != NULL && len <= 1024)
+		json_object_set(m.data, "args", args);
+	free(enc);
+	events_publish(cl->control->d->events, &m);
+}
+
 static void
 control_dispatch(struct client *cl, const char *line, size_t len)
 {
@@ -459,11 +481,14 @@ control_dispatch(struct client *cl, const char *line, size_t len)
 		    "permission denied: uid %u may only read status (%s needs "
 		    "root, tendd's user or the socket group)",
 		    (unsigned)cl->uid, ce->name);
-	} else if (ce->mutating && d->shutting_down) {
+	} else if (ce->mutating && daemon_shutting_down(d)) {
 		control_error(cl, req.id, PROTO_E_SHUTTING_DOWN,
 		    "tendd is shutting down");
-	} else
+	} else {
+		if (ce->mutating)
+			control_announce(cl, ce->name, req.args);
 		ce->fn(cl, req.id, req.args);
+	}
 	json_decref(m);
 }
 

@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "launch.h"
+#include "program.h"
 #include "svc.h"
 
 struct event_base;
@@ -24,27 +25,14 @@ struct control;
 struct events;
 struct logs;
 struct notify;
+struct instance_env;
 struct pidrec;
-struct proctab;
+struct policy;
+struct reaper;
+struct shutdown;
 struct state_lock;
 struct track;
 
-/* A configured program: its instances, and the conf entry in force. */
-struct program {
-	TAILQ_ENTRY(program)		 entry;
-	struct daemon			*d;
-	struct conf			*conf;	/* reference held for cp */
-	const struct conf_program	*cp;
-	uint64_t			 hash;	/* conf_program_hash(cp) */
-	struct svc			**svcs;	/* by instance index */
-	unsigned			 nsvcs;
-	struct svc			**retiring; /* scaled down/removed,
-						       stopping, then freed */
-	unsigned			 nretiring;
-	bool				 removed;
-	bool				 seen;	/* reload bookkeeping */
-};
-TAILQ_HEAD(program_list, program);
 
 struct daemon {
 	struct event_base	*base;
@@ -53,7 +41,9 @@ struct daemon {
 	char			*socket_path;	/* the one in use */
 	bool			 socket_override; /* -s given */
 	struct program_list	 programs;
-	struct proctab		*procs;
+	struct reaper		*reaper;	/* children and their owners */
+	struct instance_env	*ienv;		/* what instances share */
+	struct shutdown		*shutdown;	/* the way down */
 	struct control		*control;
 	struct events		*events;	/* the change stream */
 	struct logs		*logs;
@@ -68,37 +58,17 @@ struct daemon {
 	bool			 run_mode;	/* tendd --run */
 	bool			 forward_group;	/* --run: signals to the
 						   command's process group */
-	bool			 exit_when_done; /* --exit-when-done */
 	bool			 state_dirty;
-	int			 first_failure;	/* exit_when_done's status,
-						   -1: none yet */
-	int			 essential_code; /* -1: none ended */
-	bool			 helpers_stopping; /* shutdown reached the
-						      daemon programs */
-	bool			 strays_killed;
 	bool			 state_error;	/* last save failed */
 	char			*state_errmsg;	/* why, while it fails */
-	int			 inotify;	/* pidfiles, -1: none */
-	struct event		*ev_inotify;
-	unsigned		 pidfile_waits;
-
-	struct event		*ev_chld;
-	struct event		*ev_reap;	/* reap, once per loop pass */
 	struct event		*ev_log;	/* flush held log lines */
 	struct sigs		*sigs;		/* every other signal */
 	struct event		*ev_state;	/* save state_dir */
 	struct event		*ev_state_later; /* save it soon */
 	struct event		*ev_state_retry; /* after a failed save */
-	struct event		*ev_rest;	/* recheck leftovers */
-	struct event		*ev_done;	/* exit_when_done check */
+	struct policy		*policy;	/* when tendd ends */
 	struct event		*ev_gc;		/* deferred cleanups */
-	struct event		*ev_shutdown;	/* shutdown_timeout */
-	struct event		*ev_linger;	/* last children dying */
-	struct event		*ev_status;	/* recount for STATUS= */
-	bool			 lingered;
-
-	bool			 shutting_down;
-	int			 shutdown_stage;
+	struct event		*ev_shutdown;	/* the shutdown's timer */
 	int			 exit_code;
 };
 
@@ -106,16 +76,9 @@ struct daemon {
 struct daemon	*daemon_new(struct event_base *, struct conf *,
 		    const char *config_path, const char *socket_override,
 		    bool exit_when_done);
-/* Listen on the control socket; on failure a message in err. */
-int		 daemon_listen(struct daemon *, char *err, size_t errlen);
 /* Install signal handlers and start the autostart programs (and those
    the operator started before a restart; see persist.h). */
 void		 daemon_run(struct daemon *);
-/* Watch a main process that is not tendd's child through a pidfd (so a
-   recycled PID is never taken for it); its end is an exit of unknown
-   status. -1 if it is gone or another process now. */
-int		 daemon_watch(struct daemon *, struct svc *, pid_t,
-		    uint64_t starttime);
 void		 daemon_free(struct daemon *);
 
 /* Reload the config file. On success *result is the change list; on an
@@ -127,17 +90,9 @@ int		 daemon_reload(struct daemon *, bool allow_empty,
 /* Stop everything and leave the loop when all is down. A second call
    kills what is left at once. */
 void		 daemon_shutdown(struct daemon *);
-/*
- * Send sig as a stop would (tendctl signal): with kill_mode "group" to
- * every process of the instance, else to its main process alone, by
- * pidfd where it is not tendd's child. 0, or -1 with errno.
- */
-int		 daemon_signal(struct svc *, int sig);
+bool		 daemon_shutting_down(const struct daemon *);
 /* How many instances there are (retiring ones included). */
 size_t		 daemon_ninstances(const struct daemon *);
-/* Did an instance that is down end well: stopped, or exited with a
-   success code? (exit_when_done and tendctl wait judge alike.) */
-bool		 daemon_ended_well(const struct svc *);
 /* svc_event(v[i], ev, 0) for each, as one batch (see daemon.c). */
 void		 daemon_svc_events(struct daemon *, struct svc **, size_t,
 		    enum svc_event);

@@ -43,6 +43,7 @@ static const char *const events_names[EVENTS_NTYPES] = {
 	[EVENTS_INSTANCE_STOPPING] = "instance.stopping",
 	[EVENTS_INSTANCE_STOPPED] = "instance.stopped",
 	[EVENTS_INSTANCE_ADOPTED] = "instance.adopted",
+	[EVENTS_INSTANCE_REMOVED] = "instance.removed",
 	[EVENTS_INSTANCE_STATE] = "instance.state",
 	[EVENTS_OPERATOR_COMMAND] = "operator.command",
 	[EVENTS_CONFIG_RELOADED] = "config.reloaded",
@@ -219,7 +220,13 @@ events_publish(struct events *e, struct events_msg *m)
 		r->program = xstrdup(s->cp->name);
 		r->name = xstrdup(s->name);
 		r->index = s->index;
+		/* The try that comes next, counting failed starts in a
+		   row; for one given up, how many failed. */
 		r->attempt = s->fails;
+		if (m->next == EVENTS_NEXT_BACKOFF ||
+		    m->next == EVENTS_NEXT_RESTART ||
+		    m->type == EVENTS_INSTANCE_RESTARTING)
+			r->attempt++;
 		r->to = (uint8_t)s->state;
 		if (m->old >= 0)
 			r->from = (uint8_t)m->old;

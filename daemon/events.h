@@ -39,6 +39,9 @@ enum events_type {
 	EVENTS_INSTANCE_STOPPING,
 	EVENTS_INSTANCE_STOPPED,
 	EVENTS_INSTANCE_ADOPTED,	/* taken over from a crashed tendd */
+	EVENTS_INSTANCE_REMOVED,	/* scaled down or its program removed:
+					   gone for good (svc about to be
+					   freed) */
 	EVENTS_INSTANCE_STATE,		/* any other transition */
 	EVENTS_OPERATOR_COMMAND,
 	EVENTS_CONFIG_RELOADED,

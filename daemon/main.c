@@ -12,9 +12,12 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "cmd.h"
 #include "conf.h"
+#include "control.h"
 #include "daemon.h"
 #include "launch.h"
 #include "log.h"
@@ -196,6 +199,38 @@ sane_stdio(void)
 		close(fd);
 }
 
+/* Listen on the control socket (or take systemd's); on failure a message
+   in err. */
+static int
+listen_control(struct daemon *d, char *err, size_t errlen)
+{
+	int	 n, fd = SD_LISTEN_FDS_START;
+
+	/* Socket activation: systemd passes the control socket as fd 3. */
+	if ((n = sd_listen_fds(1)) < 0) {
+		snprintf(err, errlen, "socket activation: %s", strerror(-n));
+		return -1;
+	}
+	if (n > 1) {
+		snprintf(err, errlen, "socket activation: %d sockets passed, "
+		    "tendd takes one (its control socket)", n);
+		return -1;
+	}
+	if (n == 1) {
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			snprintf(err, errlen, "socket activation: fd %d is not "
+			    "a listening Unix stream socket", fd);
+			return -1;
+		}
+		d->control = control_adopt(d, fd, d->conf->socket_group,
+		    d->conf->socket_gid, err, errlen);
+	} else
+		d->control = control_new(d, d->socket_path,
+		    d->conf->socket_mode, d->conf->socket_group,
+		    d->conf->socket_gid, err, errlen);
+	return d->control == NULL ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -350,13 +385,14 @@ main(int argc, char **argv)
 	if (base == NULL)
 		fatalx("cannot create the event loop");
 	d = daemon_new(base, conf, config, socket, done);
+	cmd_attach(d);
 	d->forward_group = kill_mode != NULL && strcmp(kill_mode, "group") ==
 	    0;
 	/* The state_dir lock first: it, not the socket, says whether
 	   another tendd runs. */
 	if (persist_lock(d, err, sizeof err) == -1)
 		goto failed;
-	if (daemon_listen(d, err, sizeof err) == -1) {
+	if (listen_control(d, err, sizeof err) == -1) {
 		if (!run)
 			goto failed;
 		/* The command matters more than the control socket. */
@@ -383,6 +419,8 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	code = d->exit_code;
+	persist_close(d, true);
+	cmd_detach(d);
 	log_info("exiting");
 	if (pidfile != NULL)
 		unlink(pidfile);
@@ -400,6 +438,8 @@ failed:
 		(void)!write(readyfd, err, strlen(err));
 	else
 		fprintf(stderr, "tendd: %s\n", err);
+	persist_close(d, false);
+	cmd_detach(d);
 	daemon_free(d);
 	event_base_free(base);
 	free(config);

@@ -24,8 +24,10 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "events.h"
 #include "log.h"
 #include "notify.h"
+#include "svc.h"
 #include "util.h"
 
 #define NOTIFY_STATUS_GAP	(250 * USEC_PER_MSEC)	/* 4 a second */
@@ -48,6 +50,10 @@ struct notify {
 	char		*sent;		/* last text sent */
 	uint64_t	 sent_at;	/* mono usec */
 	bool		 ready;		/* STATUS goes with READY first */
+
+	struct events	*events;	/* subscribed to, or NULL */
+	struct event	*ev_count;	/* STATUS= once per loop pass */
+	unsigned	 count[SVC_NSTATES]; /* instances in each state */
 };
 
 static void
@@ -148,6 +154,9 @@ notify_status_cb(evutil_socket_t fd, short events, void *arg)
 	notify_flush_status(arg);
 }
 
+static void	notify_event_cb(const struct events_msg *,
+		    const struct events_rec *, void *);
+
 struct notify *
 notify_new(struct event_base *base)
 {
@@ -199,6 +208,10 @@ notify_new(struct event_base *base)
 void
 notify_free(struct notify *n)
 {
+	if (n != NULL && n->events != NULL)
+		events_unsubscribe(n->events, notify_event_cb, n);
+	if (n != NULL && n->ev_count != NULL)
+		event_free(n->ev_count);
 	if (n == NULL)
 		return;
 	if (n->retry != NULL)
@@ -298,4 +311,85 @@ notify_stopping(struct notify *n)
 	notify_send(n, "STOPPING=1");
 	tv_usec(&tv, NOTIFY_EXTEND_EVERY);
 	evtimer_add(n->extend, &tv);
+}
+
+/* The change stream: what systemd is told */
+
+/* "12 running, 1 backoff, 0 failed" for STATUS. */
+static void
+notify_counts(const struct notify *n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u running, %u backoff, %u failed",
+	    n->count[SVC_RUNNING], n->count[SVC_BACKOFF],
+	    n->count[SVC_FAILED]);
+}
+
+/* Counts changed: one STATUS after this pass of the loop (a thousand
+   instances starting together are one count, not a thousand). */
+static void
+notify_count_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct notify	*n = arg;
+	char		 buf[128];
+
+	notify_counts(n, buf, sizeof buf);
+	notify_status(n, buf);
+}
+
+static void
+notify_move(struct notify *n, int from, int to)
+{
+	if (from >= 0 && from < SVC_NSTATES && n->count[from] > 0)
+		n->count[from]--;
+	if (to >= 0 && to < SVC_NSTATES)
+		n->count[to]++;
+	event_active(n->ev_count, 0, 0);
+}
+
+static void
+notify_event_cb(const struct events_msg *m, const struct events_rec *r,
+    void *arg)
+{
+	struct notify	*n = arg;
+	char		 buf[128];
+
+	switch (m->type) {
+	case EVENTS_TENDD_READY:
+	case EVENTS_CONFIG_RELOADED:
+	case EVENTS_CONFIG_REFUSED:
+		/* Ready, or ready again after a reload (if it was). */
+		if (m->type != EVENTS_TENDD_READY && !n->ready)
+			break;
+		notify_counts(n, buf, sizeof buf);
+		notify_ready(n, buf);
+		break;
+	case EVENTS_TENDD_RELOADING:
+		notify_reloading(n);
+		break;
+	case EVENTS_TENDD_STOPPING:
+		notify_stopping(n);
+		break;
+	case EVENTS_INSTANCE_REMOVED:
+		notify_move(n, (int)m->svc->state, -1);
+		break;
+	default:
+		if (m->svc != NULL && m->old >= 0 &&
+		    m->old != (int)m->svc->state)
+			notify_move(n, m->old, (int)m->svc->state);
+		break;
+	}
+}
+
+void
+notify_attach(struct notify *n, struct events *e)
+{
+	if (n == NULL)
+		return;
+	n->events = e;
+	n->ev_count = event_new(n->base, -1, 0, notify_count_cb, n);
+	events_subscribe(e, EVENTS_INSTANCE | EVENTS_BIT(EVENTS_TENDD_READY) |
+	    EVENTS_BIT(EVENTS_TENDD_RELOADING) |
+	    EVENTS_BIT(EVENTS_TENDD_STOPPING) |
+	    EVENTS_BIT(EVENTS_CONFIG_RELOADED) |
+	    EVENTS_BIT(EVENTS_CONFIG_REFUSED), notify_event_cb, n);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct events;
 struct notify;
 
 struct notify	*notify_new(struct event_base *);
@@ -26,5 +27,9 @@ void		 notify_ready(struct notify *, const char *);
 void		 notify_reloading(struct notify *);
 /* STOPPING=1, then EXTEND_TIMEOUT_USEC pings until notify_free. */
 void		 notify_stopping(struct notify *);
+/* Tell systemd what the stream says: READY=1 with tendd.ready (and
+   again after a reload), RELOADING=1, STOPPING=1, and STATUS= with the
+   count of running, backing off and failed instances. */
+void		 notify_attach(struct notify *, struct events *);
 
 #endif

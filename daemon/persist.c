@@ -12,6 +12,8 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "events.h"
+#include "instance.h"
 #include "launch.h"
 #include "log.h"
 #include "persist.h"
@@ -83,6 +85,10 @@ persist_pid_alive(pid_t pid)
 	    st.state != 'X';
 }
 
+static void	persist_attach(struct daemon *);
+static void	persist_save_cb(evutil_socket_t, short, void *);
+static void	persist_retry_cb(evutil_socket_t, short, void *);
+
 int
 persist_lock(struct daemon *d, char *err, size_t errlen)
 {
@@ -99,6 +105,7 @@ persist_lock(struct daemon *d, char *err, size_t errlen)
 		    msg, sizeof msg);
 		if (d->state_lock != NULL) {
 			d->predecessor = other;
+			persist_attach(d);
 			return 0;
 		}
 		/* A holder that is gone lets go as soon as what shares its
@@ -122,11 +129,7 @@ persist_lock(struct daemon *d, char *err, size_t errlen)
 static bool
 persist_adopt(struct daemon *d, struct svc *s, pid_t pid, uint64_t starttime)
 {
-	if (daemon_watch(d, s, pid, starttime) == -1)
-		return false;
-	s->starttime = starttime;
-	svc_adopt(s, pid, procfs_age(starttime));
-	return true;
+	return instance_adopt(s, pid, starttime, procfs_age(starttime)) == 0;
 }
 
 /* The process a record names, if it is that process still. */
@@ -276,8 +279,10 @@ persist_restore(struct daemon *d)
 	memset(&st, 0, sizeof st);
 	if (state_load(d->conf->state_dir, &st, msg, sizeof msg) == -1)
 		log_warnx("ignoring saved state: %s", msg);
-	if ((d->pidrec = pidrec_open(d->conf->state_dir, msg, sizeof msg)) ==
+	if ((d->pidrec = pidrec_open(d->conf->state_dir, msg, sizeof msg)) !=
 	    NULL)
+		instance_env_set_pidrec(d->ienv, d->pidrec);
+	else
 		log_warnx("%s: programs started from now on are on record only "
 		    "once saved in state.json", msg);
 	same_boot = procfs_boot_id(boot, sizeof boot) == 0 &&
@@ -321,41 +326,19 @@ persist_restore(struct daemon *d)
 			    (k = pidrec_find(d->pidrec, p->cp->name,
 			    s->index)) != NULL)
 				persist_take_over(d, s, k);
-			persist_svc_new(d, s);
+			/* Claimed now, so that settling below leaves the
+			   records of configured instances alone. */
+			if (d->pidrec != NULL && s->rec_slot == -1 &&
+			    (s->rec_slot = pidrec_claim(d->pidrec, s->cp->name,
+			    s->index)) == -1)
+				log_warn("%s: no slot in the spawn record",
+				    s->name);
 		}
 	}
 	if (d->pidrec != NULL)
 		pidrec_settle(d->pidrec, persist_unconfigured, d);
 	/* The file now says what this tendd has. */
 	persist_changed(d);
-}
-
-void
-persist_svc_new(struct daemon *d, struct svc *s)
-{
-	if (d->pidrec == NULL || s->rec_slot != -1)
-		return;
-	if ((s->rec_slot = pidrec_claim(d->pidrec, s->cp->name, s->index)) ==
-	    -1)
-		log_warn("%s: no slot in the spawn record", s->name);
-}
-
-void
-persist_svc_free(struct daemon *d, struct svc *s)
-{
-	pidrec_release(d->pidrec, s->rec_slot);
-	s->rec_slot = -1;
-}
-
-void
-persist_launch_record(struct daemon *d, struct svc *s, uint64_t t0,
-    struct launch_record *rec)
-{
-	rec->fd = -1;
-	if (d->pidrec != NULL && s->rec_slot != -1)
-		pidrec_target(d->pidrec, s->rec_slot, s->cp->name, s->index,
-		    s->cp->type == CONF_TYPE_FORKING ? PIDREC_LAUNCHER : 0, t0,
-		    rec);
 }
 
 /*
@@ -386,13 +369,75 @@ persist_changed_later(struct daemon *d)
 /* While saving fails, how often to try again. */
 #define PERSIST_RETRY	(5 * USEC_PER_SEC)
 
+/*
+ * The change stream: a new PID (a spawn, an adoption, a forking program's
+ * main process found or changed) is saved at once, so a successor can
+ * adopt it; any other change at most drops a PID, which can wait.
+ */
+static void
+persist_event_cb(const struct events_msg *m, const struct events_rec *r,
+    void *arg)
+{
+	struct daemon	*d = arg;
+
+	switch (m->type) {
+	case EVENTS_INSTANCE_SPAWNED:
+	case EVENTS_INSTANCE_ADOPTED:
+	case EVENTS_CONFIG_RELOADED:
+		persist_changed(d);
+		break;
+	case EVENTS_INSTANCE_RUNNING:
+		if (m->svc->cp->type == CONF_TYPE_FORKING)
+			persist_changed(d);
+		else
+			persist_changed_later(d);
+		break;
+	case EVENTS_INSTANCE_STATE:
+		if (m->old == (int)m->svc->state)
+			persist_changed(d);	/* another main process */
+		else
+			persist_changed_later(d);
+		break;
+	default:
+		persist_changed_later(d);
+		break;
+	}
+}
+
+/* Saving from now on: the timers, and the stream's changes. */
+static void
+persist_attach(struct daemon *d)
+{
+	d->ev_state = event_new(d->base, -1, 0, persist_save_cb, d);
+	d->ev_state_later = evtimer_new(d->base, persist_save_cb, d);
+	d->ev_state_retry = evtimer_new(d->base, persist_retry_cb, d);
+	events_subscribe(d->events, EVENTS_INSTANCE |
+	    EVENTS_BIT(EVENTS_CONFIG_RELOADED), persist_event_cb, d);
+}
+
 void
+persist_close(struct daemon *d, bool save)
+{
+	if (d->ev_state == NULL)
+		return;
+	if (save)
+		(void)persist_save(d, true);
+	events_unsubscribe(d->events, persist_event_cb, d);
+	event_free(d->ev_state);
+	event_free(d->ev_state_later);
+	event_free(d->ev_state_retry);
+	d->ev_state = d->ev_state_later = d->ev_state_retry = NULL;
+	free(d->state_errmsg);
+	d->state_errmsg = NULL;
+}
+
+static void
 persist_save_cb(evutil_socket_t fd, short events, void *arg)
 {
 	(void)persist_save(arg, false);
 }
 
-void
+static void
 persist_retry_cb(evutil_socket_t fd, short events, void *arg)
 {
 	(void)persist_save(arg, true);
@@ -497,7 +542,8 @@ persist_error(const struct daemon *d)
 bool
 persist_unsaved(const struct svc *s)
 {
-	const struct daemon	*d = ((const struct program *)s->owner)->d;
+	const struct daemon	*d = ((const struct program *)
+				    instance_owner(s))->d;
 
 	return d->state_error && persist_operator_set(s);
 }
@@ -511,7 +557,8 @@ persist_operator(struct daemon *d, struct svc **v, size_t n, bool up)
 		v[i]->op = up ? SVC_OP_UP : SVC_OP_DOWN;
 		/* Hashed once per program: a stop of 1000 hashed every
 		   instance's program before the first signal. */
-		v[i]->op_hash = ((const struct program *)v[i]->owner)->hash;
+		v[i]->op_hash = ((const struct program *)
+		    instance_owner(v[i]))->hash;
 	}
 }
 

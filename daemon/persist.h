@@ -36,23 +36,14 @@ int	 persist_lock(struct daemon *, char *err, size_t errlen);
  * instance starts again. Problems are logged and tendd runs on.
  */
 void	 persist_restore(struct daemon *);
-/* An instance was made, or is about to be freed: its slot in the spawn
-   record. */
-void	 persist_svc_new(struct daemon *, struct svc *);
-void	 persist_svc_free(struct daemon *, struct svc *);
-/* Where the process about to be started for s records itself (fd -1:
-   nowhere); t0 is CLOCK_BOOTTIME before the clone. */
-void	 persist_launch_record(struct daemon *, struct svc *, uint64_t t0,
-	    struct launch_record *);
+/* tendd is leaving: save once more, durably, with save; stop saving. */
+void	 persist_close(struct daemon *, bool save);
 /* Something to save changed: save once, after this pass of the loop. */
 void	 persist_changed(struct daemon *);
 /* Only a process ended (its PID left in the file is harmless: adoption
    checks the start time): save within PERSIST_LATER, once for however
    many end meanwhile. Any save first covers it. */
 void	 persist_changed_later(struct daemon *);
-void	 persist_save_cb(evutil_socket_t, short, void *);
-/* Save again, durably, after a failed save (a timer's). */
-void	 persist_retry_cb(evutil_socket_t, short, void *);
 /* Save now; with sync, durably (fsync). -1 when it failed (then tried
    again every few seconds until it works; persist_error says why). */
 int	 persist_save(struct daemon *, bool sync);

@@ -8,7 +8,6 @@
 
 struct proctab_slot {
 	pid_t			 pid;	/* 0: empty */
-	enum proctab_kind	 kind;
 	void			*owner;
 };
 
@@ -65,7 +64,7 @@ proctab_grow(struct proctab *t)
 }
 
 int
-proctab_add(struct proctab *t, pid_t pid, enum proctab_kind kind, void *owner)
+proctab_add(struct proctab *t, pid_t pid, void *owner)
 {
 	size_t	 i;
 
@@ -78,7 +77,6 @@ proctab_add(struct proctab *t, pid_t pid, enum proctab_kind kind, void *owner)
 		i = (i + 1) & (t->cap - 1);
 	}
 	t->slots[i].pid = pid;
-	t->slots[i].kind = kind;
 	t->slots[i].owner = owner;
 	t->count++;
 	return 0;
@@ -98,14 +96,12 @@ proctab_slot(const struct proctab *t, pid_t pid)
 }
 
 void *
-proctab_find(const struct proctab *t, pid_t pid, enum proctab_kind *kind)
+proctab_find(const struct proctab *t, pid_t pid)
 {
 	struct proctab_slot	*s;
 
 	if (pid <= 0 || (s = proctab_slot(t, pid)) == NULL)
 		return NULL;
-	if (kind != NULL)
-		*kind = s->kind;
 	return s->owner;
 }
 

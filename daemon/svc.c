@@ -45,7 +45,6 @@ svc_new(const struct svc_ops *ops, const struct conf_program *cp, void *owner,
 	s->state = SVC_STOPPED;
 	s->since = ops->now();
 	s->delay = cp->restart_delay;
-	s->pidfd = -1;
 	s->cg_procs = -1;
 	s->rec_slot = -1;
 	return s;
@@ -94,6 +93,29 @@ svc_exit_success(const struct conf_program *cp, int status)
 	return false;
 }
 
+int
+svc_exit_code(const struct svc *s)
+{
+	int	 st = s->last_exit.status;
+
+	if (!s->last_exit.valid)
+		return 127;		/* it could not be started */
+	if (st == SVC_STATUS_UNKNOWN)
+		return 1;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+bool
+svc_ended_well(const struct svc *s)
+{
+	if (s->state == SVC_STOPPED)
+		return true;
+	return s->state == SVC_EXITED && s->last_exit.valid &&
+	    svc_exit_success(s->cp, s->last_exit.status);
+}
+
 /* kill_mode = "process": what the main process leaves is the program's
    business (sshd's sessions): never killed, never a second generation. */
 static bool
@@ -124,7 +146,36 @@ svc_set_state(struct svc *s, enum svc_state state)
 	s->state = state;
 	s->since = s->ops->now();
 	if (old != state)
-		s->ops->changed(s, old);
+		s->ops->changed(s, old, NULL);
+}
+
+/* Tell of a process that started, ended or was taken over. */
+static void
+svc_announce(struct svc *s, int kind, pid_t pid, int status, enum svc_next next)
+{
+	struct svc_change	 ch;
+	uint64_t		 now = s->ops->now();
+
+	memset(&ch, 0, sizeof ch);
+	ch.kind = kind;
+	ch.pid = pid;
+	ch.status = status;
+	ch.ran = kind == SVC_CH_EXITED && now > s->started ?
+	    now - s->started : 0;
+	ch.next = next;
+	ch.delay = next == SVC_NEXT_BACKOFF ? s->delay : 0;
+	ch.launcher = s->launcher;
+	s->ops->changed(s, s->state, &ch);
+}
+
+/* What a failed start about to be counted leads to (svc_start_failed). */
+static enum svc_next
+svc_fail_next(const struct svc *s)
+{
+	if (s->cp->restart == CONF_RESTART_NEVER ||
+	    s->fails + 1 > s->cp->start_limit)
+		return SVC_NEXT_GIVE_UP;
+	return SVC_NEXT_BACKOFF;
 }
 
 static void
@@ -141,9 +192,10 @@ svc_backoff(struct svc *s)
 {
 	uint64_t	 delay = s->delay;
 
+	/* s->delay is the wait while the change is told (changed). */
+	svc_set_state(s, SVC_BACKOFF);
 	s->delay = delay * 2 > s->cp->restart_delay_max ?
 	    s->cp->restart_delay_max : delay * 2;
-	svc_set_state(s, SVC_BACKOFF);
 	s->ops->timer_set(s, delay);
 }
 
@@ -219,10 +271,11 @@ svc_spawn(struct svc *s)
 	s->sid = pid;
 	s->started = s->ops->now();
 	svc_set_error(s, NULL);
+	s->launcher = s->cp->type == CONF_TYPE_FORKING;
+	svc_announce(s, SVC_CH_SPAWNED, pid, 0, SVC_NEXT_NONE);
 	if (s->cp->type == CONF_TYPE_FORKING) {
 		/* Running only once the launcher is gone and the main
 		   process is known, within start_timeout. */
-		s->launcher = true;
 		svc_set_state(s, SVC_STARTING);
 		s->ops->timer_set(s, s->cp->start_timeout);
 		return;
@@ -390,17 +443,36 @@ a_started(struct svc *s, int arg)
 	svc_set_state(s, SVC_RUNNING);
 }
 
-/* STARTING + READY: the program is ready; a forking one may have
-   written its pidfile. */
+/* STARTING + READY: the program says it is ready. A forking program is
+   ready once its main process is known (a_look). */
 static void
 a_ready(struct svc *s, int arg)
 {
-	if (s->cp->type != CONF_TYPE_FORKING) {
+	if (s->cp->type != CONF_TYPE_FORKING)
 		a_started(s, arg);
-		return;
-	}
-	if (!s->launcher && s->pid == 0 && !s->timed_out)
+}
+
+/* STARTING + LOOK: a forking program may have written its pidfile. */
+static void
+a_look(struct svc *s, int arg)
+{
+	if (s->cp->type == CONF_TYPE_FORKING && !s->launcher && s->pid == 0 &&
+	    !s->timed_out)
 		svc_find_main(s);
+}
+
+/* RUNNING + MAIN: the main process ended and its pidfile names another
+   process of the instance (a daemon that re-executed itself): that one
+   is the main process now, as systemd does with PIDFile=. */
+static void
+a_new_main(struct svc *s, int pid)
+{
+	pid_t	 old = s->pid;
+
+	if (pid <= 0 || pid == old)
+		return;
+	s->pid = pid;
+	svc_announce(s, SVC_CH_MAIN, pid, old, SVC_NEXT_NONE);
 }
 
 /* STARTING + TIMER: start_secs passed, or a forking program's
@@ -432,17 +504,21 @@ a_starting_timer(struct svc *s, int arg)
 
 /* The launcher of a forking program exited. */
 static void
-svc_launcher_exited(struct svc *s, int status)
+a_launcher_exited(struct svc *s, int status)
 {
 	char	 buf[128];
+	pid_t	 pid = s->pid;
+	bool	 ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
+	svc_announce(s, SVC_CH_EXITED, pid, status, ok && !s->timed_out ?
+	    SVC_NEXT_WAIT : svc_fail_next(s));
 	s->launcher = false;
 	s->pid = 0;
 	if (s->timed_out) {
 		svc_start_failed(s, NULL);
 		return;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (ok) {
 		svc_find_main(s);
 		return;
 	}
@@ -459,38 +535,49 @@ svc_launcher_exited(struct svc *s, int status)
 static void
 a_exited_starting(struct svc *s, int status)
 {
-	if (s->launcher) {
-		svc_launcher_exited(s, status);
-		return;
-	}
+	pid_t	 pid = s->pid;
+
 	svc_reaped(s, status);
 	if (!svc_should_restart(s, status)) {
+		svc_announce(s, SVC_CH_EXITED, pid, status, SVC_NEXT_EXITED);
 		svc_set_state(s, SVC_EXITED);
 		return;
 	}
 	s->fails++;
+	svc_announce(s, SVC_CH_EXITED, pid, status,
+	    s->fails > s->cp->start_limit ? SVC_NEXT_GIVE_UP :
+	    SVC_NEXT_BACKOFF);
 	svc_enter_backoff(s);
 }
 
 static void
 a_exited_running(struct svc *s, int status)
 {
+	pid_t	 pid = s->pid;
+
 	svc_reaped(s, status);
 	if (!svc_should_restart(s, status)) {
+		svc_announce(s, SVC_CH_EXITED, pid, status, SVC_NEXT_EXITED);
 		svc_set_state(s, SVC_EXITED);
 		return;
 	}
 	if (s->delay == 0) {
+		svc_announce(s, SVC_CH_EXITED, pid, status, SVC_NEXT_RESTART);
 		s->restarts++;
 		svc_spawn(s);
 		return;
 	}
+	svc_announce(s, SVC_CH_EXITED, pid, status,
+	    s->fails > s->cp->start_limit ? SVC_NEXT_GIVE_UP :
+	    SVC_NEXT_BACKOFF);
 	svc_enter_backoff(s);
 }
 
 static void
 a_exited_stopping(struct svc *s, int status)
 {
+	svc_announce(s, SVC_CH_EXITED, s->pid, status, s->want_up ?
+	    SVC_NEXT_RESTART : SVC_NEXT_STOPPED);
 	if (s->launcher)
 		s->launcher = false;
 	svc_reaped(s, status);
@@ -580,7 +667,10 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_STOP] = a_want_down,
 		[SVC_EV_RESTART] = a_start,
 		[SVC_EV_EXITED] = a_stray_exit,
+		[SVC_EV_LAUNCHER_EXITED] = a_stray_exit,
 		[SVC_EV_READY] = a_ignore,
+		[SVC_EV_LOOK] = a_ignore,
+		[SVC_EV_MAIN] = a_ignore,
 		[SVC_EV_TIMER] = a_ignore,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
@@ -590,7 +680,10 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_STOP] = a_stop,
 		[SVC_EV_RESTART] = a_restart,
 		[SVC_EV_EXITED] = a_exited_starting,
+		[SVC_EV_LAUNCHER_EXITED] = a_launcher_exited,
 		[SVC_EV_READY] = a_ready,
+		[SVC_EV_LOOK] = a_look,
+		[SVC_EV_MAIN] = a_ignore,
 		[SVC_EV_TIMER] = a_starting_timer,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
@@ -600,7 +693,10 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_STOP] = a_stop,
 		[SVC_EV_RESTART] = a_restart,
 		[SVC_EV_EXITED] = a_exited_running,
+		[SVC_EV_LAUNCHER_EXITED] = a_stray_exit,
 		[SVC_EV_READY] = a_ignore,
+		[SVC_EV_LOOK] = a_ignore,
+		[SVC_EV_MAIN] = a_new_main,
 		[SVC_EV_TIMER] = a_ignore,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
@@ -610,7 +706,10 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_STOP] = a_stop_resting,
 		[SVC_EV_RESTART] = a_restart_now,
 		[SVC_EV_EXITED] = a_stray_exit,
+		[SVC_EV_LAUNCHER_EXITED] = a_stray_exit,
 		[SVC_EV_READY] = a_ignore,
+		[SVC_EV_LOOK] = a_ignore,
+		[SVC_EV_MAIN] = a_ignore,
 		[SVC_EV_TIMER] = a_retry,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
@@ -620,7 +719,10 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_STOP] = a_want_down,
 		[SVC_EV_RESTART] = a_want_up,
 		[SVC_EV_EXITED] = a_exited_stopping,
+		[SVC_EV_LAUNCHER_EXITED] = a_exited_stopping,
 		[SVC_EV_READY] = a_ignore,
+		[SVC_EV_LOOK] = a_ignore,
+		[SVC_EV_MAIN] = a_ignore,
 		[SVC_EV_TIMER] = a_kill,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_empty,
@@ -630,7 +732,10 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_STOP] = a_stop_resting,
 		[SVC_EV_RESTART] = a_start,
 		[SVC_EV_EXITED] = a_stray_exit,
+		[SVC_EV_LAUNCHER_EXITED] = a_stray_exit,
 		[SVC_EV_READY] = a_ignore,
+		[SVC_EV_LOOK] = a_ignore,
+		[SVC_EV_MAIN] = a_ignore,
 		[SVC_EV_TIMER] = a_ignore,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
@@ -640,7 +745,10 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_STOP] = a_stop_resting,
 		[SVC_EV_RESTART] = a_start,
 		[SVC_EV_EXITED] = a_stray_exit,
+		[SVC_EV_LAUNCHER_EXITED] = a_stray_exit,
 		[SVC_EV_READY] = a_ignore,
+		[SVC_EV_LOOK] = a_ignore,
+		[SVC_EV_MAIN] = a_ignore,
 		[SVC_EV_TIMER] = a_retry_failed,
 		[SVC_EV_RESET] = a_reset_failed,
 		[SVC_EV_EMPTY] = a_ignore,
@@ -658,6 +766,7 @@ svc_adopt(struct svc *s, pid_t pid, uint64_t age)
 	s->want_up = true;
 	/* Its uptime is the process's, not the adoption's. */
 	s->started = now > age ? now - age : 0;
+	svc_announce(s, SVC_CH_ADOPTED, pid, 0, SVC_NEXT_NONE);
 	svc_set_state(s, SVC_RUNNING);
 }
 

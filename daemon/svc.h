@@ -36,9 +36,15 @@ enum svc_event {
 	SVC_EV_STOP,		/* operator wants it down */
 	SVC_EV_RESTART,		/* stop if running, then start */
 	SVC_EV_EXITED,		/* main process reaped; arg is wait status */
-	SVC_EV_READY,		/* the program said it is ready; for a
-				   forking program: look for the main
-				   process again (pidfile changed) */
+	SVC_EV_LAUNCHER_EXITED,	/* a forking program's launcher reaped; arg
+				   is wait status */
+	SVC_EV_READY,		/* the program said it is ready */
+	SVC_EV_LOOK,		/* a forking program: look for the main
+				   process again (its pidfile changed, or
+				   start_secs passed) */
+	SVC_EV_MAIN,		/* the main process is now pid arg (its
+				   pidfile names another process of the
+				   instance after the last one ended) */
 	SVC_EV_TIMER,		/* the instance's one timer fired */
 	SVC_EV_RESET,		/* clear failures */
 	SVC_EV_EMPTY,		/* no process of the instance is left */
@@ -47,6 +53,36 @@ enum svc_event {
 
 struct svc;
 struct logio;
+
+/* What follows an exit (svc_change.next). */
+enum svc_next {
+	SVC_NEXT_NONE,
+	SVC_NEXT_RESTART,	/* started again at once */
+	SVC_NEXT_BACKOFF,	/* started again after delay */
+	SVC_NEXT_GIVE_UP,	/* failed: not started again */
+	SVC_NEXT_EXITED,	/* done, as the restart policy says */
+	SVC_NEXT_STOPPED,	/* it was being stopped */
+	SVC_NEXT_WAIT,		/* a forking launcher: the main process is
+				   looked for next */
+};
+
+/* Something that happened to the instance besides a change of state
+   (svc_ops.changed): a process started, one ended, one taken over. */
+struct svc_change {
+	enum {
+		SVC_CH_SPAWNED,		/* pid started */
+		SVC_CH_EXITED,		/* pid ended with status */
+		SVC_CH_ADOPTED,		/* pid taken over */
+		SVC_CH_MAIN,		/* pid is the main process now
+					   (status: the one before) */
+	}		 kind;
+	pid_t		 pid;
+	int		 status;	/* wait status, SVC_STATUS_UNKNOWN */
+	uint64_t	 ran;		/* usec it ran */
+	enum svc_next	 next;
+	uint64_t	 delay;		/* before the next try (backoff) */
+	bool		 launcher;	/* a forking program's launcher */
+};
 
 /* Why a start failed (svc_ops.spawn). */
 enum svc_spawn_fail {
@@ -72,8 +108,12 @@ struct svc_ops {
 	void		(*timer_set)(struct svc *, uint64_t);
 	void		(*timer_cancel)(struct svc *);
 	uint64_t	(*now)(void);
-	/* Called after every state change (not for the initial state). */
-	void		(*changed)(struct svc *, enum svc_state old);
+	/* Called after every state change (not for the initial state),
+	   with ch NULL; and with ch when a process started or ended or was
+	   taken over, before the state changes that follow from it (old is
+	   then the state now). */
+	void		(*changed)(struct svc *, enum svc_state old,
+			    const struct svc_change *ch);
 	/* SIGKILL every process of the instance other than a main one (what
 	   outlived its main process). Returns how many were signalled. */
 	int		(*kill_rest)(struct svc *);
@@ -102,8 +142,7 @@ struct svc_exit {
 struct svc {
 	const struct svc_ops		*ops;
 	const struct conf_program	*cp;
-	void				*owner;	/* the daemon's program */
-	void				*timer;	/* ops' timer handle */
+	void				*owner;	/* the instance (instance.h) */
 	char				*name;	/* "web" or "web:2" */
 
 	uint64_t			 started;	/* mono usec of spawn */
@@ -113,11 +152,6 @@ struct svc {
 	char				*error;		/* why failed/backoff */
 
 	void				*waits;	/* the daemon's waiters */
-	void				*watch;	/* the daemon's pidfd event
-						   for a main process that is
-						   not tendd's child */
-	void				*probe;	/* the daemon's timer to look
-						   for a forking main again */
 	uint64_t			 op_hash; /* conf hash at op */
 	uint64_t			 starttime; /* of pid, for state */
 	struct logio			*logio;	/* output capture (logs.c) */
@@ -133,7 +167,6 @@ struct svc {
 	pid_t				 sid;	/* session (and process group)
 						   of the current or last run;
 						   0: never ran */
-	int				 pidfd;	/* its pidfd, or -1 */
 	int				 cg_procs; /* track's cgroup.procs
 						     fd, or -1 */
 	enum { SVC_OP_NONE, SVC_OP_UP, SVC_OP_DOWN } op; /* operator's
@@ -144,8 +177,6 @@ struct svc {
 	bool				 adopted; /* pid taken over from a
 						     crashed tendd */
 	bool				 timed_out; /* start_timeout passed */
-	bool				 pidfile_wait; /* waits for its
-							  pidfile */
 	bool				 boot_wait; /* READY waits for it */
 	int				 rec_slot; /* its slot in the spawn
 						      record (pidrec.h), -1:
@@ -170,6 +201,12 @@ const char	*svc_state_name(enum svc_state);
 /* Has no process and will not start one by itself. */
 bool		 svc_is_down(const struct svc *);
 bool		 svc_is_down_state(enum svc_state);
+/* Did it end well: stopped on purpose, or exited with a success code?
+   (exit_when_done and tendctl wait judge alike.) */
+bool		 svc_ended_well(const struct svc *);
+/* The exit status tendd gives for an instance that ended for good: its
+   code, 128+N for signal N, 127 if it never started, 1 if unknown. */
+int		 svc_exit_code(const struct svc *);
 /* Did the last exit count as a success for this program? */
 bool		 svc_exit_success(const struct conf_program *, int status);
 

@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "daemon.h"
 #include "log.h"
 #include "procfs.h"
 #include "proctab.h"
 #include "proto.h"
+#include "svc.h"
 #include "track.h"
 #include "util.h"
 
@@ -30,7 +30,7 @@ struct track_known {
 };
 
 struct track {
-	struct daemon		*d;
+	struct track_hooks	 hooks;
 	struct cgroup_root	*cg;
 	struct track_known	*known;
 	size_t			 nknown;
@@ -104,12 +104,13 @@ track_run_prefix(char *buf, size_t len)
 }
 
 struct track *
-track_new(struct daemon *d, bool want_cgroups, const char *state_dir)
+track_new(const struct track_hooks *hooks, bool want_cgroups,
+    const char *state_dir)
 {
 	struct track	*t = xcalloc(1, sizeof *t);
 	char		 name[64], err[512];
 
-	t->d = d;
+	t->hooks = *hooks;
 	t->self = getpid();
 	if (!want_cgroups) {
 		log_info("tracking descendants by process tree (cgroups = "
@@ -285,19 +286,7 @@ list_add(struct track_list *l, const struct procfs_stat *st, struct svc *s,
 static struct svc *
 track_each(struct track *t, bool (*fn)(struct svc *, void *), void *arg)
 {
-	struct program	*p;
-	struct svc	*s;
-	unsigned	 i;
-
-	TAILQ_FOREACH(p, &t->d->programs, entry) {
-		for (i = 0; i < p->nsvcs + p->nretiring; i++) {
-			s = i < p->nsvcs ? p->svcs[i] :
-			    p->retiring[i - p->nsvcs];
-			if (fn(s, arg))
-				return s;
-		}
-	}
-	return NULL;
+	return t->hooks.each(fn, arg, t->hooks.ctx);
 }
 
 static bool
@@ -335,13 +324,7 @@ match_leaf(struct svc *s, void *arg)
 static struct svc *
 track_main_of(struct track *t, pid_t pid)
 {
-	enum proctab_kind	 kind;
-	struct svc		*s;
-
-	if ((s = proctab_find(t->d->procs, pid, &kind)) != NULL &&
-	    kind == PROCTAB_INSTANCE)
-		return s;
-	return NULL;
+	return t->hooks.main_of(pid, t->hooks.ctx);
 }
 
 /* The known cache */
@@ -567,10 +550,10 @@ track_subtree(struct track *t, struct track_list *l, struct proctab *seen,
 	stack[n++].depth = 0;
 	while (n > 0) {
 		f = stack[--n];
-		if (proctab_find(seen, f.pid, NULL) != NULL ||
+		if (proctab_find(seen, f.pid) != NULL ||
 		    procfs_read_stat(f.pid, &st) == -1)
 			continue;
-		(void)proctab_add(seen, f.pid, PROCTAB_INSTANCE, t);
+		(void)proctab_add(seen, f.pid, t);
 		list_add(l, &st, s, f.depth, f.pid == root && main,
 		    f.pid == root && adopted);
 		if (t->cg == NULL && !(f.pid == root && main))
@@ -700,9 +683,9 @@ track_collect_leaf(struct track *t, struct svc *s, struct track_list *l,
 	while (sp > 0) {
 		f = stack[--sp];
 		if ((i = pid_find(v, n, f.pid)) == n || st[i].pid == 0 ||
-		    proctab_find(seen, f.pid, NULL) != NULL)
+		    proctab_find(seen, f.pid) != NULL)
 			continue;
-		(void)proctab_add(seen, f.pid, PROCTAB_INSTANCE, t);
+		(void)proctab_add(seen, f.pid, t);
 		/* A root that is not the main process is an orphan: tendd
 		   took it over, as its subreaper or from a predecessor. */
 		list_add(l, &st[i], s, f.depth, f.pid == s->pid,
@@ -763,7 +746,7 @@ track_collect(struct track *t, struct svc *only, bool strays,
 			qsort(kids.v, kids.n, sizeof *kids.v, pid_cmp);
 	}
 	for (i = 0; i < kids.n; i++) {
-		if (proctab_find(c.seen, kids.v[i], NULL) != NULL)
+		if (proctab_find(c.seen, kids.v[i]) != NULL)
 			continue;
 		if ((s = track_main_of(t, kids.v[i])) != NULL) {
 			if (t->cg == NULL && (only == NULL || only == s))

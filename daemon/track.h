@@ -26,14 +26,25 @@
 
 #include <jansson.h>
 
-struct daemon;
 struct svc;
 struct track;
 struct track_ps;
 
+/* What the tracker asks of whoever holds the instances. */
+struct track_hooks {
+	/* fn for each instance (retiring ones too) until it returns true;
+	   that instance, or NULL. */
+	struct svc	*(*each)(bool (*fn)(struct svc *, void *), void *,
+			    void *ctx);
+	/* The instance whose main process pid is (a child of tendd's, or
+	   one watched by pidfd), or NULL. */
+	struct svc	*(*main_of)(pid_t, void *ctx);
+	void		*ctx;
+};
+
 /* Choose the mode (cgroups unless off or unusable, logged) for a tendd
    whose state lives in state_dir (NULL: tendd --run). */
-struct track	*track_new(struct daemon *, bool want_cgroups,
+struct track	*track_new(const struct track_hooks *, bool want_cgroups,
 		    const char *state_dir);
 /* Once tendd is sure to be the only one of its state_dir: remove the
    empty cgroups a predecessor left (for tendd --run, also those of other

@@ -195,7 +195,8 @@ T_CASE(json_of_an_exit)
 	T_STREQ(json_string_value(json_object_get(o, "next")), "backoff");
 	T_CHECK(json_real_value(json_object_get(o, "delay")) == 0.4);
 	T_CHECK(json_real_value(json_object_get(o, "ran")) == 1.5);
-	T_INTEQ(json_integer_value(json_object_get(o, "attempt")), 3);
+	/* fails 3 so far: the next try is the fourth. */
+	T_INTEQ(json_integer_value(json_object_get(o, "attempt")), 4);
 	T_STREQ(json_string_value(json_object_get(o, "from")), "running");
 	T_STREQ(json_string_value(json_object_get(o, "state")), "backoff");
 	T_STREQ(json_string_value(json_object_get(o, "extra")), "x");

@@ -59,10 +59,22 @@ fake_now(void)
 	return fake_clock;
 }
 
+static struct svc_change last_ch, last_exit;
+static int	 nannounced[4];
+
 static void
-fake_changed(struct svc *s, enum svc_state old)
+fake_changed(struct svc *s, enum svc_state old, const struct svc_change *ch)
 {
-	nchanges++;
+	if (ch == NULL) {
+		nchanges++;
+		return;
+	}
+	/* Announced before the change that follows, in the state it left. */
+	T_INTEQ(old, s->state);
+	last_ch = *ch;
+	if (ch->kind == SVC_CH_EXITED)
+		last_exit = *ch;
+	nannounced[ch->kind]++;
 }
 
 static int	 nrest_kills;
@@ -129,6 +141,9 @@ reset_fakes(void)
 	last_sig = 0;
 	timer_armed = false;
 	nchanges = 0;
+	memset(&last_ch, 0, sizeof last_ch);
+	memset(&last_exit, 0, sizeof last_exit);
+	memset(nannounced, 0, sizeof nannounced);
 	nrest_kills = 0;
 	busy = false;
 	found_main = 0;
@@ -274,6 +289,73 @@ T_CASE(backoff_resets_after_successful_start)
 	svc_event(s, SVC_EV_EXITED, EXIT_CODE(1));
 	T_INTEQ(s->state, SVC_BACKOFF);
 	T_INTEQ(timer_usec, 100000);
+	svc_free(s);
+}
+
+/* Every exit is announced once, before what follows it, with what that
+   is: the event stream's instance.exited. */
+T_CASE(exits_are_announced_with_what_follows)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s;
+	unsigned		 i;
+
+	cp.start_limit = 2;
+	s = new_svc(&cp);
+	svc_event(s, SVC_EV_START, 0);
+	T_INTEQ(nannounced[SVC_CH_SPAWNED], 1);
+	T_INTEQ(last_ch.pid, 100);
+	for (i = 0; i < 2; i++) {
+		svc_event(s, SVC_EV_EXITED, EXIT_CODE(3));
+		T_INTEQ(last_exit.status, EXIT_CODE(3));
+		T_INTEQ(last_exit.next, SVC_NEXT_BACKOFF);
+		T_INTEQ(last_exit.delay, 100000u << i);
+		svc_event(s, SVC_EV_TIMER, 0);
+	}
+	/* The third failed start in a row is past start_limit 2. */
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(3));
+	T_INTEQ(last_exit.next, SVC_NEXT_GIVE_UP);
+	T_INTEQ(s->state, SVC_FAILED);
+	T_INTEQ(nannounced[SVC_CH_EXITED], 3);
+	T_INTEQ(nannounced[SVC_CH_SPAWNED], 3);
+	svc_free(s);
+
+	/* Running, delay 0: restarted at once. */
+	cp.restart_delay = 0;
+	s = svc_in(&cp, SVC_RUNNING);
+	fake_clock += 2500000;
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGSEGV));
+	T_INTEQ(last_exit.next, SVC_NEXT_RESTART);
+	T_INTEQ(last_exit.ran, 2500000);
+	T_INTEQ(last_exit.pid, 100);
+	T_INTEQ(last_ch.kind, SVC_CH_SPAWNED);
+	T_INTEQ(s->pid, 101);
+	svc_free(s);
+
+	/* A success with on-failure: exited, no restart. */
+	s = svc_in(&cp, SVC_RUNNING);
+	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	T_INTEQ(last_exit.next, SVC_NEXT_EXITED);
+	svc_free(s);
+
+	/* Stopped: the exit ends the stop; a restart starts it again. */
+	s = svc_in(&cp, SVC_RUNNING);
+	svc_event(s, SVC_EV_STOP, 0);
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGTERM));
+	T_INTEQ(last_exit.next, SVC_NEXT_STOPPED);
+	T_INTEQ(s->state, SVC_STOPPED);
+	svc_event(s, SVC_EV_RESTART, 0);
+	svc_event(s, SVC_EV_RESTART, 0);
+	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGTERM));
+	T_INTEQ(last_exit.next, SVC_NEXT_RESTART);
+	svc_free(s);
+
+	/* Taken over after a crash. */
+	s = new_svc(&cp);
+	svc_adopt(s, 777, 1000);
+	T_INTEQ(last_ch.kind, SVC_CH_ADOPTED);
+	T_INTEQ(last_ch.pid, 777);
+	T_INTEQ(s->state, SVC_RUNNING);
 	svc_free(s);
 }
 
@@ -509,7 +591,7 @@ T_CASE(forking_main_found_after_launcher)
 	T_INTEQ(timer_usec, 30000000);
 	/* start_secs passing means nothing to a forking program. */
 	found_main = 555;
-	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	svc_event(s, SVC_EV_LAUNCHER_EXITED, EXIT_CODE(0));
 	T_INTEQ(s->state, SVC_RUNNING);
 	T_INTEQ(s->pid, 555);
 	T_CHECK(!s->launcher);
@@ -529,19 +611,31 @@ T_CASE(forking_waits_for_pidfile)
 	cp.start_timeout = 30000000;
 	s = svc_in(&cp, SVC_STARTING);
 	found_main = 0;
-	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	svc_event(s, SVC_EV_LAUNCHER_EXITED, EXIT_CODE(0));
 	T_INTEQ(s->state, SVC_STARTING);
 	T_INTEQ(s->pid, 0);
 	T_CHECK(timer_armed);
+	/* READY is the program's word, not a reason to look. */
 	found_main = 777;
 	svc_event(s, SVC_EV_READY, 0);
+	T_INTEQ(s->state, SVC_STARTING);
+	svc_event(s, SVC_EV_LOOK, 0);
 	T_INTEQ(s->state, SVC_RUNNING);
 	T_INTEQ(s->pid, 777);
+	/* Its pidfile names another process of it after it ended: that is
+	   the main process, through the grid, announced. */
+	nchanges = 0;
+	svc_event(s, SVC_EV_MAIN, 778);
+	T_INTEQ(s->state, SVC_RUNNING);
+	T_INTEQ(s->pid, 778);
+	T_INTEQ(last_ch.kind, SVC_CH_MAIN);
+	T_INTEQ(last_ch.status, 777);
+	T_INTEQ(nchanges, 0);
 	svc_free(s);
 
 	/* Never there: the timeout is a failed start. */
 	s = svc_in(&cp, SVC_STARTING);
-	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	svc_event(s, SVC_EV_LAUNCHER_EXITED, EXIT_CODE(0));
 	svc_event(s, SVC_EV_TIMER, 0);
 	T_INTEQ(s->state, SVC_BACKOFF);
 	T_INTEQ(s->fails, 1);
@@ -557,7 +651,7 @@ T_CASE(forking_launcher_failures)
 	cp.type = CONF_TYPE_FORKING;
 	cp.start_timeout = 30000000;
 	s = svc_in(&cp, SVC_STARTING);
-	svc_event(s, SVC_EV_EXITED, EXIT_CODE(3));
+	svc_event(s, SVC_EV_LAUNCHER_EXITED, EXIT_CODE(3));
 	T_INTEQ(s->state, SVC_BACKOFF);
 	T_STREQ(s->error, "the launcher exited with code 3");
 	svc_free(s);
@@ -565,7 +659,7 @@ T_CASE(forking_launcher_failures)
 	/* No main process found. */
 	s = svc_in(&cp, SVC_STARTING);
 	found_main = -1;
-	svc_event(s, SVC_EV_EXITED, EXIT_CODE(0));
+	svc_event(s, SVC_EV_LAUNCHER_EXITED, EXIT_CODE(0));
 	T_INTEQ(s->state, SVC_BACKOFF);
 	T_STREQ(s->error, "the launcher left no process running");
 	svc_free(s);
@@ -577,7 +671,7 @@ T_CASE(forking_launcher_failures)
 	T_INTEQ(nkills, 1);
 	T_INTEQ(last_sig, SIGKILL);
 	T_INTEQ(s->state, SVC_STARTING);
-	svc_event(s, SVC_EV_EXITED, EXIT_SIG(SIGKILL));
+	svc_event(s, SVC_EV_LAUNCHER_EXITED, EXIT_SIG(SIGKILL));
 	T_INTEQ(s->state, SVC_BACKOFF);
 	T_STREQ(s->error, "the launcher did not exit within start_timeout");
 	svc_free(s);
@@ -585,7 +679,7 @@ T_CASE(forking_launcher_failures)
 	/* restart = "never": a failed start is final. */
 	cp.restart = CONF_RESTART_NEVER;
 	s = svc_in(&cp, SVC_STARTING);
-	svc_event(s, SVC_EV_EXITED, EXIT_CODE(3));
+	svc_event(s, SVC_EV_LAUNCHER_EXITED, EXIT_CODE(3));
 	T_INTEQ(s->state, SVC_FAILED);
 	svc_free(s);
 }
@@ -824,6 +918,7 @@ T_CASE(state_names)
 }
 
 T_MAIN(T_ENTRY(start_reaches_running_after_start_secs),
+    T_ENTRY(exits_are_announced_with_what_follows),
     T_ENTRY(rest_that_will_not_die_is_given_up),
     T_ENTRY(stop_of_exited_kills_leftovers),
     T_ENTRY(respawn_kills_what_the_last_run_left),
