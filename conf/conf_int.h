@@ -1,7 +1,9 @@
 /*
  * conf_int.h: what the loader's files share inside conf/ (not part of
  * conf.h, the interface): the per-file loader context, the key table's
- * row type, error reporting, and value getters (values.c).
+ * row type, error reporting (errors.c), the key walk (keys.c), programs
+ * (program.c), their comparison and hashing (diff.c), and value getters
+ * (values.c).
  */
 #ifndef TEND_CONF_INT_H
 #define TEND_CONF_INT_H
@@ -40,6 +42,9 @@
 #define CONF_GIB		(1024 * CONF_MIB)
 
 #define nitems(a)	(sizeof (a) / sizeof (a)[0])
+
+#define CONF_NAME_RULES	"(1 to 64 letters, digits, '_', '.' or '-', " \
+			"not starting with '.' or '-', and not \"all\")"
 
 /* A file in a conf_text. */
 struct conf_src {
@@ -129,6 +134,7 @@ struct conf_key {
 	uint64_t	(*hash)(uint64_t, const struct conf_program *);
 };
 
+/* errors.c: errors at a setting, or at a file and line. */
 void	 conf_err(struct conf_ctx *, const config_setting_t *, const char *,
 	    ...) __attribute__((format(printf, 3, 4)));
 void	 conf_error_at(struct conf_ctx *, const char *, unsigned,
@@ -137,6 +143,73 @@ const char *conf_sfile(const struct conf_ctx *, const config_setting_t *);
 unsigned conf_sline(const struct conf_ctx *, const config_setting_t *);
 struct conf_src *conf_ssrc(const struct conf_ctx *, const config_setting_t *);
 bool	 conf_errors_full(const struct conf_ctx *);
+/* Past CONF_MAX_ERRORS, say how many more there were. */
+void	 conf_errors_note(struct conf_errors *, size_t);
+
+/* keys.c: check every member of a group against keys (where: "in ..." for
+   unknown keys) and store what it says into obj. */
+void	 conf_walk(struct conf_ctx *, const config_setting_t *,
+	    const struct conf_key *, size_t, void *, const char *);
+
+/* The values a string key may take. */
+struct conf_choice {
+	const char	*name;
+	int		 value;
+};
+
+int	 conf_choice_find(const config_setting_t *, const struct conf_choice *,
+	    size_t);
+int	 conf_get_choice(struct conf_ctx *, const config_setting_t *,
+	    const char *, const struct conf_choice *, size_t, int *);
+
+/*
+ * program.c: the program key table (in the order conf_program_diff()
+ * reports keys), the "programs" key's handler, and programs: new ones
+ * have every default; conf_program_free() frees what the keys set.
+ */
+extern const struct conf_key conf_program_keys[];
+extern const size_t conf_nprogram_keys;
+
+void	 conf_programs(struct conf_ctx *, const config_setting_t *, void *);
+void	 conf_program_defaults(struct conf_program *);
+struct conf_program *conf_program_new(char *, unsigned);
+void	 conf_program_free(struct conf_program *);
+/* A file name kept in conf->files, for programs to point to. */
+char	*conf_file_add(struct conf *, const char *);
+/* A NULL-terminated copy of v, array and strings in one block. */
+char	**conf_argv(const char *const *, size_t);
+
+/*
+ * diff.c: equality and FNV-1a hashes of the program keys that are not
+ * plain scalars (the key table's eq and hash).
+ */
+#define CONF_FNV_BASIS	0xcbf29ce484222325ULL
+#define CONF_FNV_PRIME	0x100000001b3ULL
+
+uint64_t conf_hash_bytes(uint64_t, const void *, size_t);
+
+bool	 conf_eq_command(const struct conf_program *,
+	    const struct conf_program *);
+bool	 conf_eq_env(const struct conf_program *, const struct conf_program *);
+bool	 conf_eq_env_files(const struct conf_program *,
+	    const struct conf_program *);
+bool	 conf_eq_runtime_dirs(const struct conf_program *,
+	    const struct conf_program *);
+bool	 conf_eq_user(const struct conf_program *, const struct conf_program *);
+bool	 conf_eq_group(const struct conf_program *,
+	    const struct conf_program *);
+bool	 conf_eq_umask(const struct conf_program *,
+	    const struct conf_program *);
+bool	 conf_eq_codes(const struct conf_program *,
+	    const struct conf_program *);
+uint64_t conf_hash_command(uint64_t, const struct conf_program *);
+uint64_t conf_hash_env(uint64_t, const struct conf_program *);
+uint64_t conf_hash_env_files(uint64_t, const struct conf_program *);
+uint64_t conf_hash_runtime_dirs(uint64_t, const struct conf_program *);
+uint64_t conf_hash_user(uint64_t, const struct conf_program *);
+uint64_t conf_hash_group(uint64_t, const struct conf_program *);
+uint64_t conf_hash_umask(uint64_t, const struct conf_program *);
+uint64_t conf_hash_codes(uint64_t, const struct conf_program *);
 
 struct stat;
 
