@@ -83,7 +83,8 @@
 #define WIRE_K_INSTANCE		"instance"	/* also a process's, a log
 						   line's */
 #define WIRE_K_WANT		"want"
-#define WIRE_K_PID		"pid"		/* also a process's, version's */
+#define WIRE_K_PID		"pid"		/* also a process's and
+						   version's */
 #define WIRE_K_PPID		"ppid"		/* also a process's */
 #define WIRE_K_UPTIME		"uptime"
 #define WIRE_K_RESTARTS		"restarts"
