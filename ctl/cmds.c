@@ -7,6 +7,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "util.h"
+#include "wire.h"
 
 static int	cmds_build_patterns(struct ctl_inv *, char *, size_t);
 static int	cmds_build_status(struct ctl_inv *, char *, size_t);
@@ -39,55 +40,55 @@ static int	cmds_event_ps(struct ctl_inv *, const json_t *);
 static const struct ctl_cmd cmds_table[] = {
 	{ "status", "[PATTERN...]",
 	  "show instances and their state (exit 3 unless all are running)",
-	  0, -1, 0, "status",
+	  0, -1, 0, WIRE_CMD_STATUS,
 	  cmds_build_status, cmds_print_status, NULL, cmds_event_status },
 	{ "ps", "[PATTERN...]",
 	  "show every process of programs as a tree, with adopted orphans",
-	  0, -1, 0, "ps",
+	  0, -1, 0, WIRE_CMD_PS,
 	  cmds_build_ps, cmds_print_ps, NULL, cmds_event_ps },
 	{ "start", "NAME...|all",
 	  "start programs and wait until they run (or end)",
-	  1, -1, CMDS_WAIT_OPTS, "start",
+	  1, -1, CMDS_WAIT_OPTS, WIRE_CMD_START,
 	  cmds_build_start, cmds_print_results, cmds_line_result, NULL },
 	{ "stop", "NAME...|all",
 	  "stop programs and wait until no process is left",
-	  1, -1, CMDS_WAIT_OPTS, "stop",
+	  1, -1, CMDS_WAIT_OPTS, WIRE_CMD_STOP,
 	  cmds_build_start, cmds_print_results, cmds_line_result, NULL },
 	{ "restart", "NAME...|all",
 	  "restart programs and wait until they run again (or end)",
-	  1, -1, CMDS_WAIT_OPTS, "restart",
+	  1, -1, CMDS_WAIT_OPTS, WIRE_CMD_RESTART,
 	  cmds_build_start, cmds_print_results, cmds_line_result, NULL },
 	{ "signal", "SIG NAME...|all",
 	  "send the signal SIG (HUP, SIGHUP or 1) to programs",
-	  2, -1, 0, "signal",
+	  2, -1, 0, WIRE_CMD_SIGNAL,
 	  cmds_build_signal, cmds_print_results, cmds_line_result, NULL },
 	{ "reset", "NAME...|all",
 	  "forget failures and backoff; start failed programs wanted up",
-	  1, -1, 0, "reset",
+	  1, -1, 0, WIRE_CMD_RESET,
 	  cmds_build_targets, cmds_print_results, cmds_line_result, NULL },
 	{ "wait", "NAME...|all",
 	  "wait until programs have ended for good; exit 1 if one ended badly",
-	  1, -1, CTL_OPT_TIMEOUT, "wait",
+	  1, -1, CTL_OPT_TIMEOUT, WIRE_CMD_WAIT,
 	  cmds_build_wait, cmds_print_wait, cmds_line_wait, NULL },
 	{ "logs", "NAME...|all",
 	  "show the last lines programs wrote (default 50); -f follows",
-	  1, -1, CTL_OPT_LINES|CTL_OPT_FOLLOW|CTL_OPT_STREAM, "logs",
+	  1, -1, CTL_OPT_LINES|CTL_OPT_FOLLOW|CTL_OPT_STREAM, WIRE_CMD_LOGS,
 	  cmds_build_logs, cmds_print_logs, NULL, cmds_event_logs },
 	{ "logrotate", "",
 	  "close and reopen every log file (after they were renamed)",
-	  0, 0, 0, "logrotate",
+	  0, 0, 0, WIRE_CMD_LOGROTATE,
 	  NULL, cmds_print_logrotate, NULL, NULL },
 	{ "reload", "",
 	  "re-read the configuration and apply what changed",
-	  0, 0, CTL_OPT_ALLOW_EMPTY, "reload",
+	  0, 0, CTL_OPT_ALLOW_EMPTY, WIRE_CMD_RELOAD,
 	  cmds_build_reload, cmds_print_reload, NULL, NULL },
 	{ "shutdown", "",
 	  "stop every program, then tendd",
-	  0, 0, 0, "shutdown",
+	  0, 0, 0, WIRE_CMD_SHUTDOWN,
 	  NULL, cmds_print_shutdown, NULL, NULL },
 	{ "version", "",
 	  "show the versions of tendctl and tendd",
-	  0, 0, 0, "version",
+	  0, 0, 0, WIRE_CMD_VERSION,
 	  NULL, cmds_print_version, NULL, NULL },
 	{ "help", "[COMMAND]",
 	  "show help for every command, or for one",
@@ -107,16 +108,13 @@ static const struct {
 	{ PROTO_E_NO_SUCH_PROGRAM, CTL_EXIT_NO_PROGRAM },
 };
 
-/* Colours of the state names. */
-static const struct {
-	const char		*state;
-	enum output_colour	 colour;
-} cmds_colours[] = {
-	{ "running", OUTPUT_GREEN },
-	{ "starting", OUTPUT_YELLOW },
-	{ "backoff", OUTPUT_YELLOW },
-	{ "stopping", OUTPUT_YELLOW },
-	{ "failed", OUTPUT_RED },
+/* Colours of the state names; the others are plain. */
+static const enum output_colour cmds_colours[WIRE_S_N] = {
+	[WIRE_S_RUNNING] = OUTPUT_GREEN,
+	[WIRE_S_STARTING] = OUTPUT_YELLOW,
+	[WIRE_S_BACKOFF] = OUTPUT_YELLOW,
+	[WIRE_S_STOPPING] = OUTPUT_YELLOW,
+	[WIRE_S_FAILED] = OUTPUT_RED,
 };
 
 /*
@@ -141,22 +139,22 @@ enum status_field {
 	SF_UNSAVED,
 	SF_N
 };
-static const char *const cmds_status_fields[SF_N] = {
-	[SF_NAME] = "name",
-	[SF_STATE] = "state",
-	[SF_PID] = "pid",
-	[SF_PPID] = "ppid",
-	[SF_DESCENDANTS] = "descendants",
-	[SF_UPTIME] = "uptime",
-	[SF_RESTARTS] = "restarts",
-	[SF_LAST_EXIT] = "last_exit",
-	[SF_ERROR] = "error",
-	[SF_LOG_ERROR] = "log_error",
-	[SF_LOG_DROPPED] = "log_dropped",
-	[SF_ADOPTED] = "adopted",	/* taken over from a crashed tendd */
-	[SF_OPERATOR] = "operator",	/* started or stopped against
-					   autostart */
-	[SF_UNSAVED] = "unsaved",	/* that decision is not on disk */
+static const enum wire_field cmds_status_fields[SF_N] = {
+	[SF_NAME] = WIRE_F_NAME,
+	[SF_STATE] = WIRE_F_STATE,
+	[SF_PID] = WIRE_F_PID,
+	[SF_PPID] = WIRE_F_PPID,
+	[SF_DESCENDANTS] = WIRE_F_DESCENDANTS,
+	[SF_UPTIME] = WIRE_F_UPTIME,
+	[SF_RESTARTS] = WIRE_F_RESTARTS,
+	[SF_LAST_EXIT] = WIRE_F_LAST_EXIT,
+	[SF_ERROR] = WIRE_F_ERROR,
+	[SF_LOG_ERROR] = WIRE_F_LOG_ERROR,
+	[SF_LOG_DROPPED] = WIRE_F_LOG_DROPPED,
+	[SF_ADOPTED] = WIRE_F_ADOPTED,	/* taken over from a crashed tendd */
+	[SF_OPERATOR] = WIRE_F_OPERATOR, /* started or stopped against
+					    autostart */
+	[SF_UNSAVED] = WIRE_F_UNSAVED,	/* that decision is not on disk */
 };
 
 /* ps: deeper processes are indented no further, to bound the cell. */
@@ -238,7 +236,7 @@ cmds_build_targets(struct ctl_inv *inv, char *err, size_t errlen)
 
 	if ((targets = cmds_strings(inv, 0, err, errlen)) == NULL)
 		return -1;
-	inv->args = json_pack("{s:o}", "targets", targets);
+	inv->args = json_pack("{s:o}", WIRE_K_TARGETS, targets);
 	return 0;
 }
 
@@ -252,14 +250,14 @@ cmds_build_status(struct ctl_inv *inv, char *err, size_t errlen)
 	if (cmds_build_patterns(inv, err, errlen) != 0)
 		return -1;
 	/* In parts: laid out here while tendd makes the next. */
-	json_object_set_new(inv->args, "stream", json_true());
+	json_object_set_new(inv->args, WIRE_K_STREAM, json_true());
 	if (inv->json)
 		return 0;
 	fields = json_array();
 	for (i = 0; i < SF_N; i++)
 		json_array_append_new(fields,
-		    json_string(cmds_status_fields[i]));
-	json_object_set_new(inv->args, "fields", fields);
+		    json_string(wire_field_key(cmds_status_fields[i])));
+	json_object_set_new(inv->args, WIRE_K_FIELDS, fields);
 	return 0;
 }
 
@@ -269,7 +267,7 @@ cmds_build_ps(struct ctl_inv *inv, char *err, size_t errlen)
 {
 	if (cmds_build_patterns(inv, err, errlen) != 0)
 		return -1;
-	json_object_set_new(inv->args, "stream", json_true());
+	json_object_set_new(inv->args, WIRE_K_STREAM, json_true());
 	return 0;
 }
 
@@ -285,7 +283,7 @@ cmds_build_patterns(struct ctl_inv *inv, char *err, size_t errlen)
 		return 0;
 	if ((patterns = cmds_strings(inv, 0, err, errlen)) == NULL)
 		return -1;
-	json_object_set_new(inv->args, "patterns", patterns);
+	json_object_set_new(inv->args, WIRE_K_PATTERNS, patterns);
 	return 0;
 }
 
@@ -299,7 +297,7 @@ cmds_build_start(struct ctl_inv *inv, char *err, size_t errlen)
 	}
 	if (cmds_build_targets(inv, err, errlen) != 0)
 		return -1;
-	json_object_set_new(inv->args, "wait", json_boolean(inv->wait));
+	json_object_set_new(inv->args, WIRE_K_WAIT, json_boolean(inv->wait));
 	return 0;
 }
 
@@ -316,8 +314,8 @@ cmds_build_signal(struct ctl_inv *inv, char *err, size_t errlen)
 	if ((targets = cmds_strings(inv, 1, err, errlen)) == NULL)
 		return -1;
 	/* As typed: tendd parses names and numbers the same way. */
-	inv->args = json_pack("{s:s,s:o}", "signal", inv->argv[0],
-	    "targets", targets);
+	inv->args = json_pack("{s:s,s:o}", WIRE_K_SIGNAL, inv->argv[0],
+	    WIRE_K_TARGETS, targets);
 	return 0;
 }
 
@@ -334,7 +332,7 @@ cmds_build_wait(struct ctl_inv *inv, char *err, size_t errlen)
 		t = json_integer((json_int_t)(inv->timeout / USEC_PER_SEC));
 	else
 		t = json_real((double)inv->timeout / (double)USEC_PER_SEC);
-	json_object_set_new(inv->args, "timeout", t);
+	json_object_set_new(inv->args, WIRE_K_TIMEOUT, t);
 	/* tendd answers at the timeout; give it time to say so. */
 	inv->deadline = inv->timeout + CTL_WAIT_SLACK;
 	return 0;
@@ -345,10 +343,11 @@ cmds_build_logs(struct ctl_inv *inv, char *err, size_t errlen)
 {
 	if (cmds_build_targets(inv, err, errlen) != 0)
 		return -1;
-	json_object_set_new(inv->args, "lines", json_integer(inv->lines));
-	json_object_set_new(inv->args, "follow", json_boolean(inv->follow));
+	json_object_set_new(inv->args, WIRE_K_LINES, json_integer(inv->lines));
+	json_object_set_new(inv->args, WIRE_K_FOLLOW,
+	    json_boolean(inv->follow));
 	if (inv->log_stream != NULL)
-		json_object_set_new(inv->args, "stream",
+		json_object_set_new(inv->args, WIRE_K_STREAM,
 		    json_string(inv->log_stream));
 	/* Following never ends by itself: no deadline, events until ^C. */
 	inv->streaming = inv->follow;
@@ -360,7 +359,7 @@ cmds_build_reload(struct ctl_inv *inv, char *err, size_t errlen)
 {
 	inv->args = json_object();
 	if (inv->allow_empty)
-		json_object_set_new(inv->args, "allow_empty", json_true());
+		json_object_set_new(inv->args, WIRE_K_ALLOW_EMPTY, json_true());
 	return 0;
 }
 
@@ -507,21 +506,17 @@ cmds_str(const json_t *o, const char *key, const char *def)
 static enum output_colour
 cmds_colour(const char *state)
 {
-	size_t	 i;
+	int	 s = wire_state_find(state);
 
-	for (i = 0; i < sizeof cmds_colours / sizeof cmds_colours[0]; i++) {
-		if (strcmp(cmds_colours[i].state, state) == 0)
-			return cmds_colours[i].colour;
-	}
-	return OUTPUT_PLAIN;
+	return s != -1 ? cmds_colours[s] : OUTPUT_PLAIN;
 }
 
 /* The signal of a last_exit object: "TERM". */
 static const char *
 cmds_signal(const json_t *last_exit)
 {
-	const json_t	*sig = json_object_get(last_exit, "signal");
-	const char	*name = cmds_str(last_exit, "signal_name", NULL);
+	const json_t	*sig = json_object_get(last_exit, WIRE_K_SIGNAL);
+	const char	*name = cmds_str(last_exit, WIRE_K_SIGNAL_NAME, NULL);
 
 	if (name != NULL)
 		return name;
@@ -561,14 +556,14 @@ cmds_error_cell(struct output_table *t, const json_t *row)
 static void
 cmds_last_exit(const json_t *last_exit, char *buf, size_t len)
 {
-	const json_t	*code = json_object_get(last_exit, "code");
+	const json_t	*code = json_object_get(last_exit, WIRE_K_CODE);
 
 	if (json_is_integer(code))
 		snprintf(buf, len, "%lld",
 		    (long long)json_integer_value(code));
-	else if (json_object_get(last_exit, "signal") != NULL)
+	else if (json_object_get(last_exit, WIRE_K_SIGNAL) != NULL)
 		snprintf(buf, len, "SIG%s", cmds_signal(last_exit));
-	else if (json_is_true(json_object_get(last_exit, "unknown")))
+	else if (json_is_true(json_object_get(last_exit, WIRE_K_UNKNOWN)))
 		snprintf(buf, len, "unknown");
 	else
 		snprintf(buf, len, "-");
@@ -599,7 +594,8 @@ cmds_state_cell(struct output_table *t, const json_t *row)
 		if (!json_is_true(json_array_get(row, i)))
 			continue;
 		len += (size_t)snprintf(tail + len, sizeof tail - len, "%s%s",
-		    len == 0 ? " (" : ", ", cmds_status_fields[i]);
+		    len == 0 ? " (" : ", ",
+		    wire_field_key(cmds_status_fields[i]));
 	}
 	if (len != 0)
 		snprintf(tail + len, sizeof tail - len, ")");
@@ -615,9 +611,10 @@ cmds_all_running(const json_t *instances, bool rows)
 
 	json_array_foreach(instances, i, inst) {
 		state = rows ? json_array_get(inst, SF_STATE) :
-		    json_object_get(inst, "state");
+		    json_object_get(inst, WIRE_K_STATE);
 		if (!json_is_string(state) ||
-		    strcmp(json_string_value(state), "running") != 0)
+		    wire_state_find(json_string_value(state)) !=
+		    WIRE_S_RUNNING)
 			return false;
 	}
 	return true;
@@ -692,13 +689,13 @@ cmds_status_rows(struct ctl_inv *inv, const json_t *rows)
 static int
 cmds_event_status(struct ctl_inv *inv, const json_t *ev)
 {
-	const char	*type = cmds_str(ev, "type", "");
+	const char	*type = cmds_str(ev, WIRE_K_TYPE, "");
 	const json_t	*a;
 
 	if (inv->malformed != NULL)
 		return 0;
-	if (inv->json && strcmp(type, "instances") == 0) {
-		a = json_object_get(ev, "instances");
+	if (inv->json && strcmp(type, WIRE_K_INSTANCES) == 0) {
+		a = json_object_get(ev, WIRE_K_INSTANCES);
 		if (!json_is_array(a)) {
 			inv->malformed = "no \"instances\" array in a part";
 			return 0;
@@ -706,9 +703,9 @@ cmds_event_status(struct ctl_inv *inv, const json_t *ev)
 		if (inv->items == NULL)
 			inv->items = json_array();
 		json_array_extend(inv->items, (json_t *)a);
-	} else if (!inv->json && strcmp(type, "rows") == 0)
+	} else if (!inv->json && strcmp(type, WIRE_K_ROWS) == 0)
 		inv->malformed = cmds_status_rows(inv,
-		    json_object_get(ev, "rows"));
+		    json_object_get(ev, WIRE_K_ROWS));
 	return 0;
 }
 
@@ -721,7 +718,7 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 	if (inv->malformed != NULL)
 		return cmds_malformed(inv, inv->malformed);
 	if (inv->json) {
-		items = json_object_get(result, "instances");
+		items = json_object_get(result, WIRE_K_INSTANCES);
 		if (!json_is_array(items))
 			return cmds_malformed(inv, "no \"instances\" array");
 		if (inv->items != NULL) {
@@ -732,8 +729,8 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
 		return cmds_all_running(items, false) ? CTL_EXIT_OK :
 		    CTL_EXIT_NOT_RUNNING;
 	}
-	if ((bad = cmds_status_rows(inv, json_object_get(result, "rows"))) !=
-	    NULL)
+	if ((bad = cmds_status_rows(inv, json_object_get(result,
+	    WIRE_K_ROWS))) != NULL)
 		return cmds_malformed(inv, bad);
 	output_table_print(inv->table, inv->out, inv->style);
 	return inv->not_running ? CTL_EXIT_NOT_RUNNING : CTL_EXIT_OK;
@@ -771,11 +768,11 @@ cmds_printable(char *s)
 static void
 cmds_tree_cell(struct output_table *t, const json_t *proc)
 {
-	const json_t	*v = json_object_get(proc, "depth");
+	const json_t	*v = json_object_get(proc, WIRE_K_DEPTH);
 	char		*command;
 	json_int_t	 depth;
 
-	command = xstrdup(cmds_str(proc, "command", ""));
+	command = xstrdup(cmds_str(proc, WIRE_K_COMMAND, ""));
 	cmds_printable(command);
 	depth = json_is_integer(v) ? json_integer_value(v) : 0;
 	if (depth > CMDS_PS_MAX_DEPTH)
@@ -807,15 +804,15 @@ cmds_ps_rows(struct ctl_inv *inv, const json_t *processes)
 	}
 	json_array_foreach(processes, i, proc) {
 		output_table_row(t);
-		cmds_int_cell(t, json_object_get(proc, "pid"));
-		cmds_int_cell(t, json_object_get(proc, "ppid"));
+		cmds_int_cell(t, json_object_get(proc, WIRE_K_PID));
+		cmds_int_cell(t, json_object_get(proc, WIRE_K_PPID));
 		/* null: an adopted orphan no program claims. */
 		output_table_cell(t, OUTPUT_PLAIN, "%s",
-		    cmds_str(proc, "name", "-"));
+		    cmds_str(proc, WIRE_K_NAME, "-"));
 		output_table_cell(t, OUTPUT_PLAIN, "%s",
-		    cmds_str(proc, "state", "?"));
+		    cmds_str(proc, WIRE_K_STATE, "?"));
 		output_table_cell(t, OUTPUT_PLAIN, "%s",
-		    json_is_true(json_object_get(proc, "adopted")) ?
+		    json_is_true(json_object_get(proc, WIRE_K_ADOPTED)) ?
 		    "yes" : "no");
 		cmds_tree_cell(t, proc);
 	}
@@ -828,9 +825,9 @@ cmds_event_ps(struct ctl_inv *inv, const json_t *ev)
 	const json_t	*a;
 
 	if (inv->malformed != NULL ||
-	    strcmp(cmds_str(ev, "type", ""), "processes") != 0)
+	    strcmp(cmds_str(ev, WIRE_K_TYPE, ""), WIRE_K_PROCESSES) != 0)
 		return 0;
-	a = json_object_get(ev, "processes");
+	a = json_object_get(ev, WIRE_K_PROCESSES);
 	if (!json_is_array(a)) {
 		inv->malformed = "no \"processes\" array in a part";
 		return 0;
@@ -852,7 +849,7 @@ cmds_print_ps(struct ctl_inv *inv, const json_t *result)
 
 	if (inv->malformed != NULL)
 		return cmds_malformed(inv, inv->malformed);
-	processes = json_object_get(result, "processes");
+	processes = json_object_get(result, WIRE_K_PROCESSES);
 	if (!json_is_array(processes))
 		return cmds_malformed(inv, "no \"processes\" array");
 	if (inv->json) {
@@ -872,15 +869,15 @@ cmds_print_ps(struct ctl_inv *inv, const json_t *result)
 static void
 cmds_line_result(struct ctl_inv *inv, const json_t *r)
 {
-	const char	*state = cmds_str(r, "state", "?");
-	const char	*error = cmds_str(r, "error", NULL);
+	const char	*state = cmds_str(r, WIRE_K_STATE, "?");
+	const char	*error = cmds_str(r, WIRE_K_ERROR, NULL);
 
-	fprintf(inv->out, "%s: ", cmds_str(r, "name", "?"));
+	fprintf(inv->out, "%s: ", cmds_str(r, WIRE_K_NAME, "?"));
 	output_colour(inv->out, inv->style, cmds_colour(state), state);
 	if (error != NULL)
 		fprintf(inv->out, ": %s", error);
-	else if (!json_is_true(json_object_get(r, "ok")) &&
-	    strcmp(state, "failed") != 0)
+	else if (!json_is_true(json_object_get(r, WIRE_K_OK)) &&
+	    wire_state_find(state) != WIRE_S_FAILED)
 		fputs(" (not ok)", inv->out);
 	fputc('\n', inv->out);
 }
@@ -889,22 +886,25 @@ cmds_line_result(struct ctl_inv *inv, const json_t *r)
 static void
 cmds_line_wait(struct ctl_inv *inv, const json_t *r)
 {
-	const char	*state = cmds_str(r, "state", "?");
-	const json_t	*last_exit = json_object_get(r, "last_exit");
-	const json_t	*code = json_object_get(last_exit, "code");
+	const char	*state = cmds_str(r, WIRE_K_STATE, "?");
+	const json_t	*last_exit = json_object_get(r, WIRE_K_LAST_EXIT);
+	const json_t	*code = json_object_get(last_exit, WIRE_K_CODE);
+	int		 st;
 
-	fprintf(inv->out, "%s: ", cmds_str(r, "name", "?"));
+	fprintf(inv->out, "%s: ", cmds_str(r, WIRE_K_NAME, "?"));
 	output_colour(inv->out, inv->style, cmds_colour(state), state);
 	/* An exit only says something once no process is left. */
-	if (strcmp(state, "stopped") == 0 || strcmp(state, "exited") == 0 ||
-	    strcmp(state, "failed") == 0) {
+	st = wire_state_find(state);
+	if (st == WIRE_S_STOPPED || st == WIRE_S_EXITED ||
+	    st == WIRE_S_FAILED) {
 		if (json_is_integer(code))
 			fprintf(inv->out, " (code %lld)",
 			    (long long)json_integer_value(code));
-		else if (json_object_get(last_exit, "signal") != NULL)
+		else if (json_object_get(last_exit, WIRE_K_SIGNAL) != NULL)
 			fprintf(inv->out, " (signal %s)",
 			    cmds_signal(last_exit));
-		else if (json_is_true(json_object_get(last_exit, "unknown")))
+		else if (json_is_true(json_object_get(last_exit,
+		    WIRE_K_UNKNOWN)))
 			fputs(" (exit unknown)", inv->out);
 	}
 	fputc('\n', inv->out);
@@ -917,11 +917,11 @@ cmds_print_results(struct ctl_inv *inv, const json_t *result)
 	size_t		 i;
 	int		 rc = CTL_EXIT_OK;
 
-	results = json_object_get(result, "results");
+	results = json_object_get(result, WIRE_K_RESULTS);
 	if (!json_is_array(results))
 		return cmds_malformed(inv, "no \"results\" array");
 	json_array_foreach(results, i, r) {
-		if (!json_is_true(json_object_get(r, "ok")))
+		if (!json_is_true(json_object_get(r, WIRE_K_OK)))
 			rc = CTL_EXIT_FAILED;
 	}
 	if (inv->json) {
@@ -937,15 +937,15 @@ cmds_print_results(struct ctl_inv *inv, const json_t *result)
 static void
 cmds_exit_text(const json_t *last_exit, char *buf, size_t len)
 {
-	const json_t	*code = json_object_get(last_exit, "code");
+	const json_t	*code = json_object_get(last_exit, WIRE_K_CODE);
 
 	if (json_is_integer(code))
 		snprintf(buf, len, "exited with code %lld",
 		    (long long)json_integer_value(code));
-	else if (json_object_get(last_exit, "signal") != NULL)
+	else if (json_object_get(last_exit, WIRE_K_SIGNAL) != NULL)
 		snprintf(buf, len, "killed by signal %s",
 		    cmds_signal(last_exit));
-	else if (json_is_true(json_object_get(last_exit, "unknown")))
+	else if (json_is_true(json_object_get(last_exit, WIRE_K_UNKNOWN)))
 		snprintf(buf, len, "exited, exit status unknown");
 	else
 		buf[0] = '\0';
@@ -969,15 +969,16 @@ cmds_print_wait(struct ctl_inv *inv, const json_t *result)
 		return rc;
 	/* After the results, in order with them on a terminal. */
 	fflush(inv->out);
-	json_array_foreach(json_object_get(result, "results"), i, r) {
-		if (json_is_true(json_object_get(r, "ok")))
+	json_array_foreach(json_object_get(result, WIRE_K_RESULTS), i, r) {
+		if (json_is_true(json_object_get(r, WIRE_K_OK)))
 			continue;
-		state = cmds_str(r, "state", "?");
-		error = cmds_str(r, "error", NULL);
-		cmds_exit_text(json_object_get(r, "last_exit"), how,
+		state = cmds_str(r, WIRE_K_STATE, "?");
+		error = cmds_str(r, WIRE_K_ERROR, NULL);
+		cmds_exit_text(json_object_get(r, WIRE_K_LAST_EXIT), how,
 		    sizeof how);
-		fprintf(inv->err, "tendctl: %s: ", cmds_str(r, "name", "?"));
-		if (strcmp(state, "exited") == 0 && how[0] != '\0')
+		fprintf(inv->err, "tendctl: %s: ",
+		    cmds_str(r, WIRE_K_NAME, "?"));
+		if (wire_state_find(state) == WIRE_S_EXITED && how[0] != '\0')
 			fprintf(inv->err, "%s\n", how);
 		else if (error != NULL)
 			fprintf(inv->err, "%s: %s\n", state, error);
@@ -997,7 +998,7 @@ cmds_print_wait(struct ctl_inv *inv, const json_t *result)
 static void
 cmds_log_line(struct ctl_inv *inv, const json_t *line)
 {
-	const json_t	*text = json_object_get(line, "text");
+	const json_t	*text = json_object_get(line, WIRE_K_TEXT);
 	json_t		*copy;
 	char		*prefix;
 
@@ -1005,14 +1006,15 @@ cmds_log_line(struct ctl_inv *inv, const json_t *line)
 		return;
 	if (inv->json) {
 		copy = json_copy((json_t *)line);
-		json_object_del(copy, "type");
+		json_object_del(copy, WIRE_K_TYPE);
 		(void)proto_dump(copy, JSON_COMPACT, cmds_write_cb, inv->out);
 		fputc('\n', inv->out);
 		json_decref(copy);
 		return;
 	}
 	if (inv->log_prefix) {
-		xasprintf(&prefix, "%s | ", cmds_str(line, "instance", "?"));
+		xasprintf(&prefix, "%s | ",
+		    cmds_str(line, WIRE_K_INSTANCE, "?"));
 		output_colour(inv->out, inv->style, OUTPUT_DIM, prefix);
 		free(prefix);
 	}
@@ -1028,8 +1030,8 @@ cmds_print_logs(struct ctl_inv *inv, const json_t *result)
 	const json_t	*instances, *lines, *line;
 	size_t		 i;
 
-	instances = json_object_get(result, "instances");
-	lines = json_object_get(result, "lines");
+	instances = json_object_get(result, WIRE_K_INSTANCES);
+	lines = json_object_get(result, WIRE_K_LINES);
 	if (!json_is_array(instances) || !json_is_array(lines))
 		return cmds_malformed(inv, "no \"instances\" or \"lines\" "
 		    "array");
@@ -1047,16 +1049,16 @@ cmds_print_logs(struct ctl_inv *inv, const json_t *result)
 static int
 cmds_event_logs(struct ctl_inv *inv, const json_t *event)
 {
-	const char	*type = cmds_str(event, "type", "");
+	const char	*type = cmds_str(event, WIRE_K_TYPE, "");
 	const json_t	*count;
 
-	if (strcmp(type, "start") == 0)
+	if (strcmp(type, WIRE_EV_START) == 0)
 		inv->log_prefix = json_array_size(json_object_get(event,
-		    "instances")) > 1;
-	else if (strcmp(type, "line") == 0)
+		    WIRE_K_INSTANCES)) > 1;
+	else if (strcmp(type, WIRE_EV_LINE) == 0)
 		cmds_log_line(inv, event);
-	else if (strcmp(type, "missed") == 0) {
-		count = json_object_get(event, "count");
+	else if (strcmp(type, WIRE_EV_MISSED) == 0) {
+		count = json_object_get(event, WIRE_K_COUNT);
 		if (!json_is_integer(count))
 			return 0;
 		if (inv->json)
@@ -1076,7 +1078,7 @@ cmds_event_logs(struct ctl_inv *inv, const json_t *event)
 static int
 cmds_print_logrotate(struct ctl_inv *inv, const json_t *result)
 {
-	const json_t	*n = json_object_get(result, "reopened");
+	const json_t	*n = json_object_get(result, WIRE_K_REOPENED);
 
 	if (!json_is_integer(n))
 		return cmds_malformed(inv, "no \"reopened\" count");
@@ -1095,8 +1097,8 @@ cmds_print_reload(struct ctl_inv *inv, const json_t *result)
 	const json_t	*changes, *notes, *c, *keys, *k;
 	size_t		 i, j;
 
-	changes = json_object_get(result, "changes");
-	notes = json_object_get(result, "notes");
+	changes = json_object_get(result, WIRE_K_CHANGES);
+	notes = json_object_get(result, WIRE_K_NOTES);
 	if (!json_is_array(changes))
 		return cmds_malformed(inv, "no \"changes\" array");
 	if (inv->json) {
@@ -1106,9 +1108,9 @@ cmds_print_reload(struct ctl_inv *inv, const json_t *result)
 	if (json_array_size(changes) == 0)
 		fprintf(inv->out, "no changes\n");
 	json_array_foreach(changes, i, c) {
-		fprintf(inv->out, "%s: %s", cmds_str(c, "program", "?"),
-		    cmds_str(c, "action", "?"));
-		keys = json_object_get(c, "keys");
+		fprintf(inv->out, "%s: %s", cmds_str(c, WIRE_K_PROGRAM, "?"),
+		    cmds_str(c, WIRE_K_ACTION, "?"));
+		keys = json_object_get(c, WIRE_K_KEYS);
 		if (json_array_size(keys) != 0) {
 			json_array_foreach(keys, j, k) {
 				fprintf(inv->out, "%s%s", j == 0 ? " (" : ", ",
@@ -1140,8 +1142,8 @@ cmds_print_shutdown(struct ctl_inv *inv, const json_t *result)
 static int
 cmds_print_version(struct ctl_inv *inv, const json_t *result)
 {
-	const json_t	*proto = json_object_get(result, "protocol");
-	const json_t	*pid = json_object_get(result, "pid");
+	const json_t	*proto = json_object_get(result, WIRE_K_PROTOCOL);
+	const json_t	*pid = json_object_get(result, WIRE_K_PID);
 
 	if (inv->json) {
 		cmds_dump(inv, result);
@@ -1149,7 +1151,7 @@ cmds_print_version(struct ctl_inv *inv, const json_t *result)
 	}
 	fprintf(inv->out, "tendctl %s\n", TEND_VERSION);
 	fprintf(inv->out, "tendd %s (protocol %lld, pid %lld)\n",
-	    cmds_str(result, "version", "?"),
+	    cmds_str(result, WIRE_K_VERSION, "?"),
 	    json_is_integer(proto) ? (long long)json_integer_value(proto) : 0,
 	    json_is_integer(pid) ? (long long)json_integer_value(pid) : 0);
 	return CTL_EXIT_OK;
@@ -1181,7 +1183,7 @@ cmds_error(struct ctl_inv *inv, const struct proto_reply *rep)
 	const json_t	*results, *errors, *e;
 	size_t		 i;
 
-	results = json_object_get(rep->error, "results");
+	results = json_object_get(rep->error, WIRE_K_RESULTS);
 	if (inv->json)
 		cmds_json_error(inv, rep->error);
 	else if (json_is_array(results) && inv->cmd->line != NULL) {
@@ -1192,13 +1194,13 @@ cmds_error(struct ctl_inv *inv, const struct proto_reply *rep)
 	fprintf(inv->err, "tendctl: %s\n", rep->message);
 	/* The status table asks for keys by name: a tendd from before one
 	   was added refuses it. Say what to do. */
-	if (strcmp(inv->cmd->name, "status") == 0 && rep->code != NULL &&
+	if (inv->cmd->print == cmds_print_status && rep->code != NULL &&
 	    strcmp(rep->code, PROTO_E_BAD_ARGS) == 0 &&
 	    strstr(rep->message, "no instance key") != NULL)
 		fprintf(inv->err, "tendctl: tendd is older than this tendctl: "
 		    "restart tendd, or use the tendctl it came with (or "
 		    "--json)\n");
-	errors = json_object_get(rep->error, "errors");
+	errors = json_object_get(rep->error, WIRE_K_ERRORS);
 	json_array_foreach(errors, i, e) {
 		if (json_is_string(e))
 			fprintf(inv->err, "%s\n", json_string_value(e));

@@ -7,6 +7,7 @@
 
 #include "ctl.h"
 #include "util.h"
+#include "wire.h"
 
 /* Global options, before COMMAND. */
 static const struct ctl_gopt {
@@ -287,8 +288,9 @@ ctl_parse(struct ctl_inv *inv, int argc, char **argv, char *err,
 			break;
 		case 'O':
 		case 'E':
-			if (ctl_parse_stream(inv, c == 'O' ? "stdout" :
-			    "stderr", err, errlen) != 0)
+			if (ctl_parse_stream(inv, c == 'O' ?
+			    WIRE_STREAM_STDOUT : WIRE_STREAM_STDERR, err,
+			    errlen) != 0)
 				return CTL_EXIT_USAGE;
 			break;
 		case 'A':

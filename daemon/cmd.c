@@ -26,6 +26,7 @@
 #include "proto.h"
 #include "track.h"
 #include "util.h"
+#include "wire.h"
 
 enum wait_goal {
 	GOAL_START,
@@ -74,19 +75,19 @@ cmd_exit_json(const struct svc *s)
 	if (!s->last_exit.valid)
 		return json_null();
 	if (st == SVC_STATUS_UNKNOWN)
-		return json_pack("{s:b,s:f}", "unknown", 1,
-		    "at", (double)s->last_exit.wall / USEC_PER_SEC);
+		return json_pack("{s:b,s:f}", WIRE_K_UNKNOWN, 1,
+		    WIRE_K_AT, (double)s->last_exit.wall / USEC_PER_SEC);
 	if (WIFSIGNALED(st))
-		return json_pack("{s:i,s:s,s:f}", "signal", WTERMSIG(st),
-		    "signal_name", util_signal_name(WTERMSIG(st)),
-		    "at", (double)s->last_exit.wall / USEC_PER_SEC);
-	return json_pack("{s:i,s:f}", "code", WEXITSTATUS(st),
-	    "at", (double)s->last_exit.wall / USEC_PER_SEC);
+		return json_pack("{s:i,s:s,s:f}", WIRE_K_SIGNAL, WTERMSIG(st),
+		    WIRE_K_SIGNAL_NAME, util_signal_name(WTERMSIG(st)),
+		    WIRE_K_AT, (double)s->last_exit.wall / USEC_PER_SEC);
+	return json_pack("{s:i,s:f}", WIRE_K_CODE, WEXITSTATUS(st),
+	    WIRE_K_AT, (double)s->last_exit.wall / USEC_PER_SEC);
 }
 
 /*
- * The keys of the instance object (docs/protocol.md), in its order, each
- * with the function that makes its value. status builds objects from all
+ * The keys of the instance object (common/wire.h's enum wire_field, in
+ * its order), each with the function that makes its value. status builds objects from all
  * of them, or rows from the ones a client names in "fields": tendctl's
  * table asks for a dozen, as arrays, which jansson builds, encodes and
  * parses several times faster than objects (status of 1000 instances).
@@ -128,7 +129,7 @@ sf_state(const struct svc *s, const struct status_ctx *c)
 static json_t *
 sf_want(const struct svc *s, const struct status_ctx *c)
 {
-	return json_string_nocheck(s->want_up ? "up" : "down");
+	return json_string_nocheck(s->want_up ? WIRE_WANT_UP : WIRE_WANT_DOWN);
 }
 
 static json_t *
@@ -243,33 +244,38 @@ sf_cgroup(const struct svc *s, const struct status_ctx *c)
 	return v;
 }
 
-static const struct {
-	const char	*key;
-	status_field_fn	*fn;
-} status_fields[] = {
-	{ "name", sf_name },
-	{ "program", sf_program },
-	{ "instance", sf_instance },
-	{ "state", sf_state },
-	{ "want", sf_want },
-	{ "pid", sf_pid },
-	{ "ppid", sf_ppid },
-	{ "uptime", sf_uptime },
-	{ "restarts", sf_restarts },
-	{ "last_exit", sf_last_exit },
-	{ "daemon", sf_daemon },
-	{ "error", sf_error },
-	{ "log_dropped", sf_log_dropped },
-	{ "log_error", sf_log_error },
-	{ "descendants", sf_descendants },
-	{ "adopted", sf_adopted },
-	{ "operator", sf_operator },
-	{ "unsaved", sf_unsaved },
-	{ "essential", sf_essential },
-	{ "tracking", sf_tracking },
-	{ "cgroup", sf_cgroup },
+static status_field_fn *const status_fields[WIRE_F_N] = {
+	[WIRE_F_NAME] = sf_name,
+	[WIRE_F_PROGRAM] = sf_program,
+	[WIRE_F_INSTANCE] = sf_instance,
+	[WIRE_F_STATE] = sf_state,
+	[WIRE_F_WANT] = sf_want,
+	[WIRE_F_PID] = sf_pid,
+	[WIRE_F_PPID] = sf_ppid,
+	[WIRE_F_UPTIME] = sf_uptime,
+	[WIRE_F_RESTARTS] = sf_restarts,
+	[WIRE_F_LAST_EXIT] = sf_last_exit,
+	[WIRE_F_DAEMON] = sf_daemon,
+	[WIRE_F_ERROR] = sf_error,
+	[WIRE_F_LOG_DROPPED] = sf_log_dropped,
+	[WIRE_F_LOG_ERROR] = sf_log_error,
+	[WIRE_F_DESCENDANTS] = sf_descendants,
+	[WIRE_F_ADOPTED] = sf_adopted,
+	[WIRE_F_OPERATOR] = sf_operator,
+	[WIRE_F_UNSAVED] = sf_unsaved,
+	[WIRE_F_ESSENTIAL] = sf_essential,
+	[WIRE_F_TRACKING] = sf_tracking,
+	[WIRE_F_CGROUP] = sf_cgroup,
 };
-#define STATUS_NFIELDS	(sizeof status_fields / sizeof status_fields[0])
+#define STATUS_NFIELDS	((size_t)WIRE_F_N)
+
+int
+cmd_status_field(const char *key)
+{
+	int	 f = wire_field_find(key);
+
+	return f != -1 && status_fields[f] != NULL ? f : -1;
+}
 
 /* The instance object: every key. */
 static json_t *
@@ -279,8 +285,8 @@ cmd_instance_json(const struct svc *s, const struct status_ctx *c)
 	size_t	 i;
 
 	for (i = 0; i < STATUS_NFIELDS; i++)
-		json_object_set_new_nocheck(o, status_fields[i].key,
-		    status_fields[i].fn(s, c));
+		json_object_set_new_nocheck(o, wire_field_key(i),
+		    status_fields[i](s, c));
 	return o;
 }
 
@@ -289,11 +295,11 @@ cmd_result_json(const struct svc *s, bool ok, bool with_exit)
 {
 	json_t	*o;
 
-	o = json_pack("{s:s,s:b,s:s,s:o}", "name", s->name, "ok", ok,
-	    "state", svc_state_name(s->state),
-	    "error", s->error != NULL ? json_string(s->error) : json_null());
+	o = json_pack("{s:s,s:b,s:s,s:o}", WIRE_K_NAME, s->name, WIRE_K_OK,
+	    ok, WIRE_K_STATE, svc_state_name(s->state), WIRE_K_ERROR,
+	    s->error != NULL ? json_string(s->error) : json_null());
 	if (with_exit)
-		json_object_set_new(o, "last_exit", cmd_exit_json(s));
+		json_object_set_new(o, WIRE_K_LAST_EXIT, cmd_exit_json(s));
 	return o;
 }
 
@@ -398,7 +404,8 @@ cmd_unsaved(struct client *cl, json_int_t id, json_t *results,
 	m = proto_reply_error(id, PROTO_E_NOT_SAVED, "carried out, but not "
 	    "saved: %s; a restarted tendd would not know of it (tendd tries "
 	    "again every few seconds: see status)", why);
-	json_object_set_new(json_object_get(m, "error"), "results", results);
+	json_object_set_new(json_object_get(m, "error"), WIRE_K_RESULTS,
+	    results);
 	control_send(cl, m);
 }
 
@@ -409,7 +416,7 @@ waiter_finish(struct waiter *w)
 		cmd_unsaved(w->cl, w->id, waiter_results(w), w->unsaved);
 	else
 		control_send(w->cl, proto_reply_ok(w->id,
-		    json_pack("{s:o}", "results", waiter_results(w))));
+		    json_pack("{s:o}", WIRE_K_RESULTS, waiter_results(w))));
 	waiter_free(w);
 }
 
@@ -436,7 +443,7 @@ waiter_timeout_cb(evutil_socket_t fd, short events, void *arg)
 
 	m = proto_reply_error(w->id, PROTO_E_TIMEOUT, "timed out waiting for "
 	    "%zu of %zu instances", w->remaining, w->n);
-	json_object_set_new(json_object_get(m, "error"), "results",
+	json_object_set_new(json_object_get(m, "error"), WIRE_K_RESULTS,
 	    waiter_results(w));
 	control_send(w->cl, m);
 	waiter_free(w);
@@ -608,7 +615,7 @@ cmd_select(struct client *cl, json_int_t id, json_t *patterns,
 	}
 	m = proto_reply_error(id, PROTO_E_NO_SUCH_PROGRAM, "no program or "
 	    "instance matches %s", list);
-	json_object_set_new(json_object_get(m, "error"), "patterns",
+	json_object_set_new(json_object_get(m, "error"), WIRE_K_PATTERNS,
 	    unmatched);
 	control_send(cl, m);
 	free(list);
@@ -637,7 +644,7 @@ cmd_bool(struct client *cl, json_int_t id, json_t *args, const char *key,
 static int
 cmd_timeout(struct client *cl, json_int_t id, json_t *args, uint64_t *usec)
 {
-	json_t	*v = json_object_get(args, "timeout");
+	json_t	*v = json_object_get(args, WIRE_K_TIMEOUT);
 
 	*usec = 0;
 	if (v == NULL || json_is_null(v))
@@ -658,8 +665,8 @@ static void
 cmd_version(struct client *cl, json_int_t id, json_t *args)
 {
 	control_send(cl, proto_reply_ok(id, json_pack("{s:s,s:i,s:i}",
-	    "version", TEND_VERSION, "protocol", PROTO_VERSION,
-	    "pid", (int)getpid())));
+	    WIRE_K_VERSION, TEND_VERSION, WIRE_K_PROTOCOL, PROTO_VERSION,
+	    WIRE_K_PID, (int)getpid())));
 }
 
 /*
@@ -672,7 +679,8 @@ cmd_status_fields(struct client *cl, json_int_t id, const json_t *a,
 {
 	const json_t	*e;
 	const char	*key;
-	size_t		 i, j, *f;
+	size_t		 i, *f;
+	int		 j;
 
 	/* Bounded: each field is a value in every row of the reply. */
 	if (!json_is_array(a) || json_array_size(a) == 0 ||
@@ -685,18 +693,14 @@ cmd_status_fields(struct client *cl, json_int_t id, const json_t *a,
 	f = xcalloc(json_array_size(a), sizeof *f);
 	json_array_foreach(a, i, e) {
 		key = json_string_value(e);
-		for (j = 0; key != NULL && j < STATUS_NFIELDS; j++) {
-			if (strcmp(key, status_fields[j].key) == 0)
-				break;
-		}
-		if (key == NULL || j == STATUS_NFIELDS) {
+		if ((j = cmd_status_field(key)) == -1) {
 			control_error(cl, id, PROTO_E_BAD_ARGS, "\"fields\": "
 			    "no instance key '%s'", key != NULL ? key :
 			    "(not a string)");
 			free(f);
 			return -1;
 		}
-		f[i] = j;
+		f[i] = (size_t)j;
 	}
 	*fieldsp = f;
 	*np = json_array_size(a);
@@ -729,7 +733,7 @@ cmd_status_part(struct svc **v, size_t n, const size_t *counts,
 		}
 		row = json_array();
 		for (j = 0; j < nf; j++)
-			json_array_append_new(row, status_fields[f[j]].fn(v[i],
+			json_array_append_new(row, status_fields[f[j]](v[i],
 			    c));
 		json_array_append_new(a, row);
 	}
@@ -746,22 +750,22 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 	size_t			 n, i, m, part, *counts, *f = NULL, nf = 0;
 	bool			 desc = true, stream, each;
 
-	if ((pats = cmd_targets(cl, id, args, "patterns", false)) == NULL)
+	if ((pats = cmd_targets(cl, id, args, WIRE_K_PATTERNS, false)) == NULL)
 		return;
-	if (cmd_bool(cl, id, args, "stream", false, &stream) == -1) {
+	if (cmd_bool(cl, id, args, WIRE_K_STREAM, false, &stream) == -1) {
 		json_decref(pats);
 		return;
 	}
-	if ((fa = json_object_get(args, "fields")) != NULL) {
+	if ((fa = json_object_get(args, WIRE_K_FIELDS)) != NULL) {
 		if (cmd_status_fields(cl, id, fa, &f, &nf) == -1) {
 			json_decref(pats);
 			return;
 		}
 		/* Counting costs a read of every instance's processes. */
 		for (desc = false, i = 0; i < nf; i++)
-			desc = desc || status_fields[f[i]].fn == sf_descendants;
+			desc = desc || status_fields[f[i]] == sf_descendants;
 	}
-	key = f == NULL ? "instances" : "rows";
+	key = f == NULL ? WIRE_K_INSTANCES : WIRE_K_ROWS;
 	if (cmd_select(cl, id, pats, true, &v, &n) == 0) {
 		c.d = client_daemon(cl);
 		c.self = getpid();
@@ -781,14 +785,14 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 			if (i + m == n)
 				break;
 			control_send_now(cl, proto_event_new(id, json_pack(
-			    "{s:s,s:o}", "type", key, key, a)));
+			    "{s:s,s:o}", WIRE_K_TYPE, key, key, a)));
 		}
 		if (f == NULL)
 			control_send(cl, proto_reply_ok(id,
 			    json_pack("{s:o}", key, a)));
 		else
 			control_send(cl, proto_reply_ok(id,
-			    json_pack("{s:O,s:o}", "fields", fa, key, a)));
+			    json_pack("{s:O,s:o}", WIRE_K_FIELDS, fa, key, a)));
 		free(counts);
 		free(v);
 		/* The parts went out one by one, each too small for the
@@ -835,9 +839,9 @@ cmd_ps(struct client *cl, json_int_t id, json_t *args)
 	size_t		 n, len, text = 0, parts = 0;
 	bool		 stream;
 
-	if ((pats = cmd_targets(cl, id, args, "patterns", false)) == NULL)
+	if ((pats = cmd_targets(cl, id, args, WIRE_K_PATTERNS, false)) == NULL)
 		return;
-	if (cmd_bool(cl, id, args, "stream", false, &stream) == -1) {
+	if (cmd_bool(cl, id, args, WIRE_K_STREAM, false, &stream) == -1) {
 		json_decref(pats);
 		return;
 	}
@@ -851,8 +855,8 @@ cmd_ps(struct client *cl, json_int_t id, json_t *args)
 			    (json_array_size(a) == PS_CHUNK ||
 			    text + len > PS_CHUNK_TEXT)) {
 				control_send_now(cl, proto_event_new(id,
-				    json_pack("{s:s,s:o}", "type", "processes",
-				    "processes", a)));
+				    json_pack("{s:s,s:o}", WIRE_K_TYPE,
+				    WIRE_K_PROCESSES, WIRE_K_PROCESSES, a)));
 				a = json_array();
 				text = 0;
 				parts++;
@@ -861,7 +865,7 @@ cmd_ps(struct client *cl, json_int_t id, json_t *args)
 			json_array_append_new(a, o);
 		}
 		control_send(cl, proto_reply_ok(id,
-		    json_pack("{s:o}", "processes", a)));
+		    json_pack("{s:o}", WIRE_K_PROCESSES, a)));
 		track_ps_free(ps);
 		free(v);
 		/* As after a status in parts. */
@@ -883,9 +887,9 @@ cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
 	const char	*unsaved = NULL;
 	bool		 wait;
 
-	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
-	if (cmd_bool(cl, id, args, "wait", true, &wait) == -1 ||
+	if (cmd_bool(cl, id, args, WIRE_K_WAIT, true, &wait) == -1 ||
 	    cmd_timeout(cl, id, args, &timeout) == -1 ||
 	    cmd_select(cl, id, targets, false, &v, &n) == -1) {
 		json_decref(targets);
@@ -919,7 +923,7 @@ cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
 			cmd_unsaved(cl, id, a, unsaved);
 		else
 			control_send(cl, proto_reply_ok(id,
-			    json_pack("{s:o}", "results", a)));
+			    json_pack("{s:o}", WIRE_K_RESULTS, a)));
 	}
 	free(spawns0);
 	free(v);
@@ -950,7 +954,7 @@ cmd_reset(struct client *cl, json_int_t id, json_t *args)
 	json_t		*targets, *a;
 	size_t		 n, i;
 
-	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
 	if (cmd_select(cl, id, targets, false, &v, &n) == 0) {
 		a = json_array();
@@ -960,7 +964,7 @@ cmd_reset(struct client *cl, json_int_t id, json_t *args)
 			    cmd_result_json(v[i], true, false));
 		}
 		control_send(cl, proto_reply_ok(id,
-		    json_pack("{s:o}", "results", a)));
+		    json_pack("{s:o}", WIRE_K_RESULTS, a)));
 		free(v);
 	}
 	json_decref(targets);
@@ -976,7 +980,7 @@ cmd_signal(struct client *cl, json_int_t id, json_t *args)
 	int		 sig;
 	pid_t		 pid;
 
-	sv = json_object_get(args, "signal");
+	sv = json_object_get(args, WIRE_K_SIGNAL);
 	if (json_is_integer(sv)) {
 		snprintf(num, sizeof num, "%lld",
 		    (long long)json_integer_value(sv));
@@ -989,7 +993,7 @@ cmd_signal(struct client *cl, json_int_t id, json_t *args)
 		    "signal name (TERM, SIGTERM) or number");
 		return;
 	}
-	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
 	if (cmd_select(cl, id, targets, false, &v, &n) == 0) {
 		a = json_array();
@@ -997,13 +1001,13 @@ cmd_signal(struct client *cl, json_int_t id, json_t *args)
 			pid = v[i]->pid;
 			if (pid <= 0) {
 				r = cmd_result_json(v[i], false, false);
-				json_object_set_new(r, "error",
+				json_object_set_new(r, WIRE_K_ERROR,
 				    json_string("no process to signal"));
 			} else if (instance_signal(v[i], sig,
 			    v[i]->cp->kill_mode == CONF_KILL_GROUP) == -1) {
 				r = cmd_result_json(v[i], false, false);
 				xasprintf(&msg, "kill: %s", strerror(errno));
-				json_object_set_new(r, "error",
+				json_object_set_new(r, WIRE_K_ERROR,
 				    json_string(msg));
 				free(msg);
 			} else {
@@ -1014,7 +1018,7 @@ cmd_signal(struct client *cl, json_int_t id, json_t *args)
 			json_array_append_new(a, r);
 		}
 		control_send(cl, proto_reply_ok(id,
-		    json_pack("{s:o}", "results", a)));
+		    json_pack("{s:o}", WIRE_K_RESULTS, a)));
 		free(v);
 	}
 	json_decref(targets);
@@ -1028,7 +1032,7 @@ cmd_wait(struct client *cl, json_int_t id, json_t *args)
 	uint64_t	 timeout;
 	size_t		 n;
 
-	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
 	if (cmd_timeout(cl, id, args, &timeout) == 0 &&
 	    cmd_select(cl, id, targets, true, &v, &n) == 0) {
@@ -1046,7 +1050,8 @@ cmd_reload(struct client *cl, json_int_t id, json_t *args)
 	bool		 allow_empty;
 	int		 rc;
 
-	if (cmd_bool(cl, id, args, "allow_empty", false, &allow_empty) == -1)
+	if (cmd_bool(cl, id, args, WIRE_K_ALLOW_EMPTY, false,
+	    &allow_empty) == -1)
 		return;
 	rc = daemon_reload(client_daemon(cl), allow_empty, &result, &errors);
 	if (rc == -2) {
@@ -1063,7 +1068,7 @@ cmd_reload(struct client *cl, json_int_t id, json_t *args)
 		    "invalid (%zu error%s); nothing changed",
 		    json_array_size(errors),
 		    json_array_size(errors) == 1 ? "" : "s");
-		json_object_set_new(json_object_get(m, "error"), "errors",
+		json_object_set_new(json_object_get(m, "error"), WIRE_K_ERRORS,
 		    errors);
 		control_send(cl, m);
 		return;
@@ -1081,7 +1086,7 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 	bool		 follow;
 	int		 streams = LOGS_STDOUT | LOGS_STDERR;
 
-	jl = json_object_get(args, "lines");
+	jl = json_object_get(args, WIRE_K_LINES);
 	if (jl != NULL) {
 		if (!json_is_integer(jl) || json_integer_value(jl) < 0 ||
 		    json_integer_value(jl) > 100000) {
@@ -1091,13 +1096,13 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 		}
 		lines = json_integer_value(jl);
 	}
-	js = json_object_get(args, "stream");
+	js = json_object_get(args, WIRE_K_STREAM);
 	if (js != NULL && !json_is_null(js)) {
 		if (json_is_string(js) &&
-		    strcmp(json_string_value(js), "stdout") == 0)
+		    strcmp(json_string_value(js), WIRE_STREAM_STDOUT) == 0)
 			streams = LOGS_STDOUT;
 		else if (json_is_string(js) &&
-		    strcmp(json_string_value(js), "stderr") == 0)
+		    strcmp(json_string_value(js), WIRE_STREAM_STDERR) == 0)
 			streams = LOGS_STDERR;
 		else {
 			control_error(cl, id, PROTO_E_BAD_ARGS, "\"stream\" "
@@ -1105,9 +1110,9 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 			return;
 		}
 	}
-	if (cmd_bool(cl, id, args, "follow", false, &follow) == -1)
+	if (cmd_bool(cl, id, args, WIRE_K_FOLLOW, false, &follow) == -1)
 		return;
-	if ((targets = cmd_targets(cl, id, args, "targets", true)) == NULL)
+	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
 	if (cmd_select(cl, id, targets, true, &v, &n) == 0) {
 		if (follow)
@@ -1126,7 +1131,7 @@ cmd_logrotate(struct client *cl, json_int_t id, json_t *args)
 {
 	int	 n = logs_reopen(client_daemon(cl)->logs);
 
-	control_send(cl, proto_reply_ok(id, json_pack("{s:i}", "reopened",
+	control_send(cl, proto_reply_ok(id, json_pack("{s:i}", WIRE_K_REOPENED,
 	    n)));
 }
 
@@ -1139,30 +1144,39 @@ cmd_shutdown(struct client *cl, json_int_t id, json_t *args)
 	daemon_shutdown(client_daemon(cl));
 }
 
-static const struct cmd_entry cmd_table[] = {
-	{ "version",	false,	cmd_version },
-	{ "status",	false,	cmd_status },
-	{ "ps",		false,	cmd_ps },
-	{ "wait",	false,	cmd_wait },
-	{ "logs",	false,	cmd_logs },
-	{ "start",	true,	cmd_start },
-	{ "stop",	true,	cmd_stop },
-	{ "restart",	true,	cmd_restart },
-	{ "signal",	true,	cmd_signal },
-	{ "reset",	true,	cmd_reset },
-	{ "reload",	true,	cmd_reload },
-	{ "logrotate",	true,	cmd_logrotate },
-	{ "shutdown",	true,	cmd_shutdown },
+static const struct cmd_entry cmd_entries[] = {
+	{ WIRE_CMD_VERSION,	false,	cmd_version },
+	{ WIRE_CMD_STATUS,	false,	cmd_status },
+	{ WIRE_CMD_PS,		false,	cmd_ps },
+	{ WIRE_CMD_WAIT,	false,	cmd_wait },
+	{ WIRE_CMD_LOGS,	false,	cmd_logs },
+	{ WIRE_CMD_START,	true,	cmd_start },
+	{ WIRE_CMD_STOP,	true,	cmd_stop },
+	{ WIRE_CMD_RESTART,	true,	cmd_restart },
+	{ WIRE_CMD_SIGNAL,	true,	cmd_signal },
+	{ WIRE_CMD_RESET,	true,	cmd_reset },
+	{ WIRE_CMD_RELOAD,	true,	cmd_reload },
+	{ WIRE_CMD_LOGROTATE,	true,	cmd_logrotate },
+	{ WIRE_CMD_SHUTDOWN,	true,	cmd_shutdown },
 };
+
+#define CMD_N	(sizeof cmd_entries / sizeof cmd_entries[0])
 
 const struct cmd_entry *
 cmd_find(const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++) {
-		if (strcmp(cmd_table[i].name, name) == 0)
-			return &cmd_table[i];
+	for (i = 0; i < CMD_N; i++) {
+		if (strcmp(cmd_entries[i].name, name) == 0)
+			return &cmd_entries[i];
 	}
 	return NULL;
+}
+
+const struct cmd_entry *
+cmd_table(size_t *n)
+{
+	*n = CMD_N;
+	return cmd_entries;
 }

@@ -6,6 +6,7 @@
 #define TEND_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -19,6 +20,10 @@ struct cmd_entry {
 };
 
 const struct cmd_entry	*cmd_find(const char *);
+/* Every command, n of them, read-only (the unit test compares tendctl's). */
+const struct cmd_entry	*cmd_table(size_t *n);
+/* The status field (enum wire_field) tendd makes for a key, or -1. */
+int			 cmd_status_field(const char *);
 
 struct daemon;
 /* Waiters follow the change stream from attach to detach: a change of

@@ -30,6 +30,7 @@
 #include "ring.h"
 #include "svc.h"
 #include "util.h"
+#include "wire.h"
 
 #define LOGS_READ_BUF		(1024 * 1024)	/* one, shared: a full pipe */
 #define LOGS_PUMP_MAX		(4 * 1024 * 1024) /* per wakeup, for fairness */
@@ -167,7 +168,9 @@ stream_io(const struct stream *st)
 	    offsetof(struct logio, st));
 }
 
-static const char *const stream_names[] = { "stdout", "stderr" };
+static const char *const stream_names[] = {
+	WIRE_STREAM_STDOUT, WIRE_STREAM_STDERR
+};
 
 static size_t	stream_pump(struct stream *, size_t, bool *);
 static void	stream_flush(struct stream *);
@@ -1095,13 +1098,13 @@ logs_line_json(const struct svc *s, int which, uint64_t wall,
 	json_t	*o;
 
 	o = json_pack("{s:f,s:s,s:s,s:s,s:o}",
-	    "time", (double)wall / USEC_PER_SEC,
-	    "instance", s->name,
-	    "program", s->cp->name,
-	    "stream", stream_names[which & 1],
-	    "text", proto_text(text, len));
+	    WIRE_K_TIME, (double)wall / USEC_PER_SEC,
+	    WIRE_K_INSTANCE, s->name,
+	    WIRE_K_PROGRAM, s->cp->name,
+	    WIRE_K_STREAM, stream_names[which & 1],
+	    WIRE_K_TEXT, proto_text(text, len));
 	if (flags & RING_PARTIAL)
-		json_object_set_new(o, "partial", json_true());
+		json_object_set_new(o, WIRE_K_PARTIAL, json_true());
 	return o;
 }
 
@@ -1315,8 +1318,8 @@ logs_names(struct svc **v, size_t n)
 json_t *
 logs_history(struct svc **v, size_t n, size_t lines, int streams)
 {
-	return json_pack("{s:o,s:o}", "instances", logs_names(v, n),
-	    "lines", logs_collect(v, n, lines, streams));
+	return json_pack("{s:o,s:o}", WIRE_K_INSTANCES, logs_names(v, n),
+	    WIRE_K_LINES, logs_collect(v, n, lines, streams));
 }
 
 /* Followers */
@@ -1332,8 +1335,8 @@ follower_missed(struct follower *f)
 {
 	if (f->missed == 0)
 		return;
-	follower_send(f, json_pack("{s:s,s:I}", "type", "missed", "count",
-	    (json_int_t)f->missed));
+	follower_send(f, json_pack("{s:s,s:I}", WIRE_K_TYPE, WIRE_EV_MISSED,
+	    WIRE_K_COUNT, (json_int_t)f->missed));
 	f->missed = 0;
 }
 
@@ -1352,7 +1355,7 @@ follower_line(struct follower *f, struct logio *io, int which, uint64_t wall,
 	}
 	follower_missed(f);
 	o = logs_line_json(io->svc, which, wall, text, len, flags);
-	json_object_set_new(o, "type", json_string("line"));
+	json_object_set_new(o, WIRE_K_TYPE, json_string(WIRE_EV_LINE));
 	follower_send(f, o);
 }
 
@@ -1374,8 +1377,8 @@ logs_follow(struct logs *l, struct client *cl, long long id, struct svc **v,
 	f->n = n;
 	f->next = l->followers;
 	l->followers = f;
-	follower_send(f, json_pack("{s:s,s:o}", "type", "start",
-	    "instances", logs_names(v, n)));
+	follower_send(f, json_pack("{s:s,s:o}", WIRE_K_TYPE, WIRE_EV_START,
+	    WIRE_K_INSTANCES, logs_names(v, n)));
 	hist = logs_collect(v, n, lines, streams);
 	/* The history is queued all at once: bounded as the queue is, to
 	   the newest lines that fit in it. */
@@ -1390,7 +1393,7 @@ logs_follow(struct logs *l, struct client *cl, long long id, struct svc **v,
 	json_array_foreach(hist, i, o) {
 		if (i < from)
 			continue;
-		json_object_set_new(o, "type", json_string("line"));
+		json_object_set_new(o, WIRE_K_TYPE, json_string(WIRE_EV_LINE));
 		follower_send(f, json_incref(o));
 	}
 	json_decref(hist);

@@ -12,23 +12,26 @@
 
 #include "svc.h"
 #include "util.h"
+#include "wire.h"
 
 typedef void svc_action(struct svc *, int);
 
-static const char *const svc_state_names[SVC_NSTATES] = {
-	[SVC_STOPPED] = "stopped",
-	[SVC_STARTING] = "starting",
-	[SVC_RUNNING] = "running",
-	[SVC_BACKOFF] = "backoff",
-	[SVC_STOPPING] = "stopping",
-	[SVC_EXITED] = "exited",
-	[SVC_FAILED] = "failed",
-};
+/* The names users see are the wire's (common/wire.h), in this order. */
+_Static_assert(SVC_NSTATES == (int)WIRE_S_N &&
+    SVC_STOPPED == (int)WIRE_S_STOPPED &&
+    SVC_STARTING == (int)WIRE_S_STARTING &&
+    SVC_RUNNING == (int)WIRE_S_RUNNING &&
+    SVC_BACKOFF == (int)WIRE_S_BACKOFF &&
+    SVC_STOPPING == (int)WIRE_S_STOPPING &&
+    SVC_EXITED == (int)WIRE_S_EXITED &&
+    SVC_FAILED == (int)WIRE_S_FAILED,
+    "enum svc_state and enum wire_state differ");
 
 const char *
 svc_state_name(enum svc_state s)
 {
-	return s < SVC_NSTATES ? svc_state_names[s] : "unknown";
+	return s < SVC_NSTATES ? wire_state_name((enum wire_state)s) :
+	    "unknown";
 }
 
 struct svc *

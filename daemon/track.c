@@ -19,6 +19,7 @@
 #include "svc.h"
 #include "track.h"
 #include "util.h"
+#include "wire.h"
 
 #define TRACK_CMDLINE_MAX	4096
 
@@ -1088,20 +1089,21 @@ track_proc_json(struct track *t, const struct track_proc *p)
 	if ((cmd = procfs_cmdline(p->pid, NULL, TRACK_CMDLINE_MAX)) == NULL)
 		cmd = xstrdup("?");
 	o = json_pack("{s:i,s:i,s:o,s:o,s:o,s:s,s:o,s:b,s:b,s:i}",
-	    "pid", (int)p->pid,
-	    "ppid", (int)p->ppid,
-	    "program", p->svc != NULL ? json_string(p->svc->cp->name) :
+	    WIRE_K_PID, (int)p->pid,
+	    WIRE_K_PPID, (int)p->ppid,
+	    WIRE_K_PROGRAM, p->svc != NULL ? json_string(p->svc->cp->name) :
 		json_null(),
-	    "instance", p->svc != NULL ? json_integer(p->svc->index) :
+	    WIRE_K_INSTANCE, p->svc != NULL ? json_integer(p->svc->index) :
 		json_null(),
-	    "name", p->svc != NULL ? json_string(p->svc->name) : json_null(),
-	    "state", procfs_state_name(p->state),
+	    WIRE_K_NAME, p->svc != NULL ? json_string(p->svc->name) :
+		json_null(),
+	    WIRE_K_STATE, procfs_state_name(p->state),
 	    /* Any bytes: argv need not be UTF-8, and a cut may split a
 	       character. */
-	    "command", proto_text(cmd, strlen(cmd)),
-	    "adopted", p->adopted,
-	    "main", p->main,
-	    "depth", (int)p->depth);
+	    WIRE_K_COMMAND, proto_text(cmd, strlen(cmd)),
+	    WIRE_K_ADOPTED, p->adopted,
+	    WIRE_K_MAIN, p->main,
+	    WIRE_K_DEPTH, (int)p->depth);
 	free(cmd);
 	return o;
 }
