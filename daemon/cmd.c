@@ -63,7 +63,7 @@ struct waiter {
 static struct daemon *
 client_daemon(struct client *cl)
 {
-	return control_daemon(cl->control);
+	return control_ctx(cl->control);
 }
 
 /* {"code":N} or {"signal":N,"signal_name":..}, with "at"; or null. */
@@ -545,7 +545,7 @@ cmd_detach(struct daemon *d)
 	events_unsubscribe(d->events, cmd_event_cb, d);
 }
 
-void
+static void
 cmd_client_gone(struct client *cl)
 {
 	struct waiter	*w;
@@ -555,13 +555,13 @@ cmd_client_gone(struct client *cl)
 	logs_client_gone(client_daemon(cl)->logs, cl);
 }
 
-void
+static void
 cmd_client_drained(struct client *cl)
 {
 	logs_client_drained(client_daemon(cl)->logs, cl);
 }
 
-bool
+static bool
 cmd_client_busy(struct client *cl)
 {
 	return !TAILQ_EMPTY(&cl->waiters) ||
@@ -1144,7 +1144,7 @@ cmd_shutdown(struct client *cl, json_int_t id, json_t *args)
 	daemon_shutdown(client_daemon(cl));
 }
 
-static const struct cmd_entry cmd_entries[] = {
+static const struct control_cmd cmd_entries[] = {
 	{ WIRE_CMD_VERSION,	false,	cmd_version },
 	{ WIRE_CMD_STATUS,	false,	cmd_status },
 	{ WIRE_CMD_PS,		false,	cmd_ps },
@@ -1162,7 +1162,7 @@ static const struct cmd_entry cmd_entries[] = {
 
 #define CMD_N	(sizeof cmd_entries / sizeof cmd_entries[0])
 
-const struct cmd_entry *
+const struct control_cmd *
 cmd_find(const char *name)
 {
 	size_t	 i;
@@ -1174,9 +1174,68 @@ cmd_find(const char *name)
 	return NULL;
 }
 
-const struct cmd_entry *
+const struct control_cmd *
 cmd_table(size_t *n)
 {
 	*n = CMD_N;
 	return cmd_entries;
+}
+
+/* The control socket's hooks */
+
+static bool
+cmd_stopping(void *ctx)
+{
+	return daemon_shutting_down(ctx);
+}
+
+static unsigned
+cmd_max_clients(void *ctx)
+{
+	const struct daemon	*d = ctx;
+
+	return d->conf->max_clients;
+}
+
+static size_t
+cmd_ninstances(void *ctx)
+{
+	return daemon_ninstances(ctx);
+}
+
+/* An operator's command on the change stream: who asked what. Arguments
+   go along only while small (the ring keeps thousands of events). */
+static void
+cmd_announce(struct client *cl, const char *name, json_t *args, void *ctx)
+{
+	struct daemon		*d = ctx;
+	struct events_msg	 m;
+	size_t			 len;
+	char			*enc;
+
+	memset(&m, 0, sizeof m);
+	m.type = EVENTS_OPERATOR_COMMAND;
+	m.old = -1;
+	m.status = -1;
+	m.data = json_pack("{s:s,s:I,s:I}", "command", name, "uid",
+	    (json_int_t)cl->uid, "client_pid", (json_int_t)cl->pid);
+	if ((enc = proto_encode(args, &len)) != NULL && len <= 1024)
+		json_object_set(m.data, "args", args);
+	free(enc);
+	events_publish(d->events, &m);
+}
+
+void
+cmd_control_hooks(struct daemon *d, struct control_hooks *h)
+{
+	memset(h, 0, sizeof *h);
+	h->find = cmd_find;
+	h->client_gone = cmd_client_gone;
+	h->client_drained = cmd_client_drained;
+	h->client_busy = cmd_client_busy;
+	h->stopping = cmd_stopping;
+	h->max_clients = cmd_max_clients;
+	h->ninstances = cmd_ninstances;
+	h->announce = cmd_announce;
+	h->ctx = d;
 }

@@ -22,10 +22,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "cmd.h"
 #include "control.h"
-#include "daemon.h"
-#include "events.h"
 #include "log.h"
 #include "procfs.h"
 #include "proto.h"
@@ -63,7 +60,9 @@
 TAILQ_HEAD(client_list, client);
 
 struct control {
-	struct daemon		*d;
+	struct event_base	*base;
+	struct control_hooks	 hooks;
+	pid_t			 predecessor;
 	char			*path;
 	struct evconnlistener	*listener;
 	struct event		*ev_resume;	/* re-enable accept after EMFILE */
@@ -86,10 +85,10 @@ static bool	control_peer_privileged(struct control *, uid_t, gid_t,
 		    const gid_t *, int);
 static void	control_read_cb(struct bufferevent *, void *);
 
-struct daemon *
-control_daemon(const struct control *c)
+void *
+control_ctx(const struct control *c)
 {
-	return c->d;
+	return c->hooks.ctx;
 }
 
 static int	control_bind(const char *, mode_t, pid_t, char *, size_t)
@@ -435,33 +434,12 @@ control_error(struct client *cl, json_int_t id, const char *code,
 	free(msg);
 }
 
-/* An operator's command on the change stream: who asked what. Arguments
-   go along only while small (the ring keeps thousands of events). */
-static void
-control_announce(struct client *cl, const char *name, json_t *args)
-{
-	struct events_msg	 m;
-	size_t			 len;
-	char			*enc;
-
-	memset(&m, 0, sizeof m);
-	m.type = EVENTS_OPERATOR_COMMAND;
-	m.old = -1;
-	m.status = -1;
-	m.data = json_pack("{s:s,s:I,s:I}", "command", name, "uid",
-	    (json_int_t)cl->uid, "client_pid", (json_int_t)cl->pid);
-	if ((enc = proto_encode(args, &len)) != NULL && len <= 1024)
-		json_object_set(m.data, "args", args);
-	free(enc);
-	events_publish(cl->control->d->events, &m);
-}
-
 static void
 control_dispatch(struct client *cl, const char *line, size_t len)
 {
-	const struct cmd_entry	*ce;
+	const struct control_cmd *ce;
 	struct proto_request	 req;
-	struct daemon		*d = cl->control->d;
+	struct control		*c = cl->control;
 	const char		*code;
 	char			 err[256];
 	json_t			*m;
@@ -472,7 +450,7 @@ control_dispatch(struct client *cl, const char *line, size_t len)
 		json_decref(m);
 		return;
 	}
-	if ((ce = cmd_find(req.cmd)) == NULL) {
+	if ((ce = c->hooks.find(req.cmd)) == NULL) {
 		control_error(cl, req.id, PROTO_E_UNKNOWN_COMMAND,
 		    "unknown command '%.64s'", req.cmd);
 	} else if (ce->mutating && !control_peer_privileged(cl->control,
@@ -481,12 +459,13 @@ control_dispatch(struct client *cl, const char *line, size_t len)
 		    "permission denied: uid %u may only read status (%s needs "
 		    "root, tendd's user or the socket group)",
 		    (unsigned)cl->uid, ce->name);
-	} else if (ce->mutating && daemon_shutting_down(d)) {
+	} else if (ce->mutating && c->hooks.stopping(c->hooks.ctx)) {
 		control_error(cl, req.id, PROTO_E_SHUTTING_DOWN,
 		    "tendd is shutting down");
 	} else {
 		if (ce->mutating)
-			control_announce(cl, ce->name, req.args);
+			c->hooks.announce(cl, ce->name, req.args,
+			    c->hooks.ctx);
 		ce->fn(cl, req.id, req.args);
 	}
 	json_decref(m);
@@ -511,7 +490,7 @@ control_partial_cb(evutil_socket_t fd, short events, void *arg)
 static bool
 control_client_done(struct client *cl)
 {
-	return TAILQ_EMPTY(&cl->waiters) && !cmd_client_busy(cl) &&
+	return TAILQ_EMPTY(&cl->waiters) && !cl->control->hooks.client_busy(cl) &&
 	    control_pending(cl) == 0;
 }
 
@@ -601,7 +580,7 @@ control_write_cb(struct bufferevent *bev, void *arg)
 	if (cl->flags & CLIENT_CLOSING)
 		control_client_kill(cl);
 	else if (!(cl->flags & CLIENT_DEAD)) {
-		cmd_client_drained(cl);
+		cl->control->hooks.client_drained(cl);
 		/* Requests held back while the output waited. */
 		if (!(cl->flags & CLIENT_DEAD) &&
 		    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
@@ -667,7 +646,7 @@ control_client_free(struct client *cl)
 {
 	struct control	*c = cl->control;
 
-	cmd_client_gone(cl);
+	cl->control->hooks.client_gone(cl);
 	TAILQ_REMOVE(&c->clients, cl, entry);
 	c->nclients--;
 	if (!cl->privileged)
@@ -734,12 +713,11 @@ control_fd_limit(void)
 static void
 control_take(struct control *c, int fd, bool starved)
 {
-	struct daemon	*d = c->d;
 	struct client	*cl;
 	struct ucred	 uc;
 	socklen_t	 len = sizeof uc;
 	gid_t		*groups;
-	unsigned	 max = d->conf->max_clients;
+	unsigned	 max = c->hooks.max_clients(c->hooks.ctx);
 	long		 keep;
 	int		 ngroups;
 	bool		 priv;
@@ -756,7 +734,8 @@ control_take(struct control *c, int fd, bool starved)
 		ngroups = control_peer_groups(fd, &groups);
 	priv = control_peer_privileged(c, uc.uid, uc.gid, groups, ngroups);
 	keep = priv ? 0 : CONTROL_FDS_BASE +
-	    CONTROL_FDS_PER_INSTANCE * (long)daemon_ninstances(d);
+	    CONTROL_FDS_PER_INSTANCE *
+	    (long)c->hooks.ninstances(c->hooks.ctx);
 	if (!priv && (starved || fd >= control_fd_limit() - keep)) {
 		log_warnx("client pid %d uid %u refused: tendd keeps its last "
 		    "descriptors for its programs and privileged clients",
@@ -784,8 +763,8 @@ control_take(struct control *c, int fd, bool starved)
 	cl->ngroups = ngroups;
 	cl->privileged = priv;
 	TAILQ_INIT(&cl->waiters);
-	cl->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	cl->ev_partial = evtimer_new(d->base, control_partial_cb, cl);
+	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	cl->ev_partial = evtimer_new(c->base, control_partial_cb, cl);
 	if (cl->bev == NULL || cl->ev_partial == NULL) {
 		log_warnx("cannot set up client pid %d", (int)uc.pid);
 		if (cl->bev != NULL)
@@ -868,16 +847,18 @@ control_accept_error_cb(struct evconnlistener *l, void *arg)
 
 /* Listen on fd (bound and listening already). */
 static struct control *
-control_start(struct daemon *d, int fd, const char *path, char *err,
-    size_t errlen)
+control_start(const struct control_params *cp, int fd, const char *path,
+    char *err, size_t errlen)
 {
 	struct control	*c;
 
 	c = xcalloc(1, sizeof *c);
-	c->d = d;
+	c->base = cp->base;
+	c->hooks = cp->hooks;
+	c->predecessor = cp->predecessor;
 	c->path = xstrdup(path);
 	TAILQ_INIT(&c->clients);
-	c->listener = evconnlistener_new(d->base, control_accept_cb, c,
+	c->listener = evconnlistener_new(c->base, control_accept_cb, c,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (c->listener == NULL) {
 		snprintf(err, errlen, "cannot listen on %s", path);
@@ -887,14 +868,14 @@ control_start(struct daemon *d, int fd, const char *path, char *err,
 	}
 	evconnlistener_set_error_cb(c->listener, control_accept_error_cb);
 	c->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	c->ev_resume = evtimer_new(d->base, control_resume_cb, c);
-	c->ev_dead = event_new(d->base, -1, 0, control_dead_cb, c);
+	c->ev_resume = evtimer_new(c->base, control_resume_cb, c);
+	c->ev_dead = event_new(c->base, -1, 0, control_dead_cb, c);
 	return c;
 }
 
 struct control *
-control_adopt(struct daemon *d, int fd, const char *group, gid_t gid,
-    char *err, size_t errlen)
+control_adopt(const struct control_params *cp, int fd, const char *group,
+    gid_t gid, char *err, size_t errlen)
 {
 	struct control		*c;
 	struct sockaddr_un	 sun;
@@ -912,7 +893,7 @@ control_adopt(struct daemon *d, int fd, const char *group, gid_t gid,
 		    strerror(errno));
 		return NULL;
 	}
-	if ((c = control_start(d, fd, path, err, errlen)) == NULL)
+	if ((c = control_start(cp, fd, path, err, errlen)) == NULL)
 		return NULL;
 	c->adopted = true;
 	if (group != NULL) {
@@ -928,16 +909,16 @@ control_adopt(struct daemon *d, int fd, const char *group, gid_t gid,
 }
 
 struct control *
-control_new(struct daemon *d, const char *path, mode_t mode,
+control_new(const struct control_params *cp, const char *path, mode_t mode,
     const char *group, gid_t gid, char *err, size_t errlen)
 {
 	struct control	*c;
 	int		 fd;
 
-	if ((fd = control_bind(path, mode, d->predecessor, err, errlen)) ==
+	if ((fd = control_bind(path, mode, cp->predecessor, err, errlen)) ==
 	    -1)
 		return NULL;
-	if ((c = control_start(d, fd, path, err, errlen)) == NULL) {
+	if ((c = control_start(cp, fd, path, err, errlen)) == NULL) {
 		unlink(path);
 		close(fd);
 		return NULL;

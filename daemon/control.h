@@ -18,9 +18,47 @@
 
 #include <jansson.h>
 
-struct daemon;
+struct event_base;
 struct waiter;
 struct bufferevent;
+struct client;
+
+/* A command: a row of the table the layer above gives (cmd.c). */
+struct control_cmd {
+	const char	*name;
+	bool		 mutating;	/* needs a privileged peer */
+	void		(*fn)(struct client *, json_int_t, json_t *);
+};
+
+/*
+ * What the transport asks of the commands above it. ctx is theirs
+ * (control_ctx).
+ */
+struct control_hooks {
+	const struct control_cmd *(*find)(const char *name);
+	/* A client is going away: drop what it waits for, unanswered. */
+	void		(*client_gone)(struct client *);
+	/* A client's output queue emptied. */
+	void		(*client_drained)(struct client *);
+	/* Has the client a reply or events still to come? */
+	bool		(*client_busy)(struct client *);
+	/* Are mutating commands refused now (tendd shutting down)? */
+	bool		(*stopping)(void *ctx);
+	/* max_clients, and how many instances there are (the descriptors
+	   kept for them). */
+	unsigned	(*max_clients)(void *ctx);
+	size_t		(*ninstances)(void *ctx);
+	/* A mutating command from an allowed peer is about to run. */
+	void		(*announce)(struct client *, const char *name,
+			    json_t *args, void *ctx);
+	void		*ctx;
+};
+
+struct control_params {
+	struct event_base		*base;
+	pid_t				 predecessor; /* last tendd, or 0 */
+	struct control_hooks		 hooks;
+};
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -40,15 +78,15 @@ struct client {
 	TAILQ_HEAD(, waiter)	 waiters;
 };
 
-struct control	*control_new(struct daemon *, const char *path, mode_t,
-		    const char *group, gid_t, char *err, size_t errlen);
+struct control	*control_new(const struct control_params *, const char *path,
+		    mode_t, const char *group, gid_t, char *err, size_t errlen);
 /*
  * Use a listening socket passed by systemd (socket activation). Its path,
  * mode and group are systemd's: tendd neither changes nor removes them.
  * Without a configured group, the socket file's group may control tendd.
  */
-struct control	*control_adopt(struct daemon *, int fd, const char *group,
-		    gid_t, char *err, size_t errlen);
+struct control	*control_adopt(const struct control_params *, int fd,
+		    const char *group, gid_t, char *err, size_t errlen);
 /* Close every client and the socket, and unlink it. */
 void		 control_free(struct control *);
 /* Apply a new mode and group to the socket file, and who is
@@ -58,7 +96,8 @@ void		 control_set_mode(struct control *, mode_t, const char *group,
 /* A client's work (a wait, a follow) ended: one that sent EOF and has
    nothing more to receive is closed. */
 void		 control_client_idle(struct client *);
-struct daemon	*control_daemon(const struct control *);
+/* The hooks' ctx. */
+void		*control_ctx(const struct control *);
 
 /* Bytes queued to a client and not yet sent. */
 size_t		 control_pending(const struct client *);

@@ -204,7 +204,13 @@ sane_stdio(void)
 static int
 listen_control(struct daemon *d, char *err, size_t errlen)
 {
-	int	 n, fd = SD_LISTEN_FDS_START;
+	struct control_params	 cp;
+	int			 n, fd = SD_LISTEN_FDS_START;
+
+	memset(&cp, 0, sizeof cp);
+	cp.base = d->base;
+	cp.predecessor = d->predecessor;
+	cmd_control_hooks(d, &cp.hooks);
 
 	/* Socket activation: systemd passes the control socket as fd 3. */
 	if ((n = sd_listen_fds(1)) < 0) {
@@ -222,10 +228,10 @@ listen_control(struct daemon *d, char *err, size_t errlen)
 			    "a listening Unix stream socket", fd);
 			return -1;
 		}
-		d->control = control_adopt(d, fd, d->conf->socket_group,
+		d->control = control_adopt(&cp, fd, d->conf->socket_group,
 		    d->conf->socket_gid, err, errlen);
 	} else
-		d->control = control_new(d, d->socket_path,
+		d->control = control_new(&cp, d->socket_path,
 		    d->conf->socket_mode, d->conf->socket_group,
 		    d->conf->socket_gid, err, errlen);
 	return d->control == NULL ? -1 : 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "control.h"
 #include "ctl.h"
 #include "svc.h"
 #include "wire.h"
@@ -49,7 +50,7 @@ T_CASE(ctl_rows_name_tendd_commands)
 
 T_CASE(tendd_commands_have_ctl_rows)
 {
-	const struct cmd_entry	*tab;
+	const struct control_cmd	*tab;
 	size_t			 i, n;
 
 	tab = cmd_table(&n);
