@@ -91,6 +91,27 @@ daemon_announce(struct daemon *d, enum events_type type, json_t *data)
 	events_publish(d->events, &m);
 }
 
+/* s is up, gave up or is gone: is that the last READY waited for? */
+static void
+daemon_boot_done(struct daemon *d, const struct svc *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->nboot; i++) {
+		if (d->boot[i] == s)
+			break;
+	}
+	if (i == d->nboot)
+		return;
+	d->boot[i] = d->boot[--d->nboot];
+	if (d->nboot == 0) {
+		free(d->boot);
+		d->boot = NULL;
+		if (!d->ready && !daemon_shutting_down(d))
+			daemon_ready(d);
+	}
+}
+
 /*
  * An instance changed state (the stream): garbage to collect, and the
  * wait for the autostart programs before tendd is ready.
@@ -102,24 +123,17 @@ daemon_instance_cb(const struct events_msg *m, const struct events_rec *r,
 	struct daemon	*d = arg;
 	struct svc	*s = m->svc;
 	struct program	*p = svc_program(s);
+	bool		 removed = m->type == EVENTS_INSTANCE_REMOVED;
 
-	/* Removed before it settled: READY waits for it no more. */
-	if (m->type == EVENTS_INSTANCE_REMOVED && s->boot_wait) {
-		s->boot_wait = false;
-		if (--d->boot_pending == 0 && !d->ready &&
-		    !daemon_shutting_down(d))
-			daemon_ready(d);
+	if (!removed && (m->old < 0 || m->old == (int)s->state))
 		return;
-	}
-	if (m->old < 0 || m->old == (int)s->state)
-		return;
-	if (svc_is_down(s) && (p->nretiring > 0 || daemon_shutting_down(d)))
+	if (!removed && svc_is_down(s) &&
+	    (p->nretiring > 0 || daemon_shutting_down(d)))
 		daemon_schedule_gc(d);
-	if (s->boot_wait && svc_settled(s)) {
-		s->boot_wait = false;
-		if (--d->boot_pending == 0 && !daemon_shutting_down(d))
-			daemon_ready(d);
-	}
+	/* Up or given up, or removed before it settled: READY waits for it
+	   no more. Only while starting: a short list, looked through. */
+	if (d->nboot > 0 && (removed || svc_settled(s)))
+		daemon_boot_done(d, s);
 }
 
 /* Programs and instances */
@@ -353,6 +367,10 @@ daemon_sd_done(bool failed, void *arg)
 
 	if (failed)
 		d->exit_code = 1;
+	/* Told while still in the loop: the last save happens here, where
+	   a signal it causes (SIGXFSZ) is taken like any other. */
+	daemon_announce(d, EVENTS_TENDD_STOPPED, json_pack("{s:b}", "failed",
+	    failed));
 	event_base_loopexit(d->base, NULL);
 }
 
@@ -757,6 +775,10 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->socket_path = xstrdup(socket_override != NULL ? socket_override :
 	    conf->socket);
 	TAILQ_INIT(&d->programs);
+	/* Taken from now on, before the first log line (a write past
+	   RLIMIT_FSIZE raises SIGXFSZ): one that comes before the loop runs
+	   waits for it, instead of ending tendd half started. */
+	d->sigs = sigs_new(base, d->run_mode, daemon_signal_cb, d);
 	d->events = events_new(DAEMON_EVENT_BUFFER);
 	rh = daemon_reaper_hooks_init;
 	rh.arg = d;
@@ -779,6 +801,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->stdio.out = -1;
 	d->stdio.err = -1;
 	d->stdio.foreground = d->run_mode;
+	memset(&ip, 0, sizeof ip);
 	ip.base = base;
 	ip.reaper = d->reaper;
 	ip.track = d->track;
@@ -796,9 +819,6 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->ev_shutdown = evtimer_new(base, daemon_shutdown_timer_cb, d);
 	d->ev_log = event_new(base, -1, 0, daemon_log_cb, d);
 	log_defer(daemon_log_kick, d);
-	/* Taken from now on: one that comes before the loop runs waits for
-	   it, instead of ending tendd half started. */
-	d->sigs = sigs_new(base, d->run_mode, daemon_signal_cb, d);
 	ph.work_down = daemon_work_down;
 	ph.shutdown = daemon_policy_shutdown;
 	ph.arg = d;
@@ -839,12 +859,13 @@ daemon_run(struct daemon *d)
 		for (i = 0; i < p->nsvcs; i++) {
 			if (daemon_wants_up(p->svcs[i]) &&
 			    !svc_settled(p->svcs[i])) {
-				p->svcs[i]->boot_wait = true;
-				d->boot_pending++;
+				d->boot = xreallocarray(d->boot, d->nboot + 1,
+				    sizeof *d->boot);
+				d->boot[d->nboot++] = p->svcs[i];
 			}
 		}
 	}
-	if (d->boot_pending == 0)
+	if (d->nboot == 0)
 		daemon_ready(d);
 	policy_check(d->policy);
 }
@@ -872,6 +893,7 @@ daemon_free(struct daemon *d)
 	log_defer(NULL, NULL);
 	event_free(d->ev_log);
 	policy_free(d->policy);
+	free(d->boot);
 	track_free(d->track);
 	state_unlock(d->state_lock);
 	event_free(d->ev_gc);

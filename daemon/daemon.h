@@ -49,7 +49,9 @@ struct daemon {
 	struct logs		*logs;
 	struct notify		*notify;	/* NULL without systemd */
 	bool			 ready;		/* READY=1 was sent */
-	unsigned		 boot_pending;	/* autostart not yet settled */
+	struct svc		**boot;		/* autostart instances READY
+						   waits for */
+	size_t			 nboot;
 	struct launch_stdio	 stdio;
 	struct track		*track;		/* descendants */
 	struct state_lock	*state_lock;	/* NULL: no state kept */

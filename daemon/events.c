@@ -53,6 +53,7 @@ static const char *const events_names[EVENTS_NTYPES] = {
 	[EVENTS_TENDD_READY] = "tendd.ready",
 	[EVENTS_TENDD_RELOADING] = "tendd.reloading",
 	[EVENTS_TENDD_STOPPING] = "tendd.stopping",
+	[EVENTS_TENDD_STOPPED] = "tendd.stopped",
 };
 
 static const char *const events_next_names[] = {

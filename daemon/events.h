@@ -51,6 +51,7 @@ enum events_type {
 	EVENTS_TENDD_READY,
 	EVENTS_TENDD_RELOADING,
 	EVENTS_TENDD_STOPPING,
+	EVENTS_TENDD_STOPPED,		/* all is down: tendd leaves now */
 	EVENTS_NTYPES
 };
 #define EVENTS_ALL	((1u << EVENTS_NTYPES) - 1)

@@ -49,6 +49,9 @@ struct instance {
 						   tendd's child */
 	struct event		*probe;		/* forking: look again */
 	int			 pidfd;		/* -1: none */
+	int			 rec_slot;	/* in the spawn record, -1 */
+	uint64_t		 starttime;	/* of the main process (procfs
+						   ticks), 0: not known yet */
 	bool			 pidfile_wait;	/* in env->pidfile_waits */
 };
 TAILQ_HEAD(instance_list, instance);
@@ -194,6 +197,7 @@ instance_new(struct instance_env *env, const struct conf_program *cp,
 	in->env = env;
 	in->owner = owner;
 	in->pidfd = -1;
+	in->rec_slot = -1;
 	in->main.ops = &main_ops;
 	in->launcher.ops = &launcher_ops;
 	in->s = svc_new(&env->ops, cp, in, index, name);
@@ -227,11 +231,36 @@ instance_free(struct svc *s)
 	instance_pidfile_done(in);
 	track_forget(in->env->p.track, s);
 	if (in->env->pidrec != NULL)
-		pidrec_release(in->env->pidrec, s->rec_slot);
+		pidrec_release(in->env->pidrec, in->rec_slot);
 	logio_free(s->logio);
 	TAILQ_REMOVE(&in->env->all, in, entry);
 	svc_free(s);
 	free(in);
+}
+
+void
+instance_claim_record(struct svc *s)
+{
+	struct instance	*in = INST(s);
+
+	if (in->env->pidrec == NULL || in->rec_slot != -1)
+		return;
+	if ((in->rec_slot = pidrec_claim(in->env->pidrec, s->cp->name,
+	    s->index)) == -1)
+		log_warn("%s: no slot in the spawn record", s->name);
+}
+
+uint64_t
+instance_starttime(struct svc *s)
+{
+	struct instance		*in = INST(s);
+	struct procfs_stat	 st;
+
+	/* Read once per process, when first asked. */
+	if (in->starttime == 0 && s->pid > 0 &&
+	    procfs_read_stat(s->pid, &st) == 0 && st.state != 'Z')
+		in->starttime = st.starttime;
+	return s->pid > 0 ? in->starttime : 0;
 }
 
 void *
@@ -372,12 +401,9 @@ instance_spawn(struct svc *s, char *err, size_t errlen,
 	t0 = procfs_boot_now();
 	/* The spawn record (pidrec.h): the child writes its slot. */
 	rec.fd = -1;
-	if (env->pidrec != NULL && s->rec_slot == -1 &&
-	    (s->rec_slot = pidrec_claim(env->pidrec, s->cp->name,
-	    s->index)) == -1)
-		log_warn("%s: no slot in the spawn record", s->name);
-	if (env->pidrec != NULL && s->rec_slot != -1)
-		pidrec_target(env->pidrec, s->rec_slot, s->cp->name, s->index,
+	instance_claim_record(s);
+	if (env->pidrec != NULL && in->rec_slot != -1)
+		pidrec_target(env->pidrec, in->rec_slot, s->cp->name, s->index,
 		    s->cp->type == CONF_TYPE_FORKING ? PIDREC_LAUNCHER : 0, t0,
 		    &rec);
 	pid = env->sys.launch(s->cp, s->index, &io, cgfd, &rec, err, errlen,
@@ -398,7 +424,7 @@ instance_spawn(struct svc *s, char *err, size_t errlen,
 		fatalx("%s: pid %d is already in the process table", s->name,
 		    (int)pid);
 	/* For the state file; 0: read from /proc when saved. */
-	s->starttime = procfs_starttime_between(t0, t1);
+	in->starttime = procfs_starttime_between(t0, t1);
 	return pid;
 }
 
@@ -574,14 +600,14 @@ instance_watch_cb(evutil_socket_t fd, short events, void *arg)
 	svc_event(s, SVC_EV_EXITED, SVC_STATUS_UNKNOWN);
 }
 
-/* Is the watched main process (pid, s->starttime) still there? */
+/* Is the watched main process (pid, in->starttime) still there? */
 static bool
 instance_watched_alive(const struct svc *s, pid_t pid)
 {
 	struct procfs_stat	 st;
 
 	return procfs_read_stat(pid, &st) == 0 && st.state != 'Z' &&
-	    st.starttime == s->starttime;
+	    st.starttime == INST(s)->starttime;
 }
 
 static void
@@ -607,7 +633,7 @@ instance_watch(struct instance *in, pid_t pid, uint64_t starttime)
 
 	if ((fd = procfs_pidfd_open(pid, starttime)) != -1) {
 		in->pidfd = fd;
-		s->starttime = starttime;
+		in->starttime = starttime;
 		in->watch = event_new(in->env->p.base, fd, EV_READ,
 		    instance_watch_cb, in);
 		event_add(in->watch, NULL);
@@ -621,7 +647,7 @@ instance_watch(struct instance *in, pid_t pid, uint64_t starttime)
 	 * time still tells the process apart, so check it once a second,
 	 * and before every signal.
 	 */
-	s->starttime = starttime;
+	in->starttime = starttime;
 	if (!instance_watched_alive(s, pid)) {
 		errno = ESRCH;
 		return -1;
@@ -649,9 +675,11 @@ instance_unwatch(struct instance *in)
 int
 instance_adopt(struct svc *s, pid_t pid, uint64_t starttime, uint64_t age)
 {
-	if (instance_watch(INST(s), pid, starttime) == -1)
+	struct instance	*in = INST(s);
+
+	if (instance_watch(in, pid, starttime) == -1)
 		return -1;
-	s->starttime = starttime;
+	in->starttime = starttime;
 	svc_adopt(s, pid, age);
 	return 0;
 }
@@ -743,7 +771,7 @@ instance_take_main(struct instance *in, pid_t pid)
 			return -1;
 	} else if (instance_watch(in, pid, st.starttime) == -1)
 		return -1;
-	s->starttime = st.starttime;
+	in->starttime = st.starttime;
 	log_info("%s: main process is pid %d%s", s->name, (int)pid,
 	    st.ppid == getpid() ? "" : " (not tendd's child: its exit "
 	    "status will be unknown)");

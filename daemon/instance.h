@@ -96,6 +96,13 @@ int		 instance_adopt(struct svc *, pid_t, uint64_t starttime,
 /* The instance whose main process an owner is (reaper.h), or NULL. */
 struct proc_owner;
 struct svc	*instance_of(const struct proc_owner *);
+/* Claim the instance's slot in the spawn record (persist.c, before it
+   settles the record), if not done yet. */
+void		 instance_claim_record(struct svc *);
+/* The start time of the main process (procfs ticks: with its PID, what
+   tells it apart from a later process with the same PID), read from
+   /proc once if not known; 0 without one. */
+uint64_t	 instance_starttime(struct svc *);
 /* Is the main process not tendd's child (watched by pidfd)? */
 bool		 instance_watched(const struct svc *);
 

@@ -425,7 +425,7 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	code = d->exit_code;
-	persist_close(d, true);
+	persist_close(d);
 	cmd_detach(d);
 	log_info("exiting");
 	if (pidfile != NULL)
@@ -444,7 +444,7 @@ failed:
 		(void)!write(readyfd, err, strlen(err));
 	else
 		fprintf(stderr, "tendd: %s\n", err);
-	persist_close(d, false);
+	persist_close(d);
 	cmd_detach(d);
 	daemon_free(d);
 	event_base_free(base);

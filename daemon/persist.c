@@ -328,11 +328,7 @@ persist_restore(struct daemon *d)
 				persist_take_over(d, s, k);
 			/* Claimed now, so that settling below leaves the
 			   records of configured instances alone. */
-			if (d->pidrec != NULL && s->rec_slot == -1 &&
-			    (s->rec_slot = pidrec_claim(d->pidrec, s->cp->name,
-			    s->index)) == -1)
-				log_warn("%s: no slot in the spawn record",
-				    s->name);
+			instance_claim_record(s);
 		}
 	}
 	if (d->pidrec != NULL)
@@ -386,6 +382,11 @@ persist_event_cb(const struct events_msg *m, const struct events_rec *r,
 	case EVENTS_CONFIG_RELOADED:
 		persist_changed(d);
 		break;
+	case EVENTS_TENDD_STOPPED:
+		/* The last word, durably: what is left (after a failed
+		   shutdown, processes that would not die) is adoptable. */
+		(void)persist_save(d, true);
+		break;
 	case EVENTS_INSTANCE_RUNNING:
 		if (m->svc->cp->type == CONF_TYPE_FORKING)
 			persist_changed(d);
@@ -412,16 +413,15 @@ persist_attach(struct daemon *d)
 	d->ev_state_later = evtimer_new(d->base, persist_save_cb, d);
 	d->ev_state_retry = evtimer_new(d->base, persist_retry_cb, d);
 	events_subscribe(d->events, EVENTS_INSTANCE |
-	    EVENTS_BIT(EVENTS_CONFIG_RELOADED), persist_event_cb, d);
+	    EVENTS_BIT(EVENTS_CONFIG_RELOADED) |
+	    EVENTS_BIT(EVENTS_TENDD_STOPPED), persist_event_cb, d);
 }
 
 void
-persist_close(struct daemon *d, bool save)
+persist_close(struct daemon *d)
 {
 	if (d->ev_state == NULL)
 		return;
-	if (save)
-		(void)persist_save(d, true);
 	events_unsubscribe(d->events, persist_event_cb, d);
 	event_free(d->ev_state);
 	event_free(d->ev_state_later);
@@ -441,18 +441,6 @@ static void
 persist_retry_cb(evutil_socket_t fd, short events, void *arg)
 {
 	(void)persist_save(arg, true);
-}
-
-/* The start time of the instance's process, read once per process. */
-static uint64_t
-persist_starttime(struct svc *s)
-{
-	struct procfs_stat	 st;
-
-	if (s->starttime == 0 && procfs_read_stat(s->pid, &st) == 0 &&
-	    st.state != 'Z')
-		s->starttime = st.starttime;
-	return s->starttime;
 }
 
 int
@@ -488,9 +476,9 @@ persist_save(struct daemon *d, bool sync)
 				continue;
 			r = state_add(&st, p->cp->name, s->index);
 			if (s->pid > 0 && !s->launcher &&
-			    persist_starttime(s) != 0) {
+			    instance_starttime(s) != 0) {
 				r->pid = s->pid;
-				r->starttime = s->starttime;
+				r->starttime = instance_starttime(s);
 			}
 			r->want = s->op == SVC_OP_UP ? STATE_WANT_UP :
 			    s->op == SVC_OP_DOWN ? STATE_WANT_DOWN :

@@ -36,8 +36,9 @@ int	 persist_lock(struct daemon *, char *err, size_t errlen);
  * instance starts again. Problems are logged and tendd runs on.
  */
 void	 persist_restore(struct daemon *);
-/* tendd is leaving: save once more, durably, with save; stop saving. */
-void	 persist_close(struct daemon *, bool save);
+/* Stop saving (tendd is leaving; the last save came with tendd.stopped,
+   in the loop). */
+void	 persist_close(struct daemon *);
 /* Something to save changed: save once, after this pass of the loop. */
 void	 persist_changed(struct daemon *);
 /* Only a process ended (its PID left in the file is harmless: adoption

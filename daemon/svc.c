@@ -49,7 +49,6 @@ svc_new(const struct svc_ops *ops, const struct conf_program *cp, void *owner,
 	s->since = ops->now();
 	s->delay = cp->restart_delay;
 	s->cg_procs = -1;
-	s->rec_slot = -1;
 	return s;
 }
 

@@ -153,7 +153,6 @@ struct svc {
 
 	void				*waits;	/* the daemon's waiters */
 	uint64_t			 op_hash; /* conf hash at op */
-	uint64_t			 starttime; /* of pid, for state */
 	struct logio			*logio;	/* output capture (logs.c) */
 
 	unsigned			 index;
@@ -177,10 +176,6 @@ struct svc {
 	bool				 adopted; /* pid taken over from a
 						     crashed tendd */
 	bool				 timed_out; /* start_timeout passed */
-	bool				 boot_wait; /* READY waits for it */
-	int				 rec_slot; /* its slot in the spawn
-						      record (pidrec.h), -1:
-						      none */
 };
 
 struct svc	*svc_new(const struct svc_ops *, const struct conf_program *,
