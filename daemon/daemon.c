@@ -899,12 +899,13 @@ daemon_free(struct daemon *d)
 	event_free(d->ev_gc);
 	event_free(d->ev_shutdown);
 	shutdown_free(d->shutdown);
-	events_free(d->events);
 	logs_free(d->logs);
 	notify_free(d->notify);
 	if (d->stdio.in != -1)
 		close(d->stdio.in);
 	conf_unref(d->conf);
+	/* Last: the others unsubscribe as they go. */
+	events_free(d->events);
 	free(d->config_path);
 	free(d->socket_path);
 	free(d);
