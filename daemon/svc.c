@@ -663,6 +663,23 @@ a_stray_exit(struct svc *s, int status)
 {
 }
 
+/* STOPPED + ADOPT: a process a crashed tendd left running is this
+   instance's main process (arg), started adopt_age usec ago. */
+static void
+a_adopt(struct svc *s, int pid)
+{
+	uint64_t	 now = s->ops->now();
+
+	s->pid = pid;
+	s->sid = pid;
+	s->adopted = true;
+	s->want_up = true;
+	/* Its uptime is the process's, not the adoption's. */
+	s->started = now > s->adopt_age ? now - s->adopt_age : 0;
+	svc_announce(s, SVC_CH_ADOPTED, pid, 0, SVC_NEXT_NONE);
+	svc_set_state(s, SVC_RUNNING);
+}
+
 static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 	[SVC_STOPPED] = {
 		[SVC_EV_START] = a_start,
@@ -676,6 +693,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_TIMER] = a_ignore,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
+		[SVC_EV_ADOPT] = a_adopt,
 	},
 	[SVC_STARTING] = {
 		[SVC_EV_START] = a_want_up,
@@ -689,6 +707,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_TIMER] = a_starting_timer,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
+		[SVC_EV_ADOPT] = a_ignore,
 	},
 	[SVC_RUNNING] = {
 		[SVC_EV_START] = a_want_up,
@@ -702,6 +721,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_TIMER] = a_ignore,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
+		[SVC_EV_ADOPT] = a_ignore,
 	},
 	[SVC_BACKOFF] = {
 		[SVC_EV_START] = a_want_up,
@@ -715,6 +735,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_TIMER] = a_retry,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
+		[SVC_EV_ADOPT] = a_ignore,
 	},
 	[SVC_STOPPING] = {
 		[SVC_EV_START] = a_want_up,
@@ -728,6 +749,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_TIMER] = a_kill,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_empty,
+		[SVC_EV_ADOPT] = a_ignore,
 	},
 	[SVC_EXITED] = {
 		[SVC_EV_START] = a_start,
@@ -741,6 +763,7 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_TIMER] = a_ignore,
 		[SVC_EV_RESET] = a_reset,
 		[SVC_EV_EMPTY] = a_ignore,
+		[SVC_EV_ADOPT] = a_ignore,
 	},
 	[SVC_FAILED] = {
 		[SVC_EV_START] = a_start,
@@ -754,22 +777,15 @@ static svc_action *const actions[SVC_NSTATES][SVC_NEVENTS] = {
 		[SVC_EV_TIMER] = a_retry_failed,
 		[SVC_EV_RESET] = a_reset_failed,
 		[SVC_EV_EMPTY] = a_ignore,
+		[SVC_EV_ADOPT] = a_ignore,
 	},
 };
 
 void
 svc_adopt(struct svc *s, pid_t pid, uint64_t age)
 {
-	uint64_t	 now = s->ops->now();
-
-	s->pid = pid;
-	s->sid = pid;
-	s->adopted = true;
-	s->want_up = true;
-	/* Its uptime is the process's, not the adoption's. */
-	s->started = now > age ? now - age : 0;
-	svc_announce(s, SVC_CH_ADOPTED, pid, 0, SVC_NEXT_NONE);
-	svc_set_state(s, SVC_RUNNING);
+	s->adopt_age = age;
+	svc_event(s, SVC_EV_ADOPT, pid);
 }
 
 void

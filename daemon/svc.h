@@ -48,6 +48,8 @@ enum svc_event {
 	SVC_EV_TIMER,		/* the instance's one timer fired */
 	SVC_EV_RESET,		/* clear failures */
 	SVC_EV_EMPTY,		/* no process of the instance is left */
+	SVC_EV_ADOPT,		/* take over pid arg, left running by a
+				   crashed tendd (svc_adopt) */
 	SVC_NEVENTS
 };
 
@@ -148,6 +150,8 @@ struct svc {
 	uint64_t			 started;	/* mono usec of spawn */
 	uint64_t			 since;		/* mono of last change */
 	uint64_t			 delay;		/* next backoff delay */
+	uint64_t			 adopt_age;	/* SVC_EV_ADOPT's process
+							   age, usec */
 	struct svc_exit			 last_exit;
 	char				*error;		/* why failed/backoff */
 
@@ -185,7 +189,7 @@ void		 svc_rename(struct svc *, const char *);
 
 void		 svc_event(struct svc *, enum svc_event, int arg);
 /* Take over a running process (from a crashed tendd's state), started
-   age usec ago: running, wanted up, pid watched by the daemon. */
+   age usec ago (SVC_EV_ADOPT, from stopped only): running, wanted up. */
 void		 svc_adopt(struct svc *, pid_t, uint64_t age);
 
 /* Why the instance waits (a forking program's pidfile not right yet),

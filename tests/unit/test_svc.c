@@ -359,6 +359,21 @@ T_CASE(exits_are_announced_with_what_follows)
 	svc_free(s);
 }
 
+/* Adoption goes through the grid: only a stopped instance takes a
+   predecessor's process over; one that runs keeps its own. */
+T_CASE(adopt_only_from_stopped)
+{
+	struct conf_program	 cp = base_cp();
+	struct svc		*s = svc_in(&cp, SVC_RUNNING);
+	pid_t			 pid = s->pid;
+
+	svc_adopt(s, 4242, 1000);
+	T_INTEQ(s->pid, pid);
+	T_CHECK(!s->adopted);
+	T_INTEQ(nannounced[SVC_CH_ADOPTED], 0);
+	svc_free(s);
+}
+
 T_CASE(restart_delay_zero_respawns_at_once)
 {
 	struct conf_program	 cp = base_cp();
@@ -919,6 +934,7 @@ T_CASE(state_names)
 
 T_MAIN(T_ENTRY(start_reaches_running_after_start_secs),
     T_ENTRY(exits_are_announced_with_what_follows),
+    T_ENTRY(adopt_only_from_stopped),
     T_ENTRY(rest_that_will_not_die_is_given_up),
     T_ENTRY(stop_of_exited_kills_leftovers),
     T_ENTRY(respawn_kills_what_the_last_run_left),
