@@ -1,6 +1,8 @@
 /*
- * daemon.c: programs and instances, the svc side effects (spawn, kill,
- * timers), the reaper, reload and shutdown.
+ * daemon.c: tendd's context: the loop's parts wired together, signals,
+ * the program registry, reload, start-up and the way down (shutdown.h's
+ * side effects). What happens to instances is instance.c's and svc.c's;
+ * what follows from it, the subscribers' of the change stream.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
