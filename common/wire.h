@@ -110,6 +110,7 @@
 #define WIRE_K_COMMAND		"command"
 #define WIRE_K_MAIN		"main"
 #define WIRE_K_DEPTH		"depth"
+#define WIRE_K_ROLE		"role"
 
 /* Event types: parts of status (WIRE_K_INSTANCES, WIRE_K_ROWS) and ps
    (WIRE_K_PROCESSES), and these of logs with follow. */

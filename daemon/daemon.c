@@ -731,6 +731,15 @@ daemon_track_each(bool (*fn)(struct svc *, void *), void *arg, void *ctx)
 	return instance_each(d->ienv, fn, arg);
 }
 
+static const char *
+daemon_track_role(pid_t pid, void *ctx)
+{
+	struct daemon		*d = ctx;
+	struct proc_owner	*o = reaper_find(d->reaper, pid);
+
+	return o != NULL ? o->ops->kind : NULL;
+}
+
 static struct svc *
 daemon_track_main(pid_t pid, void *ctx)
 {
@@ -791,6 +800,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	d->shutdown = shutdown_new(&daemon_sd_ops, d);
 	th.each = daemon_track_each;
 	th.main_of = daemon_track_main;
+	th.role = daemon_track_role;
 	th.ctx = d;
 	d->track = track_new(&th, conf->cgroups ==
 	    CONF_CGROUPS_AUTO, d->run_mode ? NULL : conf->state_dir);

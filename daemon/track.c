@@ -1081,8 +1081,9 @@ track_kill_strays(struct track *t)
 static json_t *
 track_proc_json(struct track *t, const struct track_proc *p)
 {
-	char	*cmd;
-	json_t	*o;
+	const char	*role;
+	char		*cmd;
+	json_t		*o;
 
 	/* Its stat only when it has no command line (a kernel thread, a
 	   zombie): a read less a process. Gone since the walk: "?". */
@@ -1104,6 +1105,10 @@ track_proc_json(struct track *t, const struct track_proc *p)
 	    WIRE_K_ADOPTED, p->adopted,
 	    WIRE_K_MAIN, p->main,
 	    WIRE_K_DEPTH, (int)p->depth);
+	role = t->hooks.role != NULL ? t->hooks.role(p->pid, t->hooks.ctx) :
+	    NULL;
+	json_object_set_new(o, WIRE_K_ROLE, role != NULL ? json_string(role) :
+	    json_null());
 	free(cmd);
 	return o;
 }

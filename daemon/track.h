@@ -39,6 +39,9 @@ struct track_hooks {
 	/* The instance whose main process pid is (a child of tendd's, or
 	   one watched by pidfd), or NULL. */
 	struct svc	*(*main_of)(pid_t, void *ctx);
+	/* What owns pid among tendd's children, for ps ("main",
+	   "launcher", ...: reaper.h's owner kinds), or NULL. */
+	const char	*(*role)(pid_t, void *ctx);
 	void		*ctx;
 };
 

@@ -233,6 +233,29 @@ def test_forking_launcher_that_never_exits_is_killed():
         t.stop()
 
 
+def test_forking_launcher_shown_in_ps_as_launcher():
+    # The reaper holds a launcher as an owner of its own kind, and ps says
+    # so; the main process, once known, is "main".
+    with Tend("") as t:
+        with open(t.path("launcher.sh"), "w") as f:
+            f.write("echo $$ >> %s\nexec sleep 600\n" % t.path("launchers"))
+        t.write_config(prog("fk", ["/bin/sh", t.path("launcher.sh")],
+                            type="forking", start_timeout="60s"))
+        t.start()
+        t.wait_state("fk", "starting")
+        wait_for(lambda: pids_in(t, "launchers"), what="the launcher")
+        pid = pids_in(t, "launchers")[0]
+
+        def launcher_row():
+            return [p for p in t.ps("fk") if p["pid"] == pid]
+        wait_for(launcher_row, what="the launcher in ps")
+        row = launcher_row()[0]
+        eq(row["role"], "launcher", repr(row))
+        # The instance's process for now, as "main" says; "role" tells.
+        eq(row["main"], True, repr(row))
+        t.stop()
+
+
 def test_forking_pidfile_needs_type_forking():
     with Tend(prog("x", ["sleep", "1"], pidfile="x.pid")) as t:
         r = subprocess.run([os.environ.get("TENDD", "tendd"), "-c",

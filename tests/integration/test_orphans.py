@@ -328,7 +328,9 @@ def test_ps_patterns_and_json_shape():
         for p in ps:
             eq(sorted(p), sorted(["pid", "ppid", "program", "instance",
                                   "name", "state", "command", "adopted",
-                                  "main", "depth"]), repr(p))
+                                  "main", "depth", "role"]), repr(p))
+            # What the reaper holds it as: these main processes are.
+            eq(p["role"], "main" if p["main"] else None, repr(p))
         eq(sorted(p["name"] for p in t.ps("b")), ["b:0", "b:1"])
         eq([p["name"] for p in t.ps("b:1")], ["b:1"])
         eq(sorted(p["name"] for p in t.ps("a")), ["a", "a"])

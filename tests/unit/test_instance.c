@@ -115,7 +115,7 @@ world_new(void)
 {
 	struct world		*w = calloc(1, sizeof *w);
 	struct reaper_hooks	 rh = { NULL, NULL, NULL, NULL };
-	struct track_hooks	 th = { w_each, w_main, w };
+	struct track_hooks	 th = { w_each, w_main, NULL, w };
 	struct instance_env_params p;
 	FILE			*f;
 	long			 max = 4194304;
