@@ -39,9 +39,12 @@
 #include "track.h"
 #include "util.h"
 
+/* Instances started per loop pass at start-up. */
+#define DAEMON_START_BATCH	64
 /* Events kept for tendctl events --since (event_buffer). */
 #define DAEMON_EVENT_BUFFER	10000
 static void	 daemon_announce(struct daemon *, enum events_type, json_t *);
+static void	 daemon_start_cb(evutil_socket_t, short, void *);
 
 static struct program *
 svc_program(const struct svc *s)
@@ -114,6 +117,18 @@ daemon_boot_done(struct daemon *d, const struct svc *s)
 	}
 }
 
+/* s is gone: not to be started by daemon_start_some. */
+static void
+daemon_start_forget(struct daemon *d, const struct svc *s)
+{
+	size_t	 i;
+
+	for (i = d->ipending; i < d->npending; i++) {
+		if (d->pending[i] == s)
+			d->pending[i] = NULL;
+	}
+}
+
 /*
  * An instance changed state (the stream): garbage to collect, and the
  * wait for the autostart programs before tendd is ready.
@@ -136,6 +151,8 @@ daemon_instance_cb(const struct events_msg *m, const struct events_rec *r,
 	   no more. Only while starting: a short list, looked through. */
 	if (d->nboot > 0 && (removed || svc_settled(s)))
 		daemon_boot_done(d, s);
+	if (removed)
+		daemon_start_forget(d, s);
 }
 
 /* Programs and instances */
@@ -828,6 +845,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 		TAILQ_INSERT_TAIL(&d->programs, p, entry);
 	}
 	d->ev_gc = event_new(base, -1, 0, daemon_gc_cb, d);
+	d->ev_start = evtimer_new(base, daemon_start_cb, d);
 	d->ev_shutdown = evtimer_new(base, daemon_shutdown_timer_cb, d);
 	d->ev_log = event_new(base, -1, 0, daemon_log_cb, d);
 	log_defer(daemon_log_kick, d);
@@ -839,10 +857,60 @@ daemon_new(struct event_base *base, struct conf *conf,
 	return d;
 }
 
+/*
+ * Start what must run, a batch per loop pass: 2000 instances took 15 s
+ * to start (forks, cgroups), and tendd answered nobody meanwhile. The
+ * first batch starts before the loop runs, so a small config is all
+ * started when the first client is answered.
+ */
+static void
+daemon_start_some(struct daemon *d)
+{
+	struct timeval	 zero = { 0, 0 };
+	struct svc	*s;
+	sigset_t	 old;
+	size_t		 n = 0;
+
+	reaper_hold(&old);
+	while (d->ipending < d->npending && n < DAEMON_START_BATCH &&
+	    !daemon_shutting_down(d)) {
+		if ((s = d->pending[d->ipending++]) == NULL)
+			continue;	/* removed meanwhile */
+		/* Stopped by the operator meanwhile: READY waits not. */
+		if (!daemon_wants_up(s) || s->state != SVC_STOPPED) {
+			daemon_boot_done(d, s);
+			continue;
+		}
+		svc_event(s, SVC_EV_START, 0);
+		n++;
+	}
+	reaper_release(&old);
+	if (d->ipending < d->npending && !daemon_shutting_down(d)) {
+		/* A timer, not event_active: one made active from its own
+		   callback runs again in the same pass, before any client
+		   is read. */
+		evtimer_add(d->ev_start, &zero);
+		return;
+	}
+	free(d->pending);
+	d->pending = NULL;
+	d->npending = d->ipending = 0;
+	track_started(d->track);
+	/* Only now: an instance not started yet is no ended one. */
+	policy_check(d->policy);
+}
+
+static void
+daemon_start_cb(evutil_socket_t fd, short events, void *arg)
+{
+	daemon_start_some(arg);
+}
+
 void
 daemon_run(struct daemon *d)
 {
 	struct program	*p;
+	struct svc	*s;
 	unsigned	 i;
 
 	if (d->conf->subreaper &&
@@ -854,32 +922,28 @@ daemon_run(struct daemon *d)
 	reaper_start(d->reaper);
 	track_prune(d->track);
 
-	TAILQ_FOREACH(p, &d->programs, entry) {
-		for (i = 0; i < p->nsvcs; i++) {
-			if (daemon_wants_up(p->svcs[i]))
-				svc_event(p->svcs[i], SVC_EV_START, 0);
-			/* Adopted from a tendd that ended while carrying out
-			   a stop the operator asked for. */
-			else if (p->svcs[i]->op == SVC_OP_DOWN &&
-			    p->svcs[i]->pid > 0)
-				svc_event(p->svcs[i], SVC_EV_STOP, 0);
-		}
-	}
-	track_started(d->track);
 	/* READY waits until every autostart instance is up or gave up. */
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		for (i = 0; i < p->nsvcs; i++) {
-			if (daemon_wants_up(p->svcs[i]) &&
-			    !svc_settled(p->svcs[i])) {
+			s = p->svcs[i];
+			if (daemon_wants_up(s)) {
+				d->pending = xreallocarray(d->pending,
+				    d->npending + 1, sizeof *d->pending);
+				d->pending[d->npending++] = s;
+				if (s->state == SVC_RUNNING)
+					continue;	/* adopted */
 				d->boot = xreallocarray(d->boot, d->nboot + 1,
 				    sizeof *d->boot);
-				d->boot[d->nboot++] = p->svcs[i];
-			}
+				d->boot[d->nboot++] = s;
+			/* Adopted from a tendd that ended while carrying out
+			   a stop the operator asked for. */
+			} else if (s->op == SVC_OP_DOWN && s->pid > 0)
+				svc_event(s, SVC_EV_STOP, 0);
 		}
 	}
 	if (d->nboot == 0)
 		daemon_ready(d);
-	policy_check(d->policy);
+	daemon_start_some(d);
 }
 
 void
@@ -906,6 +970,8 @@ daemon_free(struct daemon *d)
 	event_free(d->ev_log);
 	policy_free(d->policy);
 	free(d->boot);
+	free(d->pending);
+	event_free(d->ev_start);
 	track_free(d->track);
 	state_unlock(d->state_lock);
 	event_free(d->ev_gc);

@@ -52,6 +52,10 @@ struct daemon {
 	struct svc		**boot;		/* autostart instances READY
 						   waits for */
 	size_t			 nboot;
+	struct svc		**pending;	/* to start, a batch a pass */
+	size_t			 npending;
+	size_t			 ipending;	/* the next to start */
+	struct event		*ev_start;
 	struct launch_stdio	 stdio;
 	struct track		*track;		/* descendants */
 	struct state_lock	*state_lock;	/* NULL: no state kept */
