@@ -1116,8 +1116,9 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 		return;
 	if (cmd_select(cl, id, targets, true, &v, &n) == 0) {
 		if (follow)
-			logs_follow(client_daemon(cl)->logs, cl, id, v, n,
-			    (size_t)lines, streams);
+			logs_follow(client_daemon(cl)->logs,
+			    client_daemon(cl)->events, cl, id, v, n,
+			    (size_t)lines, streams, true);
 		else
 			control_send(cl, proto_reply_ok(id, logs_history(v, n,
 			    (size_t)lines, streams)));
