@@ -1083,7 +1083,7 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 	json_t		*targets, *jl, *js;
 	json_int_t	 lines = 50;
 	size_t		 n;
-	bool		 follow;
+	bool		 follow, events;
 	int		 streams = LOGS_STDOUT | LOGS_STDERR;
 
 	jl = json_object_get(args, WIRE_K_LINES);
@@ -1110,7 +1110,8 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 			return;
 		}
 	}
-	if (cmd_bool(cl, id, args, WIRE_K_FOLLOW, false, &follow) == -1)
+	if (cmd_bool(cl, id, args, WIRE_K_FOLLOW, false, &follow) == -1 ||
+	    cmd_bool(cl, id, args, WIRE_K_EVENTS, true, &events) == -1)
 		return;
 	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
@@ -1118,7 +1119,7 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 		if (follow)
 			logs_follow(client_daemon(cl)->logs,
 			    client_daemon(cl)->events, cl, id, v, n,
-			    (size_t)lines, streams, true);
+			    (size_t)lines, streams, events);
 		else
 			control_send(cl, proto_reply_ok(id, logs_history(v, n,
 			    (size_t)lines, streams)));
