@@ -36,7 +36,7 @@
 #define WIRE_K_PATTERNS		"patterns"	/* status, ps; and the
 						   no_such_program error */
 #define WIRE_K_FIELDS		"fields"	/* status: also in its result */
-#define WIRE_K_STREAM		"stream"	/* status, ps: a boolean;
+#define WIRE_K_STREAM		"stream"	/* status, ps, wait: a boolean;
 						   logs: WIRE_STREAM_*; and a
 						   log line's */
 #define WIRE_K_WAIT		"wait"		/* start, stop, restart */
@@ -123,6 +123,8 @@
 						   WIRE_K_EVENT, the event
 						   object */
 #define WIRE_K_EVENT		"event"
+/* wait with stream: a target's result as it ends. */
+#define WIRE_EV_ENDED		"ended"
 
 /* Values */
 #define WIRE_WANT_UP		"up"
