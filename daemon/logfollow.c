@@ -243,7 +243,8 @@ lc_text(const struct logfollow_ref *r, const struct svc *s,
 		case EVENTS_NEXT_BACKOFF:
 			lc_add(buf, len, "; restarting in ");
 			lc_delay(buf, len, e->delay);
-			lc_add(buf, len, " (attempt %u)", e->attempt);
+			if (e->attempt > 0)
+				lc_add(buf, len, " (attempt %u)", e->attempt);
 			break;
 		case EVENTS_NEXT_GIVE_UP:
 			lc_add(buf, len, "; gave up after %u failed start%s",
@@ -265,7 +266,8 @@ lc_text(const struct logfollow_ref *r, const struct svc *s,
 			lc_add(buf, len, "could not start: %s; ", error);
 		lc_add(buf, len, "restarting in ");
 		lc_delay(buf, len, e->delay);
-		lc_add(buf, len, " (attempt %u)", e->attempt);
+		if (e->attempt > 0)
+			lc_add(buf, len, " (attempt %u)", e->attempt);
 		return true;
 	case EVENTS_INSTANCE_FAILED:
 		if (r->last_type == EVENTS_INSTANCE_EXITED &&

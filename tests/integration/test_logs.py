@@ -1827,9 +1827,11 @@ def round_of(line):
 
 def check_rounds(items, rounds, what):
     """items: ("line", text) or ("event", text) in the order shown. Each
-    round is a start, the program's three lines, then its exit; the last
-    exit says it gave up. Before them: the first run, killed."""
+    round is a start, the program's three lines, then its exit, until one
+    says it gave up after as many failed starts as there were rounds:
+    that many in all. Before them: the first run, killed."""
     kill = re.compile(r"^flaky killed by signal KILL; restarting")
+    gave_up = re.compile(r"gave up after (\d+) failed starts?$")
     starts = [i for i, (k, text) in enumerate(items)
               if k == "event" and kill.match(text)]
     eq(len(starts), 1, "%s: the first run's end: %r" % (what, items))
@@ -1856,18 +1858,24 @@ def check_rounds(items, rounds, what):
               "%s: round %d's exit after its lines: %r" % (what, r,
                                                           items[i:i + 3]))
         i += 1
-    check(any("gave up after %d failed starts" % rounds in text
-              for kind, text in items[i - 1:]),
-          "%s: no 'gave up' after the last round: %r" % (what, items[-3:]))
+    # The last exit, or a line of its own after it, says so.
+    m = [gave_up.search(text) for kind, text in items[i - 1:]
+         if kind == "event"]
+    m = [x for x in m if x]
+    check(m and int(m[0].group(1)) == rounds,
+          "%s: no 'gave up after %d' after the last round: %r" % (
+              what, rounds, items[i - 1:]))
+    check(all(k == "event" and text.startswith("flaky ")
+              for k, text in items[i:]), repr(items[i:]))
 
 
 def test_follow_shows_life_cycle_in_order():
-    rounds = 4
+    limit = 4
     with Tend("") as t:
         logdir(t)
         t.write_config(prog("flaky", LAST_WORDS, autostart=False,
                             restart="always", restart_delay="50ms",
-                            start_limit=rounds))
+                            start_limit=limit))
         t.start()
         t.ctl("start", "flaky", check=0)
         pid = t.wait_state("flaky", "running")["pid"]
@@ -1882,6 +1890,10 @@ def test_follow_shows_life_cycle_in_order():
             open(t.path("go"), "w").close()
             os.kill(pid, signal.SIGKILL)
             t.wait_state("flaky", "failed")
+            # start_limit failed starts in a row, and the one too many.
+            with open(t.path("count")) as c:
+                rounds = int(c.read())
+            check(rounds >= limit, "%d rounds" % rounds)
 
             def gave_up(ls):
                 return any("gave up after" in l for l in ls)
@@ -1907,7 +1919,8 @@ def test_follow_shows_life_cycle_in_order():
                                          "instance.failed"), repr(o))
                     eq(ev["name"], "flaky")
                     if ev["type"] == "instance.exited":
-                        eq(ev["code"], 3)
+                        check(ev.get("code") == 3 or
+                              ev.get("signal_name") == "KILL", repr(ev))
                     items.append(("event", o["text"]))
                 else:
                     check("type" not in o and "event" not in o and
