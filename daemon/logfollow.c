@@ -259,7 +259,9 @@ lc_text(const struct logfollow_ref *r, const struct svc *s,
 		}
 		return true;
 	case EVENTS_INSTANCE_RESTARTING:
-		if (r->last_type == EVENTS_INSTANCE_EXITED)
+		if (r->last_type == EVENTS_INSTANCE_EXITED &&
+		    (r->last_next == EVENTS_NEXT_BACKOFF ||
+		    r->last_next == EVENTS_NEXT_RESTART))
 			return false;
 		/* Not after an exit: a start that failed. */
 		if (error != NULL)
@@ -303,7 +305,8 @@ logfollow_event_cb(const struct events_msg *m, const struct events_rec *e,
 	char			 text[1024];
 	bool			 show;
 
-	if (m->svc == NULL || m->svc->logio == NULL || e->name == NULL)
+	if (m->svc == NULL || m->svc->logio == NULL || e->name == NULL ||
+	    e->program == NULL)
 		return;
 	list = logio_followers(m->svc->logio);
 	for (r = list->head; r != NULL; r = next) {
