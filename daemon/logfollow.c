@@ -218,7 +218,8 @@ lc_status(char *buf, size_t len, int st)
 /*
  * The life-cycle line of event e for a follower of r, without the "-- "
  * and " --" tendctl puts around it; false when there is none (an exit
- * already said it).
+ * already said it). "(attempt N)" is the try that comes next, shown from
+ * the second in a row on.
  */
 static bool
 lc_text(const struct logfollow_ref *r, const struct svc *s,
@@ -237,13 +238,13 @@ lc_text(const struct logfollow_ref *r, const struct svc *s,
 		switch (e->next) {
 		case EVENTS_NEXT_RESTART:
 			lc_add(buf, len, "; restarting");
-			if (e->attempt > 0)
+			if (e->attempt > 1)
 				lc_add(buf, len, " (attempt %u)", e->attempt);
 			break;
 		case EVENTS_NEXT_BACKOFF:
 			lc_add(buf, len, "; restarting in ");
 			lc_delay(buf, len, e->delay);
-			if (e->attempt > 0)
+			if (e->attempt > 1)
 				lc_add(buf, len, " (attempt %u)", e->attempt);
 			break;
 		case EVENTS_NEXT_GIVE_UP:
@@ -268,7 +269,7 @@ lc_text(const struct logfollow_ref *r, const struct svc *s,
 			lc_add(buf, len, "could not start: %s; ", error);
 		lc_add(buf, len, "restarting in ");
 		lc_delay(buf, len, e->delay);
-		if (e->attempt > 0)
+		if (e->attempt > 1)
 			lc_add(buf, len, " (attempt %u)", e->attempt);
 		return true;
 	case EVENTS_INSTANCE_FAILED:
