@@ -69,7 +69,8 @@ static const struct ctl_cmd cmds_table[] = {
 	  1, -1, 0, WIRE_CMD_RESET,
 	  cmds_build_targets, cmds_print_results, cmds_line_result, NULL },
 	{ "wait", "NAME...|all",
-	  "wait until programs have ended for good; exit 1 if one ended badly",
+	  "wait until programs have ended for good, with a line as each ends; "
+	  "exit 1 if one ended badly",
 	  1, -1, CTL_OPT_TIMEOUT, WIRE_CMD_WAIT,
 	  cmds_build_wait, cmds_print_wait, cmds_line_waited, cmds_event_wait },
 	{ "logs", "NAME...|all",
