@@ -36,7 +36,7 @@
 #define WIRE_K_PATTERNS		"patterns"	/* status, ps; and the
 						   no_such_program error */
 #define WIRE_K_FIELDS		"fields"	/* status: also in its result */
-#define WIRE_K_STREAM		"stream"	/* status, ps: a boolean;
+#define WIRE_K_STREAM		"stream"	/* status, ps, wait: a boolean;
 						   logs: WIRE_STREAM_*; and a
 						   log line's */
 #define WIRE_K_WAIT		"wait"		/* start, stop, restart */
@@ -44,6 +44,8 @@
 #define WIRE_K_LINES		"lines"		/* logs: a count; and its
 						   result's line objects */
 #define WIRE_K_FOLLOW		"follow"	/* logs */
+#define WIRE_K_EVENTS		"events"	/* logs with follow: a
+						   boolean */
 #define WIRE_K_SIGNAL		"signal"	/* signal; and last_exit's */
 #define WIRE_K_ALLOW_EMPTY	"allow_empty"	/* reload */
 
@@ -117,6 +119,12 @@
 #define WIRE_EV_START		"start"
 #define WIRE_EV_LINE		"line"
 #define WIRE_EV_MISSED		"missed"
+#define WIRE_EV_EVENT		"event"		/* a life-cycle line: with
+						   WIRE_K_EVENT, the event
+						   object */
+#define WIRE_K_EVENT		"event"
+/* wait with stream: a target's result as it ends. */
+#define WIRE_EV_ENDED		"ended"
 
 /* Values */
 #define WIRE_WANT_UP		"up"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "ctl.h"
@@ -30,8 +31,9 @@ static int	cmds_print_shutdown(struct ctl_inv *, const json_t *);
 static int	cmds_print_version(struct ctl_inv *, const json_t *);
 static int	cmds_print_help(struct ctl_inv *, const json_t *);
 static void	cmds_line_result(struct ctl_inv *, const json_t *);
-static void	cmds_line_wait(struct ctl_inv *, const json_t *);
+static void	cmds_line_waited(struct ctl_inv *, const json_t *);
 static int	cmds_event_logs(struct ctl_inv *, const json_t *);
+static int	cmds_event_wait(struct ctl_inv *, const json_t *);
 static int	cmds_event_status(struct ctl_inv *, const json_t *);
 static int	cmds_event_ps(struct ctl_inv *, const json_t *);
 
@@ -67,12 +69,15 @@ static const struct ctl_cmd cmds_table[] = {
 	  1, -1, 0, WIRE_CMD_RESET,
 	  cmds_build_targets, cmds_print_results, cmds_line_result, NULL },
 	{ "wait", "NAME...|all",
-	  "wait until programs have ended for good; exit 1 if one ended badly",
+	  "wait until programs have ended for good, with a line as each ends; "
+	  "exit 1 if one ended badly",
 	  1, -1, CTL_OPT_TIMEOUT, WIRE_CMD_WAIT,
-	  cmds_build_wait, cmds_print_wait, cmds_line_wait, NULL },
+	  cmds_build_wait, cmds_print_wait, cmds_line_waited, cmds_event_wait },
 	{ "logs", "NAME...|all",
-	  "show the last lines programs wrote (default 50); -f follows",
-	  1, -1, CTL_OPT_LINES|CTL_OPT_FOLLOW|CTL_OPT_STREAM, WIRE_CMD_LOGS,
+	  "show the last lines programs wrote (default 50); -f follows, with "
+	  "their starts and exits; -t shows when each was read",
+	  1, -1, CTL_OPT_LINES|CTL_OPT_FOLLOW|CTL_OPT_STREAM|
+	  CTL_OPT_TIMESTAMPS|CTL_OPT_NO_EVENTS, WIRE_CMD_LOGS,
 	  cmds_build_logs, cmds_print_logs, NULL, cmds_event_logs },
 	{ "logrotate", "",
 	  "close and reopen every log file (after they were renamed)",
@@ -326,6 +331,10 @@ cmds_build_wait(struct ctl_inv *inv, char *err, size_t errlen)
 
 	if (cmds_build_targets(inv, err, errlen) != 0)
 		return -1;
+	/* Each instance's line as it ends; --json prints the whole at the
+	   end, so needs none. */
+	if (!inv->json)
+		json_object_set_new(inv->args, WIRE_K_STREAM, json_true());
 	if (!inv->has_timeout)
 		return 0;
 	if (inv->timeout % USEC_PER_SEC == 0)
@@ -349,6 +358,9 @@ cmds_build_logs(struct ctl_inv *inv, char *err, size_t errlen)
 	if (inv->log_stream != NULL)
 		json_object_set_new(inv->args, WIRE_K_STREAM,
 		    json_string(inv->log_stream));
+	/* Life-cycle lines come only with -f; ask only for their absence. */
+	if (inv->follow && !inv->log_events)
+		json_object_set_new(inv->args, WIRE_K_EVENTS, json_false());
 	/* Following never ends by itself: no deadline, events until ^C. */
 	inv->streaming = inv->follow;
 	return 0;
@@ -910,6 +922,35 @@ cmds_line_wait(struct ctl_inv *inv, const json_t *r)
 	fputc('\n', inv->out);
 }
 
+/* wait: a line as each instance ends ("ended" events, without --json). */
+static int
+cmds_event_wait(struct ctl_inv *inv, const json_t *event)
+{
+	const char	*name = cmds_str(event, WIRE_K_NAME, NULL);
+
+	if (inv->json || name == NULL ||
+	    strcmp(cmds_str(event, WIRE_K_TYPE, ""), WIRE_EV_ENDED) != 0)
+		return 0;
+	if (inv->shown == NULL)
+		inv->shown = json_object();
+	json_object_set_new(inv->shown, name, json_true());
+	cmds_line_wait(inv, event);
+	if (fflush(inv->out) == EOF || ferror(inv->out))
+		return -1;
+	return 0;
+}
+
+/* wait's results at the end: those not shown as they ended. */
+static void
+cmds_line_waited(struct ctl_inv *inv, const json_t *r)
+{
+	const char	*name = cmds_str(r, WIRE_K_NAME, NULL);
+
+	if (name != NULL && json_object_get(inv->shown, name) != NULL)
+		return;
+	cmds_line_wait(inv, r);
+}
+
 static int
 cmds_print_results(struct ctl_inv *inv, const json_t *result)
 {
@@ -991,9 +1032,40 @@ cmds_print_wait(struct ctl_inv *inv, const json_t *result)
 }
 
 /*
+ * With -t, the local time of a line or event: "2026-12-08T01:02:03.456 "
+ * (milliseconds, cut, not rounded: a line never shows a later second).
+ */
+static void
+cmds_log_time(struct ctl_inv *inv, const json_t *line)
+{
+	const json_t	*t = json_object_get(line, WIRE_K_TIME);
+	char		 buf[64];
+	struct tm	 tm;
+	time_t		 sec;
+	double		 v;
+	size_t		 n;
+	long long	 usec;
+
+	if (!inv->log_times || !json_is_number(t))
+		return;
+	v = json_number_value(t);
+	if (v < 0 || v > 253402300799.0)	/* 9999-12-31 */
+		return;
+	/* To the nearest microsecond first: tendd sends six decimals. */
+	usec = (long long)(v * 1e6 + 0.5);
+	sec = (time_t)(usec / 1000000);
+	if (localtime_r(&sec, &tm) == NULL)
+		return;
+	n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sizeof buf - n, ".%03lld ", usec % 1000000 / 1000);
+	output_colour(inv->out, inv->style, OUTPUT_DIM, buf);
+}
+
+/*
  * One log line: its text as sent, after "web:0 | " when the selection has
- * several instances; with --json, the line object on one line (an event
- * minus its "type"). Lines without text are skipped.
+ * several instances (and its time with -t); with --json, the line object
+ * on one line (an event minus its "type"). Lines without text are
+ * skipped.
  */
 static void
 cmds_log_line(struct ctl_inv *inv, const json_t *line)
@@ -1012,6 +1084,7 @@ cmds_log_line(struct ctl_inv *inv, const json_t *line)
 		json_decref(copy);
 		return;
 	}
+	cmds_log_time(inv, line);
 	if (inv->log_prefix) {
 		xasprintf(&prefix, "%s | ",
 		    cmds_str(line, WIRE_K_INSTANCE, "?"));
@@ -1042,9 +1115,36 @@ cmds_print_logs(struct ctl_inv *inv, const json_t *result)
 }
 
 /*
- * logs -f: "start" says how many instances, "line" is a line, "missed"
- * counts lines tendd dropped because we read too slowly. Each is flushed
- * at once, so "logs -f | grep" shows lines as they come.
+ * A life-cycle line of logs -f: "-- web exited with code 3; restarting in
+ * 0.4s (attempt 3) --", in bold on a terminal; with --json, the event
+ * object on one line, "type":"event" and all, so that it cannot be taken
+ * for a line of output.
+ */
+static void
+cmds_log_event(struct ctl_inv *inv, const json_t *event)
+{
+	const json_t	*text = json_object_get(event, WIRE_K_TEXT);
+	char		*line;
+
+	if (!json_is_string(text))
+		return;
+	if (inv->json) {
+		(void)proto_dump(event, JSON_COMPACT, cmds_write_cb, inv->out);
+		fputc('\n', inv->out);
+		return;
+	}
+	cmds_log_time(inv, event);
+	xasprintf(&line, "-- %s --", json_string_value(text));
+	output_colour(inv->out, inv->style, OUTPUT_BOLD, line);
+	fputc('\n', inv->out);
+	free(line);
+}
+
+/*
+ * logs -f: "start" says how many instances, "line" is a line, "event" a
+ * life-cycle line, "missed" counts lines tendd dropped because we read
+ * too slowly. Each is flushed at once, so "logs -f | grep" shows lines as
+ * they come.
  */
 static int
 cmds_event_logs(struct ctl_inv *inv, const json_t *event)
@@ -1057,6 +1157,8 @@ cmds_event_logs(struct ctl_inv *inv, const json_t *event)
 		    WIRE_K_INSTANCES)) > 1;
 	else if (strcmp(type, WIRE_EV_LINE) == 0)
 		cmds_log_line(inv, event);
+	else if (strcmp(type, WIRE_EV_EVENT) == 0)
+		cmds_log_event(inv, event);
 	else if (strcmp(type, WIRE_EV_MISSED) == 0) {
 		count = json_object_get(event, WIRE_K_COUNT);
 		if (!json_is_integer(count))

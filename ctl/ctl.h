@@ -45,6 +45,8 @@
 #define CTL_OPT_FOLLOW		0x8	/* -f, --follow */
 #define CTL_OPT_STREAM		0x10	/* --stdout, --stderr */
 #define CTL_OPT_ALLOW_EMPTY	0x20	/* --allow-empty */
+#define CTL_OPT_TIMESTAMPS	0x40	/* -t, --timestamps */
+#define CTL_OPT_NO_EVENTS	0x80	/* --no-events */
 
 /* logs: lines asked for unless -n says otherwise, and the most allowed. */
 #define CTL_LOGS_LINES		50
@@ -101,6 +103,9 @@ struct ctl_inv {
 	int		 lines;		/* -n */
 	bool		 follow;	/* -f */
 	const char	*log_stream;	/* --stdout, --stderr; NULL: both */
+	bool		 log_times;	/* -t: each line after its time */
+	bool		 log_events;	/* logs -f: life-cycle lines (not
+					   with --no-events) */
 	bool		 allow_empty;	/* reload --allow-empty */
 	/*
 	 * Set by build: the answer is events until tendd closes the
@@ -115,6 +120,8 @@ struct ctl_inv {
 	json_t		*items;		/* --json: the instance objects */
 	bool		 not_running;	/* one was not running */
 	const char	*malformed;	/* what was wrong with an event */
+	json_t		*shown;		/* wait: names printed as they
+					   ended (owned) */
 
 	FILE		*out;		/* where results and errors go */
 	FILE		*err;

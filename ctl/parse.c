@@ -38,7 +38,7 @@ static const struct ctl_copt {
 } ctl_copts[] = {
 	{ { "no-wait", no_argument, NULL, 'W' }, 0, CTL_OPT_NO_WAIT,
 	  "[--no-wait]" },
-	{ { "timeout", required_argument, NULL, 't' }, 0, CTL_OPT_TIMEOUT,
+	{ { "timeout", required_argument, NULL, 'D' }, 0, CTL_OPT_TIMEOUT,
 	  "[--timeout S]" },
 	{ { "lines", required_argument, NULL, 'n' }, 1, CTL_OPT_LINES,
 	  "[-n N]" },
@@ -47,6 +47,10 @@ static const struct ctl_copt {
 	{ { "stdout", no_argument, NULL, 'O' }, 0, CTL_OPT_STREAM,
 	  "[--stdout|--stderr]" },
 	{ { "stderr", no_argument, NULL, 'E' }, 0, CTL_OPT_STREAM, NULL },
+	{ { "timestamps", no_argument, NULL, 't' }, 1, CTL_OPT_TIMESTAMPS,
+	  "[-t|--timestamps]" },
+	{ { "no-events", no_argument, NULL, 'e' }, 0, CTL_OPT_NO_EVENTS,
+	  "[--no-events]" },
 	{ { "allow-empty", no_argument, NULL, 'A' }, 0, CTL_OPT_ALLOW_EMPTY,
 	  "[--allow-empty]" },
 	{ { "json", no_argument, NULL, 'j' }, 0, 0, NULL },
@@ -213,6 +217,7 @@ ctl_inv_init(struct ctl_inv *inv, FILE *out, FILE *err)
 {
 	memset(inv, 0, sizeof *inv);
 	inv->wait = true;
+	inv->log_events = true;
 	inv->lines = CTL_LOGS_LINES;
 	inv->out = out;
 	inv->err = err;
@@ -227,6 +232,8 @@ ctl_inv_clear(struct ctl_inv *inv)
 	inv->table = NULL;
 	json_decref(inv->items);
 	inv->items = NULL;
+	json_decref(inv->shown);
+	inv->shown = NULL;
 }
 
 int
@@ -297,6 +304,12 @@ ctl_parse(struct ctl_inv *inv, int argc, char **argv, char *err,
 			inv->allow_empty = true;
 			break;
 		case 't':
+			inv->log_times = true;
+			break;
+		case 'e':
+			inv->log_events = false;
+			break;
+		case 'D':
 			if (util_parse_duration(optarg, &inv->timeout) != 0) {
 				snprintf(err, errlen, "bad timeout '%s' (use "
 				    "seconds or a duration like 1m30s)",

@@ -58,6 +58,7 @@ struct waiter {
 	struct event		*timeout;
 	char			*unsaved;	/* the decision is not on disk:
 						   why (the reply says so) */
+	bool			 stream;	/* an event as each is done */
 };
 
 static struct daemon *
@@ -425,8 +426,16 @@ static bool
 waitref_done(struct waitref *r, bool ok)
 {
 	struct waiter	*w = r->w;
+	json_t		*ev;
 
 	r->result = cmd_result_json(r->svc, ok, w->goal == GOAL_EXIT);
+	/* Each as it comes: {"type":"ended", the result's keys}. */
+	if (w->stream) {
+		ev = json_copy(r->result);
+		json_object_set_new(ev, WIRE_K_TYPE,
+		    json_string(WIRE_EV_ENDED));
+		control_send(w->cl, proto_event_new(w->id, ev));
+	}
 	waitref_unlink(r);
 	if (--w->remaining == 0) {
 		waiter_finish(w);
@@ -449,11 +458,14 @@ waiter_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	waiter_free(w);
 }
 
-/* Hold the reply to request id until every target reaches the goal. */
+/*
+ * Hold the reply to request id until every target reaches the goal; with
+ * stream, send each target's result in an event as soon as it does.
+ */
 static void
 waiter_start(struct client *cl, json_int_t id, enum wait_goal goal,
     struct svc **v, size_t n, const unsigned *spawns0, uint64_t timeout,
-    const char *unsaved)
+    const char *unsaved, bool stream)
 {
 	struct waiter	*w = xcalloc(1, sizeof *w);
 	struct waitref	*r, **head;
@@ -465,6 +477,7 @@ waiter_start(struct client *cl, json_int_t id, enum wait_goal goal,
 	w->unsaved = unsaved != NULL ? xstrdup(unsaved) : NULL;
 	w->id = id;
 	w->goal = goal;
+	w->stream = stream;
 	w->n = w->remaining = n;
 	w->refs = xcalloc(n, sizeof *w->refs);
 	TAILQ_INSERT_TAIL(&cl->waiters, w, entry);
@@ -912,7 +925,8 @@ cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
 	if (persist_save(client_daemon(cl), true) == -1)
 		unsaved = persist_error(client_daemon(cl));
 	if (wait)
-		waiter_start(cl, id, goal, v, n, spawns0, timeout, unsaved);
+		waiter_start(cl, id, goal, v, n, spawns0, timeout, unsaved,
+		    false);
 	else {
 		json_t	*a = json_array();
 
@@ -1031,12 +1045,16 @@ cmd_wait(struct client *cl, json_int_t id, json_t *args)
 	json_t		*targets;
 	uint64_t	 timeout;
 	size_t		 n;
+	bool		 stream;
 
+	if (cmd_bool(cl, id, args, WIRE_K_STREAM, false, &stream) == -1)
+		return;
 	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
 	if (cmd_timeout(cl, id, args, &timeout) == 0 &&
 	    cmd_select(cl, id, targets, true, &v, &n) == 0) {
-		waiter_start(cl, id, GOAL_EXIT, v, n, NULL, timeout, NULL);
+		waiter_start(cl, id, GOAL_EXIT, v, n, NULL, timeout, NULL,
+		    stream);
 		free(v);
 	}
 	json_decref(targets);
@@ -1083,7 +1101,7 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 	json_t		*targets, *jl, *js;
 	json_int_t	 lines = 50;
 	size_t		 n;
-	bool		 follow;
+	bool		 follow, events;
 	int		 streams = LOGS_STDOUT | LOGS_STDERR;
 
 	jl = json_object_get(args, WIRE_K_LINES);
@@ -1110,14 +1128,16 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 			return;
 		}
 	}
-	if (cmd_bool(cl, id, args, WIRE_K_FOLLOW, false, &follow) == -1)
+	if (cmd_bool(cl, id, args, WIRE_K_FOLLOW, false, &follow) == -1 ||
+	    cmd_bool(cl, id, args, WIRE_K_EVENTS, true, &events) == -1)
 		return;
 	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
 	if (cmd_select(cl, id, targets, true, &v, &n) == 0) {
 		if (follow)
-			logs_follow(client_daemon(cl)->logs, cl, id, v, n,
-			    (size_t)lines, streams);
+			logs_follow(client_daemon(cl)->logs,
+			    client_daemon(cl)->events, cl, id, v, n,
+			    (size_t)lines, streams, events);
 		else
 			control_send(cl, proto_reply_ok(id, logs_history(v, n,
 			    (size_t)lines, streams)));

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "launch.h"
 #include "log.h"
 #include "logfile.h"
+#include "logfollow.h"
 #include "logs.h"
 #include "proto.h"
 #include "ring.h"
@@ -42,10 +42,6 @@
 /* How far back in a file tendd looks for where a line began, when the
    ring has kept only its end (or log_line_max, if that is more). */
 #define LOGS_LOOKBACK		(1024 * 1024)
-#define LOGS_FOLLOW_CAP		(1024 * 1024)	/* per follower queue */
-/* What the event of a line adds to its object: {"v":1,"id":N,"event":}
-   and "type":"line". */
-#define LOGS_EVENT_EXTRA	64
 #define LOGS_OUT_CAP		(1024 * 1024)	/* "inherit" queue */
 #define LOGS_TS_LEN		25	/* "2026-11-23T02:10:00.123Z " */
 /*
@@ -80,28 +76,6 @@ struct outq {
 	char		*error;
 };
 
-struct follower;
-
-struct followref {
-	struct follower		 *f;
-	struct logio		 *io;
-	struct followref	 *next;	/* in the logio's list */
-	struct followref	**prevp;
-};
-
-struct follower {
-	struct logs		*logs;
-	struct client		*cl;
-	long long		 id;
-	int			 streams;
-	size_t			 missed;
-	bool			 full;		/* dropped lines since its queue
-						   was last empty */
-	struct followref	*refs;
-	size_t			 n;
-	struct follower		*next;
-};
-
 struct logs {
 	struct event_base	*base;
 	struct logfiles		*files;
@@ -109,7 +83,7 @@ struct logs {
 	bool			 journald_warned;
 	struct outq		 out[2];
 	char			*rbuf;
-	struct follower		*followers;
+	struct logfollow	*follow;
 	time_t			 ts_sec;	/* timestamp cache */
 	char			 ts[32];
 };
@@ -153,10 +127,9 @@ struct stream {
 struct logio {
 	struct logs		*logs;
 	struct svc		*svc;
-	struct followref	*followers;
+	struct logfollow_list	 followers;
 	struct stream		 st[2];
 	struct ring		 ring;
-	unsigned		 nfollowers;
 };
 
 /* A stream's logio, whose st[which] it is: no pointer back in 1000s of
@@ -175,8 +148,6 @@ static const char *const stream_names[] = {
 static size_t	stream_pump(struct stream *, size_t, bool *);
 static void	stream_flush(struct stream *);
 static void	stream_batch_cb(evutil_socket_t, short, void *);
-static void	follower_line(struct follower *, struct logio *, int,
-		    uint64_t, const char *, size_t, int);
 
 /* Output queues for "inherit" */
 
@@ -268,6 +239,7 @@ logs_new(struct event_base *base)
 
 	l->base = base;
 	l->files = logfiles_new(base);
+	l->follow = logfollow_new();
 	/* Aligned, with room for a lead: see stream_pump. */
 	l->rbuf = aligned_alloc(LOGFILE_ALIGN, LOGS_READ_BUF + LOGFILE_ALIGN);
 	if (l->rbuf == NULL)
@@ -287,12 +259,9 @@ logs_new(struct event_base *base)
 void
 logs_free(struct logs *l)
 {
-	struct follower	*f;
-
 	if (l == NULL)
 		return;
-	while ((f = l->followers) != NULL)
-		logs_client_gone(l, f->cl);
+	logfollow_free(l->follow);
 	outq_free(&l->out[0]);
 	outq_free(&l->out[1]);
 	logfiles_free(l->files);
@@ -476,16 +445,14 @@ static void
 stream_record(struct stream *st, uint64_t wall, const char *text, size_t len,
     int flags)
 {
-	struct logio		*io = stream_io(st);
-	struct followref	*r, *next;
-	int			 which = st->merged ? 0 : st->which;
+	struct logio	*io = stream_io(st);
+	int		 which = st->merged ? 0 : st->which;
 
 	st->spliced = false;
 	ring_add(&io->ring, wall, which, flags, text, len);
-	for (r = io->followers; r != NULL; r = next) {
-		next = r->next;
-		follower_line(r->f, io, which, wall, text, len, flags);
-	}
+	if (io->followers.n > 0)
+		logfollow_line(&io->followers, io->svc, which, wall, text, len,
+		    flags);
 }
 
 /* A complete line (or a partial one being flushed), cut to line_max. */
@@ -568,7 +535,7 @@ stream_can_splice(const struct stream *st)
 	const struct logfile	*f = st->file;
 
 	return stream_raw(st) && f->fd != -1 && f->error == NULL &&
-	    f->writers == 1 && stream_io(st)->nfollowers == 0 &&
+	    f->writers == 1 && stream_io(st)->followers.n == 0 &&
 	    st->plen == 0 && st->olen == 0 &&
 	    (f->max_size == 0 || f->size + LOGS_SPLICE_MAX <= f->max_size);
 }
@@ -589,7 +556,7 @@ stream_feed_spliced(struct stream *st, uint64_t wall, const char *p,
 	size_t		 len = nl != NULL ? (size_t)(nl + 1 - p) : n, w;
 
 	st->spliced = false;
-	if (!stream_raw(st) || io->nfollowers > 0 || st->plen > 0 ||
+	if (!stream_raw(st) || io->followers.n > 0 || st->plen > 0 ||
 	    (f->max_size != 0 && f->size + st->olen + len > f->max_size))
 		return 0;
 	stream_flush(st);
@@ -646,7 +613,7 @@ stream_feed(struct stream *st, const char *data, size_t n)
 			   drop at once unless someone follows. */
 			ringsz = io->svc->cp->log_ring_size;
 			q = p;
-			if (io->nfollowers == 0 &&
+			if (io->followers.n == 0 &&
 			    (size_t)(last - p) > ringsz) {
 				q = last - ringsz;
 				q = memchr(q, '\n', (size_t)(last - q));
@@ -655,7 +622,7 @@ stream_feed(struct stream *st, const char *data, size_t n)
 			/* In a flood, what the file took whole is read back
 			   from it, as after a splice: a record per line
 			   cost a fifth of tendd's CPU. */
-			if (st->batching && w == len && io->nfollowers == 0 &&
+			if (st->batching && w == len && io->followers.n == 0 &&
 			    q <= last) {
 				ring_add_span(&io->ring, wall, st->which, 0,
 				    id, off + (uint64_t)(q - p),
@@ -1020,18 +987,6 @@ logio_drain(struct logio *io)
 	}
 }
 
-static void
-followref_unlink(struct followref *r)
-{
-	if (r->io == NULL)
-		return;
-	if (r->next != NULL)
-		r->next->prevp = r->prevp;
-	*r->prevp = r->next;
-	r->io->nfollowers--;
-	r->io = NULL;
-}
-
 void
 logio_free(struct logio *io)
 {
@@ -1041,8 +996,7 @@ logio_free(struct logio *io)
 	if (io == NULL)
 		return;
 	logio_drain(io);
-	while (io->followers != NULL)
-		followref_unlink(io->followers);
+	logfollow_detach(&io->followers);
 	for (i = 0; i < 2; i++) {
 		st = &io->st[i];
 		stream_flush(st);
@@ -1091,7 +1045,7 @@ logio_error(const struct logio *io)
 	return NULL;
 }
 
-static json_t *
+json_t *
 logs_line_json(const struct svc *s, int which, uint64_t wall,
     const char *text, size_t len, int flags)
 {
@@ -1322,145 +1276,35 @@ logs_history(struct svc **v, size_t n, size_t lines, int streams)
 	    WIRE_K_LINES, logs_collect(v, n, lines, streams));
 }
 
-/* Followers */
+/* Followers: logfollow.c */
 
-static void
-follower_send(struct follower *f, json_t *ev)
+struct logfollow_list *
+logio_followers(struct logio *io)
 {
-	control_send(f->cl, proto_event_new(f->id, ev));
-}
-
-static void
-follower_missed(struct follower *f)
-{
-	if (f->missed == 0)
-		return;
-	follower_send(f, json_pack("{s:s,s:I}", WIRE_K_TYPE, WIRE_EV_MISSED,
-	    WIRE_K_COUNT, (json_int_t)f->missed));
-	f->missed = 0;
-}
-
-static void
-follower_line(struct follower *f, struct logio *io, int which, uint64_t wall,
-    const char *text, size_t len, int flags)
-{
-	json_t	*o;
-
-	if (!(f->streams & (which == 0 ? LOGS_STDOUT : LOGS_STDERR)))
-		return;
-	if (control_pending(f->cl) > LOGS_FOLLOW_CAP) {
-		f->missed++;
-		f->full = true;
-		return;
-	}
-	follower_missed(f);
-	o = logs_line_json(io->svc, which, wall, text, len, flags);
-	json_object_set_new(o, WIRE_K_TYPE, json_string(WIRE_EV_LINE));
-	follower_send(f, o);
+	return &io->followers;
 }
 
 void
-logs_follow(struct logs *l, struct client *cl, long long id, struct svc **v,
-    size_t n, size_t lines, int streams)
+logs_follow(struct logs *l, struct events *e, struct client *cl, long long id,
+    struct svc **v, size_t n, size_t lines, int streams, bool events)
 {
-	struct follower	*f = xcalloc(1, sizeof *f);
-	struct followref *r;
-	struct logio	*io;
-	json_t		*hist, *o;
-	size_t		 i, from, used, room;
-
-	f->logs = l;
-	f->cl = cl;
-	f->id = id;
-	f->streams = streams;
-	f->refs = xcalloc(n, sizeof *f->refs);
-	f->n = n;
-	f->next = l->followers;
-	l->followers = f;
-	follower_send(f, json_pack("{s:s,s:o}", WIRE_K_TYPE, WIRE_EV_START,
-	    WIRE_K_INSTANCES, logs_names(v, n)));
-	hist = logs_collect(v, n, lines, streams);
-	/* The history is queued all at once: bounded as the queue is, to
-	   the newest lines that fit in it. */
-	room = control_pending(cl) < LOGS_FOLLOW_CAP ?
-	    LOGS_FOLLOW_CAP - control_pending(cl) : 0;
-	for (from = json_array_size(hist), used = 0; from > 0; from--) {
-		used += json_dumpb(json_array_get(hist, from - 1), NULL, 0,
-		    JSON_COMPACT | JSON_ENSURE_ASCII) + LOGS_EVENT_EXTRA;
-		if (used > room)
-			break;
-	}
-	json_array_foreach(hist, i, o) {
-		if (i < from)
-			continue;
-		json_object_set_new(o, WIRE_K_TYPE, json_string(WIRE_EV_LINE));
-		follower_send(f, json_incref(o));
-	}
-	json_decref(hist);
-	for (i = 0; i < n; i++) {
-		if ((io = v[i]->logio) == NULL)
-			continue;
-		r = &f->refs[i];
-		r->f = f;
-		r->io = io;
-		r->next = io->followers;
-		if (r->next != NULL)
-			r->next->prevp = &r->next;
-		r->prevp = &io->followers;
-		io->followers = r;
-		io->nfollowers++;
-	}
+	logfollow_start(l->follow, e, cl, id, v, n, lines, streams, events);
 }
 
 void
 logs_client_gone(struct logs *l, struct client *cl)
 {
-	struct follower	**pp, *f;
-	size_t		  i;
-
-	for (pp = &l->followers; (f = *pp) != NULL;) {
-		if (f->cl != cl) {
-			pp = &f->next;
-			continue;
-		}
-		*pp = f->next;
-		for (i = 0; i < f->n; i++)
-			followref_unlink(&f->refs[i]);
-		free(f->refs);
-		free(f);
-	}
+	logfollow_client_gone(l->follow, cl);
 }
 
 bool
 logs_client_following(const struct logs *l, const struct client *cl)
 {
-	const struct follower	*f;
-
-	for (f = l->followers; f != NULL; f = f->next) {
-		if (f->cl == cl)
-			return true;
-	}
-	return false;
+	return logfollow_client_following(l->follow, cl);
 }
 
 void
 logs_client_drained(struct logs *l, struct client *cl)
 {
-	struct follower	*f;
-	bool		 trim = false;
-
-	for (f = l->followers; f != NULL; f = f->next) {
-		if (f->cl != cl)
-			continue;
-		if (f->missed > 0 && control_pending(cl) < LOGS_FOLLOW_CAP / 2)
-			follower_missed(f);
-		/* A follower that caught up after it filled its queue left
-		   that much freed heap: give it back. */
-		if (f->full && control_pending(cl) == 0) {
-			f->full = false;
-			trim = true;
-		}
-	}
-	if (trim)
-		malloc_trim(0);
+	logfollow_client_drained(l->follow, cl);
 }

@@ -9,7 +9,8 @@
  * per-line work gets the bytes by splice, without a copy through tendd.
  *
  * Ownership: the daemon owns struct logs; each svc owns its logio
- * (logio_new/logio_free). Followers belong to their client and go with it.
+ * (logio_new/logio_free). Followers (logfollow.c) belong to their client
+ * and go with it.
  */
 #ifndef TEND_LOGS_H
 #define TEND_LOGS_H
@@ -22,6 +23,8 @@
 
 struct event_base;
 struct client;
+struct events;
+struct logfollow_list;
 struct launch_stdio;
 struct svc;
 
@@ -49,11 +52,21 @@ void		 logio_configure(struct logio *);
 uint64_t	 logio_dropped(const struct logio *);
 const char	*logio_error(const struct logio *);
 
+/* A line object (docs/protocol.md, "logs"); stream 0 stdout, 1 stderr. */
+json_t		*logs_line_json(const struct svc *, int stream, uint64_t wall,
+		    const char *, size_t, int flags);
 /* The last lines of the instances, merged by time (protocol "lines"). */
 json_t		*logs_history(struct svc **, size_t, size_t lines, int streams);
-/* Stream new lines of the instances to a client as events. */
-void		 logs_follow(struct logs *, struct client *, long long id,
-		    struct svc **, size_t, size_t lines, int streams);
+/* The instance's followers (logfollow.h). */
+struct logfollow_list *logio_followers(struct logio *);
+
+/*
+ * Stream new lines of the instances to a client as events (logfollow.h);
+ * with events, their life-cycle lines from the bus too.
+ */
+void		 logs_follow(struct logs *, struct events *, struct client *,
+		    long long id, struct svc **, size_t, size_t lines,
+		    int streams, bool events);
 void		 logs_client_gone(struct logs *, struct client *);
 /* Does the client follow anything? */
 bool		 logs_client_following(const struct logs *,

@@ -1,13 +1,15 @@
 """Start, stop, restart, status, signal, wait and patterns, black-box."""
 import json
 import os
+import select
 import signal
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (Tend, check, eq, main, pid_alive, prog, progs,  # noqa
-                     wait_for)
+from harness import (DEADLINE, TENDCTL, Tend, check, eq, main,  # noqa
+                     pid_alive, prog, progs, request_parts, wait_for)
 
 SLEEPER = ["sleep", "600"]
 
@@ -186,6 +188,52 @@ def test_wait_exit_status_says_how_they_ended():
             "tendctl: nope: failed: exec /nonexistent/tend-test-binary: "
             "No such file or directory",
             "tendctl: usr1: killed by signal USR1"])
+        t.stop()
+
+
+def test_wait_prints_each_as_it_ends():
+    # a ends after 0.2 s, b only once the test says so: a's line must be
+    # out while b still runs, and neither twice.
+    once = {"restart": "never", "start_secs": 0}
+    with Tend(progs(prog("a", "sleep 0.2; exit 0", **once),
+                    prog("b", "while [ ! -e go ]; do sleep 0.02; done; "
+                         "exit 3", **once))) as t:
+        t.start()
+        p = subprocess.Popen([TENDCTL, "-s", t.sock, "wait", "a", "b"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=t.env())
+        try:
+            os.set_blocking(p.stdout.fileno(), False)
+            out = b""
+            end = time.monotonic() + DEADLINE
+            while b"\n" not in out:
+                check(time.monotonic() < end, "no line from wait: %r" % out)
+                check(p.poll() is None, "wait ended early: %r" % out)
+                select.select([p.stdout], [], [], 0.5)
+                out += p.stdout.read() or b""
+            eq(out, b"a: exited (code 0)\n")
+            eq(t.status()["b"]["state"], "running", "(b must still run)")
+            open(t.path("go"), "w").close()
+            rest, err = p.communicate(timeout=DEADLINE)
+            eq(p.returncode, 1)
+            eq(out + rest, b"a: exited (code 0)\nb: exited (code 3)\n")
+            eq(err, b"tendctl: b: exited with code 3\n")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        # On the wire: an event as each ends, then the whole reply.
+        events, reply = request_parts(t, "wait", {"targets": ["b", "a"],
+                                                  "stream": True})
+        # (Both ended already: at once, in config order, as the reply.)
+        eq([(e["type"], e["name"], e["state"], e["ok"]) for e in events],
+           [("ended", "a", "exited", True), ("ended", "b", "exited", False)])
+        eq(events[1]["last_exit"]["code"], 3)
+        eq([dict(r, type="ended") for r in reply["result"]["results"]],
+           events)
+        # Without "stream", the reply alone, as before.
+        events, reply = request_parts(t, "wait", {"targets": ["a"]})
+        eq(events, [])
         t.stop()
 
 

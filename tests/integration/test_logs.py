@@ -1190,8 +1190,13 @@ def test_slow_follower():
             ls = js.out.wait(lambda ls: jmissed(ls) is not None,
                              what='{"missed": N} on stdout')
             check(jmissed(ls) > 0, "missed %r" % jmissed(ls))
+            # Every line whole; life-cycle lines are set apart.
+            lc = re.compile(r"^-- flood (started \(pid \d+\)|killed by "
+                            r"signal [A-Z]+; stopped|exited with code "
+                            r"\d+; stopped) --$")
             for l in human.out.lines():
-                check(l == "flood " + "x" * 94, "garbled line %r" % l[:200])
+                check(l == "flood " + "x" * 94 or lc.match(l),
+                      "garbled line %r" % l[:200])
             eq(human.interrupt(), 0)
             eq(js.interrupt(), 0)
         finally:
@@ -1798,6 +1803,249 @@ def test_config_keys_checked():
             check(any(e.startswith(at) and key in e for e in errs),
                   "no error at %s about %s (%s) in:\n%s" % (
                       at, key, line, r.stderr))
+
+
+# ------------------------------------------------------ life-cycle lines
+
+# Until the file "go" exists, says "ready" and runs. Then each run writes
+# its round's last words on both streams and exits 3 at once: a failed
+# start every time, so it gives up after start_limit.
+LAST_WORDS = ('[ -e go ] || { echo ready; exec sleep 600; }; '
+              'n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); '
+              'echo $n > count; echo "out $n a"; echo "err $n" >&2; '
+              'echo "out $n b"; exit 3')
+LC = re.compile(r"^-- (.*) --$")
+EXIT3 = re.compile(r"^flaky exited with code 3; (restarting( in [0-9.]+s)?"
+                   r"( \(attempt \d+\))?|gave up after \d+ failed starts?)$")
+
+
+def round_of(line):
+    """The round of a "out N a"/"err N"/"out N b" line, else None."""
+    m = re.match(r"^(?:out (\d+) [ab]|err (\d+))$", line)
+    return int(m.group(1) or m.group(2)) if m else None
+
+
+def check_rounds(items, rounds, what):
+    """items: ("line", text) or ("event", text) in the order shown. Each
+    round is a start, the program's three lines, then its exit, until one
+    says it gave up after as many failed starts as there were rounds:
+    that many in all. Before them: the first run, killed."""
+    kill = re.compile(r"^flaky killed by signal KILL; restarting")
+    gave_up = re.compile(r"gave up after (\d+) failed starts?$")
+    starts = [i for i, (k, text) in enumerate(items)
+              if k == "event" and kill.match(text)]
+    eq(len(starts), 1, "%s: the first run's end: %r" % (what, items))
+    seen = 0
+    i = starts[0] + 1
+    for r in range(1, rounds + 1):
+        # Its start comes before any line of it.
+        while i < len(items) and items[i][0] == "event" and \
+                not items[i][1].startswith("flaky exited"):
+            if items[i][1].startswith("flaky started (pid "):
+                seen += 1
+            i += 1
+        eq(seen, r, "%s: a start before round %d's lines: %r" % (
+            what, r, items[:i + 1]))
+        got = []
+        while i < len(items) and items[i][0] == "line":
+            got.append(items[i][1])
+            i += 1
+        eq(sorted(got), sorted(["out %d a" % r, "out %d b" % r,
+                                "err %d" % r]),
+           "%s: round %d's lines, all before its exit (%r)" % (
+               what, r, items))
+        check(i < len(items) and EXIT3.match(items[i][1]),
+              "%s: round %d's exit after its lines: %r" % (what, r,
+                                                          items[i:i + 3]))
+        i += 1
+    # The last exit, or a line of its own after it, says so.
+    m = [gave_up.search(text) for kind, text in items[i - 1:]
+         if kind == "event"]
+    m = [x for x in m if x]
+    check(m and int(m[0].group(1)) == rounds,
+          "%s: no 'gave up after %d' after the last round: %r" % (
+              what, rounds, items[i - 1:]))
+    check(all(k == "event" and text.startswith("flaky ")
+              for k, text in items[i:]), repr(items[i:]))
+
+
+def test_follow_shows_life_cycle_in_order():
+    limit = 4
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(prog("flaky", LAST_WORDS, autostart=False,
+                            restart="always", restart_delay="50ms",
+                            start_limit=limit))
+        t.start()
+        t.ctl("start", "flaky", check=0)
+        pid = t.wait_state("flaky", "running")["pid"]
+        wait_for(lambda: logs(t, "flaky") == ["ready"], what="ready")
+        human = Follower(t, "logs", "-f", "-n", "1", "flaky")
+        js = Follower(t, "--json", "logs", "-f", "-n", "1", "flaky")
+        quiet = Follower(t, "logs", "-f", "--no-events", "-n", "1", "flaky")
+        try:
+            # Each follows once it has the history.
+            for f in (human, js, quiet):
+                f.out.wait(lambda ls: len(ls) == 1, what="the history")
+            open(t.path("go"), "w").close()
+            os.kill(pid, signal.SIGKILL)
+            t.wait_state("flaky", "failed")
+            # start_limit failed starts in a row, and the one too many.
+            with open(t.path("count")) as c:
+                rounds = int(c.read())
+            check(rounds >= limit, "%d rounds" % rounds)
+
+            def gave_up(ls):
+                return any("gave up after" in l for l in ls)
+            ls = human.out.wait(gave_up, what="the 'gave up' line")
+            eq(ls[0], "ready")
+            items = []
+            for l in ls[1:]:
+                m = LC.match(l)
+                items.append(("event", m.group(1)) if m else ("line", l))
+            check_rounds(items, rounds, "logs -f")
+
+            jl = js.out.wait(gave_up, what="the 'gave up' object")
+            items = []
+            for l in jl[1:]:
+                o = json.loads(l)
+                if o.get("type") == "event":
+                    check("stream" not in o, repr(o))
+                    eq((o["instance"], o["program"]), ("flaky", "flaky"))
+                    check(isinstance(o["time"], float), repr(o))
+                    ev = o["event"]
+                    check(ev["type"] in ("instance.spawned",
+                                         "instance.exited",
+                                         "instance.failed"), repr(o))
+                    eq(ev["name"], "flaky")
+                    if ev["type"] == "instance.exited":
+                        check(ev.get("code") == 3 or
+                              ev.get("signal_name") == "KILL", repr(ev))
+                    items.append(("event", o["text"]))
+                else:
+                    check("type" not in o and "event" not in o and
+                          o["stream"] in ("stdout", "stderr"), repr(o))
+                    items.append(("line", o["text"]))
+            check_rounds(items, rounds, "--json logs -f")
+
+            # --no-events: the output alone, all of it.
+            want = sorted(["ready"] + [
+                "%s %d%s" % (k, r, s) for r in range(1, rounds + 1)
+                for k, s in (("out", " a"), ("out", " b"), ("err", ""))])
+            got = quiet.out.wait(lambda ls: len(ls) >= len(want),
+                                 what="the lines of every round")
+            eq(sorted(got), want)
+            # The history is the output only, -f or not.
+            hist = logs(t, "-n", "100", "flaky")
+            eq(sorted(hist), want)
+            for f in (human, js, quiet):
+                eq(f.interrupt(), 0, f.err.text())
+            eq(human.err.text(), "")
+        finally:
+            human.close()
+            js.close()
+            quiet.close()
+        t.stop()
+
+
+def test_follow_shows_stop_and_signal():
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(prog("svc", 'echo "up $$"; exec sleep 600',
+                            start_secs=0, restart="always",
+                            restart_delay="50ms"))
+        t.start()
+        pid1 = t.wait_state("svc", "running")["pid"]
+        f = Follower(t, "logs", "-f", "-n", "1", "svc")
+        try:
+            f.out.wait(lambda ls: "up %d" % pid1 in ls, what="the history")
+            os.kill(pid1, signal.SIGKILL)
+            pid2 = wait_for(lambda: t.status()["svc"]["pid"] not in
+                            (pid1, None) and t.status()["svc"]["pid"],
+                            what="a restart")
+            ls = f.out.wait(lambda ls: "up %d" % pid2 in ls,
+                            what="the new process's line")
+            i = ls.index("up %d" % pid2)
+            check(re.match(r"^-- svc killed by signal KILL; restarting"
+                           r"( in [0-9.]+s)?( \(attempt \d+\))? --$",
+                           ls[i - 2]) and
+                  ls[i - 1] == "-- svc started (pid %d) --" % pid2,
+                  "exit, start, then output: %r" % ls)
+            t.ctl("stop", "svc", check=0)
+            ls = f.out.wait(lambda ls: ls[-1].endswith("; stopped --") or
+                            ls[-1] == "-- svc stopped --",
+                            what="the stop")
+            check(re.match(r"^-- svc killed by signal TERM; stopped --$",
+                           ls[-1]), repr(ls[-1]))
+            eq(f.interrupt(), 0)
+        finally:
+            f.close()
+        t.stop()
+
+
+def ts_of(when):
+    """tendctl -t's form of a time sent as when (seconds)."""
+    usec = int(when * 1e6 + 0.5)
+    return "%s.%03d" % (time.strftime("%Y-%m-%dT%H:%M:%S",
+                                      time.localtime(usec // 10 ** 6)),
+                        usec % 10 ** 6 // 1000)
+
+
+def test_logs_timestamps_option():
+    ts = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) (.*)$")
+    with Tend("") as t:
+        logdir(t)
+        t.write_config(progs(
+            prog("one", "echo first; echo second >&2; " + SLEEP,
+                 start_secs=0),
+            prog("two", 'echo "hi $TEND_INSTANCE"; ' + SLEEP, instances=2,
+                 start_secs=0)))
+        before = time.time()
+        t.start()
+        objs = wait_for(lambda: len(logs_json(t, "one")) == 2 and
+                        logs_json(t, "one"), what="one's 2 lines")
+        wait_for(lambda: len(logs_json(t, "two")) == 2, what="two's lines")
+        after = time.time()
+        for args, want in ((("one",), ["first", "second"]),
+                           (("two",), ["two:0 | hi 0", "two:1 | hi 1"])):
+            for opt in ("-t", "--timestamps"):
+                got = logs(t, opt, *args)
+                eq(len(got), 2, repr(got))
+                rest = []
+                for line in got:
+                    m = ts.match(line)
+                    check(m, "no local time at the start of %r" % line)
+                    when = time.mktime(time.strptime(
+                        m.group(1)[:19], "%Y-%m-%dT%H:%M:%S"))
+                    check(before - 2 <= when <= after + 1,
+                          "%s not between %s and %s" % (
+                              m.group(1), ts_of(before), ts_of(after)))
+                    rest.append(m.group(2))
+                eq(sorted(rest), want, "(the time comes before the prefix)")
+        # Exactly the time of each line, to the millisecond.
+        eq(logs(t, "-t", "one"), ["%s %s" % (ts_of(o["time"]), o["text"])
+                                  for o in objs])
+        # --json has "time" already: -t changes nothing there.
+        eq(t.ctl("--json", "logs", "-t", "one").stdout,
+           t.ctl("--json", "logs", "one").stdout)
+        # Following: the history, new lines and life-cycle lines alike.
+        f = Follower(t, "logs", "-f", "-t", "-n", "1", "one")
+        try:
+            f.out.wait(lambda ls: len(ls) >= 1, what="the history")
+            t.ctl("restart", "one", check=0)
+            ls = f.out.wait(lambda ls: sum(l.endswith(" first")
+                                           for l in ls) >= 1 and
+                            any("-- one started" in l for l in ls),
+                            what="the restarted program's first line")
+            for line in ls:
+                m = ts.match(line)
+                check(m, "no local time at the start of %r" % line)
+            check(any(ts.match(l).group(2).startswith("-- one ")
+                      for l in ls), repr(ls))
+            eq(f.interrupt(), 0)
+        finally:
+            f.close()
+        t.stop()
 
 
 if __name__ == "__main__":

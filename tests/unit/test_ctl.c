@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "proto.h"
@@ -377,15 +378,19 @@ T_CASE(test_requests)
 	T_CHECK(request_is("reset web",
 	    REQ("reset", "{\"targets\":[\"web\"]}")));
 	T_CHECK(request_is("wait web",
-	    REQ("wait", "{\"targets\":[\"web\"]}")));
+	    REQ("wait", "{\"targets\":[\"web\"],\"stream\":true}")));
 	T_CHECK(request_is("wait --timeout 5 web db",
-	    REQ("wait", "{\"targets\":[\"web\",\"db\"],\"timeout\":5}")));
+	    REQ("wait", "{\"targets\":[\"web\",\"db\"],\"timeout\":5,"
+	    "\"stream\":true}")));
 	T_CHECK(request_is("wait --timeout 1.5 web",
-	    REQ("wait", "{\"targets\":[\"web\"],\"timeout\":1.5}")));
+	    REQ("wait", "{\"targets\":[\"web\"],\"timeout\":1.5,"
+	    "\"stream\":true}")));
 	T_CHECK(request_is("wait --timeout=1m web",
-	    REQ("wait", "{\"targets\":[\"web\"],\"timeout\":60}")));
+	    REQ("wait", "{\"targets\":[\"web\"],\"timeout\":60,"
+	    "\"stream\":true}")));
 	T_CHECK(request_is("wait --timeout 0 web",
-	    REQ("wait", "{\"targets\":[\"web\"],\"timeout\":0}")));
+	    REQ("wait", "{\"targets\":[\"web\"],\"timeout\":0,"
+	    "\"stream\":true}")));
 	T_CHECK(request_is("reload", REQ("reload", "{}")));
 	T_CHECK(request_is("reload --allow-empty",
 	    REQ("reload", "{\"allow_empty\":true}")));
@@ -426,6 +431,23 @@ T_CASE(test_logs_requests)
 	T_CHECK(request_is("logs --json -n 1 web",
 	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":1,"
 	    "\"follow\":false}")));
+	/* Life-cycle lines: only a follow has them, so only it says no. */
+	T_CHECK(request_is("logs -f --no-events web",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":50,"
+	    "\"follow\":true,\"events\":false}")));
+	T_CHECK(request_is("logs --no-events web",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":50,"
+	    "\"follow\":false}")));
+	/* Times are tendctl's to print: the request is the same. */
+	T_CHECK(request_is("logs -tf web",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":50,"
+	    "\"follow\":true}")));
+	T_CHECK(request_is("logs --timestamps web",
+	    REQ("logs", "{\"targets\":[\"web\"],\"lines\":50,"
+	    "\"follow\":false}")));
+	/* wait asks for each end as it comes, except for --json. */
+	T_CHECK(request_is("wait --json web",
+	    REQ("wait", "{\"targets\":[\"web\"]}")));
 
 	/* Only a follow streams, and nothing has a client-side deadline. */
 	run_parse(&r, "logs -f web");
@@ -464,6 +486,9 @@ T_CASE(test_logs_requests)
 	T_CHECK(usage_error("start -f web", "unknown option '-f'"));
 	T_CHECK(usage_error("wait --stdout web", "unknown option "
 	    "'--stdout'"));
+	T_CHECK(usage_error("wait -t web", "unknown option '-t'"));
+	T_CHECK(usage_error("status --no-events", "unknown option "
+	    "'--no-events'"));
 	T_CHECK(usage_error("logrotate now", "too many arguments"));
 }
 
@@ -532,8 +557,8 @@ T_CASE(test_options)
 	T_CHECK(strstr(r.outbuf, "  wait [--timeout S] NAME...|all\n") !=
 	    NULL);
 	T_CHECK(strstr(r.outbuf, "  logs [-n N] [-f|--follow] "
-	    "[--stdout|--stderr] NAME...|all\n      show the last lines") !=
-	    NULL);
+	    "[--stdout|--stderr] [-t|--timestamps] [--no-events] "
+	    "NAME...|all\n      show the last lines") != NULL);
 	T_CHECK(strstr(r.outbuf, "  logrotate\n      close and reopen") !=
 	    NULL);
 	T_CHECK(strstr(r.outbuf, "  ps [PATTERN...]\n      show every "
@@ -1006,6 +1031,10 @@ T_CASE(test_ps)
 #define LINE_EV(inst, text)	EVENT("{\"type\":\"line\"," \
 	"\"time\":2.5,\"instance\":\"" inst "\",\"program\":\"web\"," \
 	"\"stream\":\"stdout\",\"text\":\"" text "\"}")
+#define LC_EV	EVENT("{\"type\":\"event\",\"time\":2.5," \
+	"\"instance\":\"web:1\",\"program\":\"web\",\"text\":\"web:1 " \
+	"exited with code 3; restarting in 0.4s (attempt 3)\"," \
+	"\"event\":{\"type\":\"instance.exited\",\"code\":3}}")
 
 T_CASE(test_logs)
 {
@@ -1057,6 +1086,37 @@ T_CASE(test_logs)
 	    "{\"time\":3,\"instance\":\"web:1\",\"program\":\"web\","
 	    "\"stream\":\"stderr\",\"text\":\"long\",\"partial\":true}\n");
 	run_done(&r);
+
+	/* -t: each line after its local time, to the millisecond. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	run_parse(&r, "logs -t web");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"web:0\",\"web:1\"],"
+	    "\"lines\":[" LINE("web:0", "stdout", "x") ","
+	    "{\"time\":1795400494.999999,\"instance\":\"web:1\","
+	    "\"text\":\"y\"},{\"instance\":\"web:1\",\"text\":\"z\"}"
+	    "]}")), 0);
+	T_STREQ(r.outbuf, "2026-11-23T02:21:34.250 web:0 | x\n"
+	    "2026-11-23T02:21:34.999 web:1 | y\nweb:1 | z\n");
+	run_done(&r);
+	setenv("TZ", "Asia/Kolkata", 1);	/* +05:30, no DST */
+	tzset();
+	run_parse(&r, "logs --timestamps web");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"web\"],"
+	    "\"lines\":[" LINE("web", "stdout", "x") "]}")), 0);
+	/* Without zoneinfo, glibc takes the name for UTC. */
+	T_CHECK(strcmp(r.outbuf, "2026-11-23T07:51:34.250 x\n") == 0 ||
+	    strcmp(r.outbuf, "2026-11-23T02:21:34.250 x\n") == 0);
+	run_done(&r);
+	/* --json has "time" already. */
+	run_parse(&r, "logs -t --json web");
+	T_INTEQ(run_reply(&r, OK("{\"instances\":[\"web\"],"
+	    "\"lines\":[" LINE("web", "stdout", "x") "]}")), 0);
+	T_STREQ(r.outbuf, "{\"time\":1795400494.25,\"instance\":\"web\","
+	    "\"program\":\"web\",\"stream\":\"stdout\",\"text\":\"x\"}\n");
+	run_done(&r);
+	setenv("TZ", "UTC", 1);
+	tzset();
 
 	/* Errors as for other commands. */
 	run_parse(&r, "logs x");
@@ -1134,6 +1194,34 @@ T_CASE(test_logs_follow)
 	    "{\"missed\":3}\n");
 	T_STREQ(r.errbuf, "tendctl: 3 lines missed (not reading fast "
 	    "enough)\n");
+	run_done(&r);
+
+	/* Life-cycle lines: set apart, with their time under -t; in --json
+	   the object as it came, "type":"event" and all. */
+	run_parse(&r, "logs -f web");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"start\","
+	    "\"instances\":[\"web:0\",\"web:1\"]}")), 0);
+	T_INTEQ(run_event(&r, LINE_EV("web:1", "bye")), 0);
+	T_INTEQ(run_event(&r, LC_EV), 0);
+	T_STREQ(r.outbuf, "web:1 | bye\n-- web:1 exited with code 3; "
+	    "restarting in 0.4s (attempt 3) --\n");
+	run_done(&r);
+	setenv("TZ", "UTC", 1);
+	tzset();
+	run_parse(&r, "logs -t -f web");
+	r.inv.style = true;
+	T_INTEQ(run_event(&r, LC_EV), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"event\"}")), 0);
+	T_STREQ(r.outbuf, "\033[2m1970-01-01T00:00:02.500 \033[0m"
+	    "\033[1m-- web:1 exited with code 3; restarting in 0.4s "
+	    "(attempt 3) --\033[0m\n");
+	run_done(&r);
+	run_parse(&r, "logs -f --json web");
+	T_INTEQ(run_event(&r, LC_EV), 0);
+	T_STREQ(r.outbuf, "{\"type\":\"event\",\"time\":2.5,"
+	    "\"instance\":\"web:1\",\"program\":\"web\",\"text\":\"web:1 "
+	    "exited with code 3; restarting in 0.4s (attempt 3)\","
+	    "\"event\":{\"type\":\"instance.exited\",\"code\":3}}\n");
 	run_done(&r);
 
 	/* Commands without an event printer skip events. */
@@ -1274,6 +1362,41 @@ T_CASE(test_results)
 	    CTL_EXIT_FAILED);
 	T_CHECK(strstr(r.outbuf, "\"ok\": false") != NULL);
 	T_STREQ(r.errbuf, "tendctl: worker: exited with code 3\n");
+	run_done(&r);
+
+	/* Each end as it comes, flushed, and not again in the reply. */
+	run_parse(&r, "wait web db");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"ended\",\"name\":\"web\","
+	    "\"ok\":false,\"state\":\"exited\","
+	    "\"last_exit\":{\"code\":3,\"at\":1}}")), 0);
+	T_STREQ(r.outbuf, "web: exited (code 3)\n");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"other\",\"name\":\"db\"}")),
+	    0);
+	T_INTEQ(run_reply(&r, OK("{\"results\":["
+	    "{\"name\":\"web\",\"ok\":false,\"state\":\"exited\","
+	    "\"last_exit\":{\"code\":3,\"at\":1}},"
+	    "{\"name\":\"db\",\"ok\":true,\"state\":\"stopped\","
+	    "\"last_exit\":null}]}")), CTL_EXIT_FAILED);
+	T_STREQ(r.outbuf, "web: exited (code 3)\ndb: stopped\n");
+	T_STREQ(r.errbuf, "tendctl: web: exited with code 3\n");
+	run_done(&r);
+	/* And not again in a timeout's results. */
+	run_parse(&r, "wait --timeout 1 web db");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"ended\",\"name\":\"db\","
+	    "\"ok\":true,\"state\":\"stopped\",\"last_exit\":null}")), 0);
+	T_INTEQ(run_reply(&r, ERR("{\"code\":\"timeout\",\"message\":"
+	    "\"timed out after 1s\",\"results\":[{\"name\":\"web\","
+	    "\"ok\":false,\"state\":\"running\",\"last_exit\":null},"
+	    "{\"name\":\"db\",\"ok\":true,\"state\":\"stopped\","
+	    "\"last_exit\":null}]}")), CTL_EXIT_FAILED);
+	T_STREQ(r.outbuf, "db: stopped\nweb: running\n");
+	run_done(&r);
+	/* --json: the reply alone, as ever. */
+	run_parse(&r, "wait --json web");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"ended\",\"name\":\"web\","
+	    "\"ok\":true,\"state\":\"stopped\",\"last_exit\":null}")), 0);
+	fflush(r.out);
+	T_STREQ(r.outbuf, "");
 	run_done(&r);
 
 	/* A timeout carries the current state. */
