@@ -17,6 +17,7 @@
 #define WIRE_CMD_PS		"ps"
 #define WIRE_CMD_WAIT		"wait"
 #define WIRE_CMD_LOGS		"logs"
+#define WIRE_CMD_EVENTS		"events"
 #define WIRE_CMD_START		"start"
 #define WIRE_CMD_STOP		"stop"
 #define WIRE_CMD_RESTART	"restart"
