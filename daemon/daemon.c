@@ -40,8 +40,6 @@
 #include "track.h"
 #include "util.h"
 
-/* Events kept for tendctl events --since (event_buffer). */
-#define DAEMON_EVENT_BUFFER	10000
 static void	 daemon_announce(struct daemon *, enum events_type, json_t *);
 
 static struct program *
@@ -664,6 +662,9 @@ daemon_reload(struct daemon *d, bool allow_empty, json_t **resultp,
 	if (old->subreaper != nc->subreaper &&
 	    prctl(PR_SET_CHILD_SUBREAPER, nc->subreaper ? 1 : 0) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
+	/* Not from a subscriber of config.reloaded: the ring must not move
+	   while an event of it is being delivered. */
+	events_resize(d->events, nc->event_buffer);
 	/* Sinks, files, ring sizes and names may have changed. */
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		for (j = 0; j < p->nsvcs; j++)
@@ -791,7 +792,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	   RLIMIT_FSIZE raises SIGXFSZ): one that comes before the loop runs
 	   waits for it, instead of ending tendd half started. */
 	d->sigs = sigs_new(base, d->run_mode, daemon_signal_cb, d);
-	d->events = events_new(DAEMON_EVENT_BUFFER);
+	d->events = events_new(conf->event_buffer);
 	rh = daemon_reaper_hooks_init;
 	rh.arg = d;
 	d->reaper = reaper_new(base, &rh);
