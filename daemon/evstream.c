@@ -221,6 +221,23 @@ evstream_snapshot(struct follower *f, uint64_t seq)
 		malloc_trim(0);
 }
 
+static void
+evstream_bad_type(struct client *cl, json_int_t id, const char *name)
+{
+	char	*list = NULL, *tmp;
+	int	 t;
+
+	for (t = 0; t < EVENTS_NTYPES; t++) {
+		xasprintf(&tmp, "%s%s%s", list != NULL ? list : "",
+		    list != NULL ? ", " : "", events_type_name(t));
+		free(list);
+		list = tmp;
+	}
+	control_error(cl, id, PROTO_E_BAD_ARGS, "no event type '%.64s' (the "
+	    "types: %s; or a kind: instance, ...)", name, list);
+	free(list);
+}
+
 /* "types": names ("instance.exited") or kinds ("instance", "instance.*"). */
 static int
 evstream_types(struct client *cl, json_int_t id, const json_t *a,
@@ -255,8 +272,7 @@ evstream_types(struct client *cl, json_int_t id, const json_t *a,
 				m |= EVENTS_BIT(t);
 		}
 		if (m == 0) {
-			control_error(cl, id, PROTO_E_BAD_ARGS, "no event type "
-			    "'%.64s' (see docs/protocol.md, \"Events\")", name);
+			evstream_bad_type(cl, id, name);
 			return -1;
 		}
 		*mask |= m;

@@ -443,5 +443,28 @@ def test_bad_arguments_give_clear_errors():
         t.stop()
 
 
+def test_docs_name_every_event_type():
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "..")
+    with open(os.path.join(top, "docs", "protocol.md")) as f:
+        doc = f.read()
+    section = doc[doc.index("\n## Events\n"):]
+    documented = re.findall(r"^\| `([a-z]+\.[a-z_]+)` \|", section, re.M)
+    with Tend(sleeper()) as t:
+        t.start()
+        r = t.request("events", {"types": ["bogus"]})
+        m = re.search(r"the types: ([a-z._, ]+);", r["error"]["message"])
+        check(m, r)
+        known = m.group(1).split(", ")
+        eq(sorted(documented), sorted(known))
+        for name in known:
+            eq(events(t, "--type", name, "--since", "now"), [])
+        t.stop()
+    # The example lines read as tendctl prints them.
+    for line in re.findall(r"^\d{4}-.*$", section, re.M):
+        check(re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} #\d+ "
+                       r"[a-z]+\.[a-z_]+ ", line), line)
+
+
 if __name__ == "__main__":
     main(globals())
