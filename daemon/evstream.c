@@ -19,6 +19,8 @@
  * buffer), and some hundreds of events in flight for one that reads.
  */
 #define EVSTREAM_CAP		(128 * 1024)
+/* An event's object past this is sent without its extra keys. */
+#define EVSTREAM_MAX_EVENT	(PROTO_MAX_MSG - 4096)
 /* Instances per snapshot event: status's parts, far below PROTO_MAX_MSG. */
 #define EVSTREAM_SNAP_CHUNK	128
 
@@ -99,6 +101,28 @@ follower_send(struct follower *f, json_t *ev)
 }
 
 /*
+ * The event's object. One whose extra keys (a reload's changes) would make
+ * too large a message goes without them, marked "truncated": the stream
+ * goes on.
+ */
+static json_t *
+evstream_event_json(const struct events_rec *r)
+{
+	struct events_rec	 bare;
+	json_t			*o = events_json(r);
+
+	if (r->data == NULL ||
+	    json_dumpb(o, NULL, 0, JSON_COMPACT) <= EVSTREAM_MAX_EVENT)
+		return o;
+	json_decref(o);
+	bare = *r;
+	bare.data = NULL;
+	o = events_json(&bare);
+	json_object_set_new(o, "truncated", json_true());
+	return o;
+}
+
+/*
  * Is the event for the follower? Its type must be asked for; with
  * patterns, it must be about a program or instance one of them names
  * ("all" names everything, events not about a program too).
@@ -154,7 +178,7 @@ follower_pump(struct follower *f)
 		}
 		r = events_get(e, f->cursor++);
 		if (follower_match(f, r))
-			follower_send(f, events_json(r));
+			follower_send(f, evstream_event_json(r));
 	}
 	if (f->follow)
 		return false;
