@@ -1,6 +1,7 @@
 /* events.c: tendctl events: its request, and the change stream printed. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,14 @@
 static const char *const events_shown[] = {
 	"seq", "time", "type", "program", "instance", "name", "pid", "from",
 	"state", "code", "signal", "signal_name", "core", "unknown", "ran",
-	"next", "delay", "attempt",
+	"next", "delay", "attempt", "error", "launcher", "previous_pid",
+};
+/* Those of the types shown in their own way. */
+static const char *const events_shown_command[] = {
+	"command", "args", "uid", "client_pid",
+};
+static const char *const events_shown_reload[] = {
+	"changes", "notes", "errors",
 };
 
 /*
@@ -244,26 +252,117 @@ events_value(struct ctl_inv *inv, const json_t *v)
 	free(s);
 }
 
+static bool
+events_in(const char *key, const char *const *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], key) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The keys of an event not shown otherwise, as " key=value". */
 static void
-events_rest(struct ctl_inv *inv, const json_t *ev)
+events_rest(struct ctl_inv *inv, const json_t *ev, const char *type)
 {
 	const char	*key;
 	json_t		*v;
-	size_t		 i;
 
 	json_object_foreach((json_t *)ev, key, v) {
-		for (i = 0; i < sizeof events_shown / sizeof events_shown[0];
-		    i++) {
-			if (strcmp(events_shown[i], key) == 0)
-				break;
-		}
-		if (i < sizeof events_shown / sizeof events_shown[0])
+		if (events_in(key, events_shown, sizeof events_shown /
+		    sizeof events_shown[0]))
+			continue;
+		if (strcmp(type, "operator.command") == 0 && events_in(key,
+		    events_shown_command, sizeof events_shown_command /
+		    sizeof events_shown_command[0]))
+			continue;
+		if (strncmp(type, "config.", 7) == 0 && events_in(key,
+		    events_shown_reload, sizeof events_shown_reload /
+		    sizeof events_shown_reload[0]))
 			continue;
 		fputc(' ', inv->out);
 		events_puts(inv, key);
 		fputc('=', inv->out);
 		events_value(inv, v);
+	}
+}
+
+/*
+ * operator.command: "stop web db:1 (uid 1000, pid 4242)", other
+ * arguments as " key=value".
+ */
+static void
+events_command(struct ctl_inv *inv, const json_t *ev)
+{
+	const json_t	*args = json_object_get(ev, "args");
+	const json_t	*uid = json_object_get(ev, "uid");
+	const json_t	*pid = json_object_get(ev, "client_pid");
+	const json_t	*v, *e;
+	const char	*key;
+	size_t		 i;
+
+	fputc(' ', inv->out);
+	events_puts(inv, events_str(ev, "command", "?"));
+	if ((v = json_object_get(args, "signal")) != NULL) {
+		fputc(' ', inv->out);
+		events_value(inv, v);
+	}
+	json_array_foreach(json_object_get(args, "targets"), i, e) {
+		fputc(' ', inv->out);
+		events_value(inv, e);
+	}
+	json_object_foreach((json_t *)args, key, v) {
+		if (strcmp(key, "targets") == 0 || strcmp(key, "signal") == 0)
+			continue;
+		fputc(' ', inv->out);
+		events_puts(inv, key);
+		fputc('=', inv->out);
+		events_value(inv, v);
+	}
+	if (json_is_integer(uid) && json_is_integer(pid))
+		fprintf(inv->out, " (uid %lld, pid %lld)",
+		    (long long)json_integer_value(uid),
+		    (long long)json_integer_value(pid));
+}
+
+/*
+ * config.reloaded: "web restarted (command), db added" or "no changes";
+ * config.refused: its first error, and how many there are.
+ */
+static void
+events_reload(struct ctl_inv *inv, const json_t *ev)
+{
+	const json_t	*changes = json_object_get(ev, "changes");
+	const json_t	*errors = json_object_get(ev, "errors");
+	const json_t	*c, *k;
+	size_t		 i, j;
+
+	if (json_is_array(errors) && json_array_size(errors) > 0) {
+		fputs(": ", inv->out);
+		events_value(inv, json_array_get(errors, 0));
+		if (json_array_size(errors) > 1)
+			fprintf(inv->out, " (and %zu more)",
+			    json_array_size(errors) - 1);
+		return;
+	}
+	if (!json_is_array(changes))
+		return;
+	if (json_array_size(changes) == 0)
+		fputs(" no changes", inv->out);
+	json_array_foreach(changes, i, c) {
+		fputs(i == 0 ? " " : ", ", inv->out);
+		events_puts(inv, events_str(c, "program", "?"));
+		fputc(' ', inv->out);
+		events_puts(inv, events_str(c, "action", "?"));
+		json_array_foreach(json_object_get(c, "keys"), j, k) {
+			fputs(j == 0 ? " (" : ", ", inv->out);
+			events_value(inv, k);
+		}
+		if (json_array_size(json_object_get(c, "keys")) > 0)
+			fputc(')', inv->out);
 	}
 }
 
@@ -276,7 +375,7 @@ events_line(struct ctl_inv *inv, const json_t *ev, const char *type)
 {
 	const json_t	*seq = json_object_get(ev, "seq");
 	const json_t	*pid = json_object_get(ev, "pid");
-	const char	*who, *from, *state;
+	const char	*who, *from, *state, *error;
 	char		 t[64], d[32];
 
 	events_time(json_object_get(ev, "time"), t, sizeof t);
@@ -292,7 +391,16 @@ events_line(struct ctl_inv *inv, const json_t *ev, const char *type)
 	if (json_is_integer(pid))
 		fprintf(inv->out, " pid %lld",
 		    (long long)json_integer_value(pid));
-	if (strcmp(type, "instance.exited") == 0) {
+	if (json_is_true(json_object_get(ev, "launcher")))
+		fputs(" (launcher)", inv->out);
+	if (json_is_integer(json_object_get(ev, "previous_pid")))
+		fprintf(inv->out, " (was pid %lld)", (long long)
+		    json_integer_value(json_object_get(ev, "previous_pid")));
+	if (strcmp(type, "operator.command") == 0)
+		events_command(inv, ev);
+	else if (strncmp(type, "config.", 7) == 0)
+		events_reload(inv, ev);
+	else if (strcmp(type, "instance.exited") == 0) {
 		events_exit(inv, ev);
 		events_next(inv, ev);
 	} else if (strcmp(type, "instance.restarting") == 0) {
@@ -309,7 +417,11 @@ events_line(struct ctl_inv *inv, const json_t *ev, const char *type)
 		fputs(" -> ", inv->out);
 		events_puts(inv, state);
 	}
-	events_rest(inv, ev);
+	events_rest(inv, ev, type);
+	if ((error = events_str(ev, "error", NULL)) != NULL) {
+		fputs(": ", inv->out);
+		events_puts(inv, error);
+	}
 	fputc('\n', inv->out);
 }
 

@@ -1728,8 +1728,33 @@ T_CASE(test_events)
 	    "\"type\":\"instance.state\",\"program\":\"a\",\"instance\":0,"
 	    "\"name\":\"a\",\"from\":\"exited\",\"state\":\"stopped\"}")), 0);
 	T_INTEQ(run_event(&r, EVENT("{\"seq\":11,\"time\":1796694368,"
-	    "\"type\":\"operator.command\",\"command\":\"stop\",\"targets\":"
-	    "[\"web\",\"db\"],\"uid\":0,\"x\":{\"a\":1},\"bad\":\"a\\u001bb\"}")),
+	    "\"type\":\"operator.command\",\"command\":\"stop\",\"uid\":0,"
+	    "\"client_pid\":77,\"args\":{\"targets\":[\"web\",\"db\"],"
+	    "\"wait\":false},\"x\":{\"a\":1},\"bad\":\"a\\u001bb\"}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":12,\"time\":1796694368,"
+	    "\"type\":\"operator.command\",\"command\":\"signal\",\"uid\":5,"
+	    "\"client_pid\":8,\"args\":{\"signal\":\"HUP\",\"targets\":"
+	    "[\"web\"]}}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":13,\"time\":1796694368,"
+	    "\"type\":\"config.reloaded\",\"changes\":[{\"program\":\"web\","
+	    "\"action\":\"restarted\",\"keys\":[\"command\",\"user\"]},"
+	    "{\"program\":\"db\",\"action\":\"added\",\"keys\":[]}],"
+	    "\"notes\":[]}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":14,\"time\":1796694368,"
+	    "\"type\":\"config.reloaded\",\"changes\":[],\"notes\":[]}")),
+	    0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":15,\"time\":1796694368,"
+	    "\"type\":\"config.refused\",\"errors\":[\"tend.conf:3: bad\","
+	    "\"tend.conf:4: worse\"]}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":16,\"time\":1796694368,"
+	    "\"type\":\"instance.failed\",\"program\":\"x\",\"instance\":0,"
+	    "\"name\":\"x\",\"state\":\"failed\",\"from\":\"backoff\","
+	    "\"error\":\"exec /x: No such file or directory\"}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":17,\"time\":1796694368,"
+	    "\"type\":\"instance.spawned\",\"program\":\"f\",\"instance\":0,"
+	    "\"name\":\"f\",\"pid\":9,\"launcher\":true}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":18,\"time\":1796694368,"
+	    "\"type\":\"tendd.started\",\"pid\":3,\"version\":\"0.1.0\"}")),
 	    0);
 	T_INTEQ(run_event(&r, EVENT("{\"type\":\"gap\",\"from\":12,"
 	    "\"to\":20}")), 0);
@@ -1745,8 +1770,19 @@ T_CASE(test_events)
 	    "2026-12-08 01:46:08.000 #9 instance.restarting flaky in 2.5s "
 	    "(attempt 3)\n"
 	    "2026-12-08 01:46:08.000 #10 instance.state a exited -> stopped\n"
-	    "2026-12-08 01:46:08.000 #11 operator.command command=stop "
-	    "targets=web,db uid=0 x={\"a\":1} bad=a?b\n"
+	    "2026-12-08 01:46:08.000 #11 operator.command stop web db "
+	    "wait=false (uid 0, pid 77) x={\"a\":1} bad=a?b\n"
+	    "2026-12-08 01:46:08.000 #12 operator.command signal HUP web "
+	    "(uid 5, pid 8)\n"
+	    "2026-12-08 01:46:08.000 #13 config.reloaded web restarted "
+	    "(command, user), db added\n"
+	    "2026-12-08 01:46:08.000 #14 config.reloaded no changes\n"
+	    "2026-12-08 01:46:08.000 #15 config.refused: tend.conf:3: bad "
+	    "(and 1 more)\n"
+	    "2026-12-08 01:46:08.000 #16 instance.failed x: exec /x: No such "
+	    "file or directory\n"
+	    "2026-12-08 01:46:08.000 #17 instance.spawned f pid 9 (launcher)\n"
+	    "2026-12-08 01:46:08.000 #18 tendd.started pid 3 version=0.1.0\n"
 	    "#12-#20 gap: 9 events missed (not kept, or not read in time)\n"
 	    "#21-#21 gap: 1 event missed (not kept, or not read in time)\n");
 	T_INTEQ(run_reply(&r, "{\"v\":1,\"id\":1,\"ok\":true,\"result\":"
