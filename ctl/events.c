@@ -9,6 +9,7 @@
 
 #include "ctl.h"
 #include "util.h"
+#include "wire.h"
 
 /* Keys every event line shows in its own way, not as KEY=VALUE. */
 static const char *const events_shown[] = {
@@ -37,7 +38,8 @@ events_since(struct ctl_inv *inv, char *err, size_t errlen)
 	char		*end;
 
 	if (strcmp(s, "now") == 0) {
-		json_object_set_new(inv->args, "since_now", json_true());
+		json_object_set_new(inv->args, WIRE_K_SINCE_NOW,
+		    json_true());
 		return 0;
 	}
 	if (*s >= '0' && *s <= '9' && s[strspn(s, "0123456789")] == '\0') {
@@ -45,7 +47,7 @@ events_since(struct ctl_inv *inv, char *err, size_t errlen)
 		n = strtoull(s, &end, 10);
 		if (errno != 0 || n > INT64_MAX)
 			goto bad;
-		json_object_set_new(inv->args, "since",
+		json_object_set_new(inv->args, WIRE_K_SINCE,
 		    json_integer((json_int_t)n));
 		return 0;
 	}
@@ -55,7 +57,7 @@ events_since(struct ctl_inv *inv, char *err, size_t errlen)
 		goto bad;
 	now = util_now_wall();
 	usec = usec < now ? now - usec : 0;
-	json_object_set_new(inv->args, "since_time",
+	json_object_set_new(inv->args, WIRE_K_SINCE_TIME,
 	    json_real((double)usec / USEC_PER_SEC));
 	return 0;
 bad:
@@ -82,7 +84,7 @@ ctl_events_build(struct ctl_inv *inv, char *err, size_t errlen)
 			}
 			json_array_append_new(patterns, t);
 		}
-		json_object_set_new(inv->args, "patterns", patterns);
+		json_object_set_new(inv->args, WIRE_K_PATTERNS, patterns);
 	}
 	if (inv->ntypes > 0) {
 		types = json_array();
@@ -97,7 +99,7 @@ ctl_events_build(struct ctl_inv *inv, char *err, size_t errlen)
 			}
 			json_array_append_new(types, t);
 		}
-		json_object_set_new(inv->args, "types", types);
+		json_object_set_new(inv->args, WIRE_K_TYPES, types);
 	}
 	if (inv->since != NULL && inv->snapshot) {
 		snprintf(err, errlen, "events: --since and --snapshot cannot be "
@@ -107,9 +109,11 @@ ctl_events_build(struct ctl_inv *inv, char *err, size_t errlen)
 	if (inv->since != NULL && events_since(inv, err, errlen) != 0)
 		return -1;
 	if (inv->snapshot)
-		json_object_set_new(inv->args, "snapshot", json_true());
+		json_object_set_new(inv->args, WIRE_K_SNAPSHOT,
+		    json_true());
 	if (inv->follow)
-		json_object_set_new(inv->args, "follow", json_true());
+		json_object_set_new(inv->args, WIRE_K_FOLLOW,
+		    json_true());
 	/* Following never ends by itself: no deadline, events until ^C. */
 	inv->streaming = inv->follow;
 	return 0;
@@ -373,7 +377,7 @@ events_reload(struct ctl_inv *inv, const json_t *ev)
 static void
 events_line(struct ctl_inv *inv, const json_t *ev, const char *type)
 {
-	const json_t	*seq = json_object_get(ev, "seq");
+	const json_t	*seq = json_object_get(ev, WIRE_K_SEQ);
 	const json_t	*pid = json_object_get(ev, "pid");
 	const char	*who, *from, *state, *error;
 	char		 t[64], d[32];
@@ -429,8 +433,8 @@ events_line(struct ctl_inv *inv, const json_t *ev, const char *type)
 static void
 events_gap(struct ctl_inv *inv, const json_t *ev)
 {
-	const json_t	*from = json_object_get(ev, "from");
-	const json_t	*to = json_object_get(ev, "to");
+	const json_t	*from = json_object_get(ev, WIRE_K_FROM);
+	const json_t	*to = json_object_get(ev, WIRE_K_TO);
 	long long	 a, b;
 	char		*s;
 
@@ -453,21 +457,21 @@ events_gap(struct ctl_inv *inv, const json_t *ev)
 static void
 events_snapshot(struct ctl_inv *inv, const json_t *ev)
 {
-	const json_t	*a = json_object_get(ev, "instances");
-	const json_t	*seq = json_object_get(ev, "seq");
+	const json_t	*a = json_object_get(ev, WIRE_K_INSTANCES);
+	const json_t	*seq = json_object_get(ev, WIRE_K_SEQ);
 	const json_t	*o, *v, *le;
 	const char	*state;
 	char		 d[32];
 	size_t		 i;
 
-	if (!inv->snap_more && json_is_true(json_object_get(ev, "more")))
+	if (!inv->snap_more && json_is_true(json_object_get(ev, WIRE_K_MORE)))
 		fprintf(inv->out, "#%lld snapshot\n", json_is_integer(seq) ?
 		    (long long)json_integer_value(seq) : 0);
 	else if (!inv->snap_more)
 		fprintf(inv->out, "#%lld snapshot of %zu instance%s\n",
 		    json_is_integer(seq) ? (long long)json_integer_value(seq) :
 		    0, json_array_size(a), json_array_size(a) == 1 ? "" : "s");
-	inv->snap_more = json_is_true(json_object_get(ev, "more"));
+	inv->snap_more = json_is_true(json_object_get(ev, WIRE_K_MORE));
 	json_array_foreach(a, i, o) {
 		fputs("  ", inv->out);
 		events_puts(inv, events_str(o, "name", "?"));
@@ -496,16 +500,16 @@ events_snapshot(struct ctl_inv *inv, const json_t *ev)
 int
 ctl_events_event(struct ctl_inv *inv, const json_t *ev)
 {
-	const char	*type = events_str(ev, "type", NULL);
+	const char	*type = events_str(ev, WIRE_K_TYPE, NULL);
 
 	if (type == NULL)
 		return 0;
 	if (inv->json) {
 		(void)proto_dump(ev, JSON_COMPACT, ctl_write_cb, inv->out);
 		fputc('\n', inv->out);
-	} else if (strcmp(type, "gap") == 0)
+	} else if (strcmp(type, WIRE_EV_GAP) == 0)
 		events_gap(inv, ev);
-	else if (strcmp(type, "snapshot") == 0)
+	else if (strcmp(type, WIRE_EV_SNAPSHOT) == 0)
 		events_snapshot(inv, ev);
 	else
 		events_line(inv, ev, type);
@@ -519,7 +523,7 @@ ctl_events_event(struct ctl_inv *inv, const json_t *ev)
 int
 ctl_events_print(struct ctl_inv *inv, const json_t *result)
 {
-	if (!json_is_integer(json_object_get(result, "last")))
+	if (!json_is_integer(json_object_get(result, WIRE_K_LAST)))
 		return ctl_error(inv, CTL_EXIT_FAILED, CTL_E_BAD_REPLY,
 		    "malformed reply from tendd: no \"last\"");
 	return CTL_EXIT_OK;

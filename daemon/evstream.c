@@ -12,6 +12,7 @@
 #include "evstream.h"
 #include "proto.h"
 #include "util.h"
+#include "wire.h"
 
 /*
  * Output a follower may have waiting before it is sent no more until it
@@ -118,7 +119,7 @@ evstream_event_json(const struct events_rec *r)
 	bare = *r;
 	bare.data = NULL;
 	o = events_json(&bare);
-	json_object_set_new(o, "truncated", json_true());
+	json_object_set_new(o, WIRE_K_TRUNCATED, json_true());
 	return o;
 }
 
@@ -170,9 +171,9 @@ follower_pump(struct follower *f)
 		first = events_first(e);
 		if (f->cursor < first) {
 			to = first - 1 < last ? first - 1 : last;
-			follower_send(f, json_pack("{s:s,s:I,s:I}", "type",
-			    "gap", "from", (json_int_t)f->cursor,
-			    "to", (json_int_t)to));
+			follower_send(f, json_pack("{s:s,s:I,s:I}", WIRE_K_TYPE,
+			    WIRE_EV_GAP, WIRE_K_FROM, (json_int_t)f->cursor,
+			    WIRE_K_TO, (json_int_t)to));
 			f->cursor = to + 1;
 			continue;
 		}
@@ -182,7 +183,7 @@ follower_pump(struct follower *f)
 	}
 	if (f->follow)
 		return false;
-	control_send(f->cl, proto_reply_ok(f->id, json_pack("{s:I}", "last",
+	control_send(f->cl, proto_reply_ok(f->id, json_pack("{s:I}", WIRE_K_LAST,
 	    (json_int_t)f->until)));
 	follower_free(f);
 	return true;
@@ -233,11 +234,12 @@ evstream_snapshot(struct follower *f, uint64_t seq)
 		part = m - i < EVSTREAM_SNAP_CHUNK ? m - i :
 		    EVSTREAM_SNAP_CHUNK;
 		a = cmd_instances_json(d, sel + i, part);
-		o = json_pack("{s:s,s:I,s:o}", "type", "snapshot",
-		    "seq", (json_int_t)seq, "instances", a);
+		o = json_pack("{s:s,s:I,s:o}", WIRE_K_TYPE,
+		    WIRE_EV_SNAPSHOT, WIRE_K_SEQ, (json_int_t)seq,
+		    WIRE_K_INSTANCES, a);
 		i += part;
 		if (i < m)
-			json_object_set_new(o, "more", json_true());
+			json_object_set_new(o, WIRE_K_MORE, json_true());
 		follower_send(f, o);
 	} while (i < m);
 	free(sel);
@@ -359,8 +361,8 @@ static int
 evstream_start(struct events *e, struct client *cl, json_int_t id,
     json_t *args, bool now, bool snapshot, uint64_t *cursor)
 {
-	json_t		*seq = json_object_get(args, "since");
-	json_t		*t = json_object_get(args, "since_time");
+	json_t		*seq = json_object_get(args, WIRE_K_SINCE);
+	json_t		*t = json_object_get(args, WIRE_K_SINCE_TIME);
 	uint64_t	 usec;
 
 	if ((seq != NULL) + (t != NULL) + now + snapshot > 1) {
@@ -407,14 +409,15 @@ evstream_request(struct evstream *es, struct client *cl, json_int_t id,
 	bool		 now, snapshot;
 
 	memset(&tmp, 0, sizeof tmp);
-	if (evstream_bool(cl, id, args, "follow", &tmp.follow) == -1 ||
-	    evstream_bool(cl, id, args, "snapshot", &snapshot) == -1 ||
-	    evstream_bool(cl, id, args, "since_now", &now) == -1 ||
-	    evstream_types(cl, id, json_object_get(args, "types"),
+	if (evstream_bool(cl, id, args, WIRE_K_FOLLOW, &tmp.follow) == -1 ||
+	    evstream_bool(cl, id, args, WIRE_K_SNAPSHOT,
+	    &snapshot) == -1 ||
+	    evstream_bool(cl, id, args, WIRE_K_SINCE_NOW, &now) == -1 ||
+	    evstream_types(cl, id, json_object_get(args, WIRE_K_TYPES),
 	    &tmp.types) == -1 ||
 	    evstream_start(es->d->events, cl, id, args, now, snapshot,
 	    &tmp.cursor) == -1 ||
-	    evstream_patterns(cl, id, json_object_get(args, "patterns"),
+	    evstream_patterns(cl, id, json_object_get(args, WIRE_K_PATTERNS),
 	    &tmp.patterns) == -1)
 		return;
 
