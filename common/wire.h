@@ -17,6 +17,7 @@
 #define WIRE_CMD_PS		"ps"
 #define WIRE_CMD_WAIT		"wait"
 #define WIRE_CMD_LOGS		"logs"
+#define WIRE_CMD_EVENTS		"events"
 #define WIRE_CMD_START		"start"
 #define WIRE_CMD_STOP		"stop"
 #define WIRE_CMD_RESTART	"restart"
@@ -125,6 +126,26 @@
 #define WIRE_K_EVENT		"event"
 /* wait with stream: a target's result as it ends. */
 #define WIRE_EV_ENDED		"ended"
+
+/*
+ * events: its arguments, its reply and its own events; the change
+ * stream's event objects are made by daemon/events.c (docs/protocol.md,
+ * "Events").
+ */
+#define WIRE_K_SINCE		"since"		/* a sequence number */
+#define WIRE_K_SINCE_TIME	"since_time"
+#define WIRE_K_SINCE_NOW	"since_now"
+#define WIRE_K_SNAPSHOT		"snapshot"
+#define WIRE_K_TYPES		"types"
+#define WIRE_K_LAST		"last"		/* the reply's */
+#define WIRE_K_SEQ		"seq"		/* every change's; a
+						   snapshot's */
+#define WIRE_K_FROM		"from"		/* a gap's; a change's */
+#define WIRE_K_TO		"to"		/* a gap's */
+#define WIRE_K_MORE		"more"		/* a snapshot's */
+#define WIRE_K_TRUNCATED	"truncated"	/* a change's */
+#define WIRE_EV_GAP		"gap"
+#define WIRE_EV_SNAPSHOT	"snapshot"
 
 /* Values */
 #define WIRE_WANT_UP		"up"

@@ -60,6 +60,7 @@ static const struct conf_key conf_supervisor_keys[] = {
 	SV("exit_when_done", CONF_BOOL, exit_when_done),
 	SVF("cgroups", conf_s_cgroups),
 	SVN("max_clients", max_clients, 4, 65536),
+	SVN("event_buffer", event_buffer, 1, 1000000),
 };
 
 #undef F
@@ -292,6 +293,7 @@ conf_new(const char *file)
 	conf->exit_when_done = false;
 	conf->cgroups = CONF_CGROUPS_AUTO;
 	conf->max_clients = 128;
+	conf->event_buffer = 10000;
 	return conf;
 }
 

@@ -169,6 +169,8 @@ struct conf {
 	enum conf_cgroups cgroups;	/* default auto */
 	unsigned	  max_clients;	/* default 128; a quarter is kept
 					   for privileged peers */
+	unsigned	  event_buffer;	/* events kept for replay, default
+					   10000 */
 
 	struct conf_program **programs;	/* main file first, then include_dir
 					   files in name order */

@@ -79,6 +79,11 @@ static const struct ctl_cmd cmds_table[] = {
 	  1, -1, CTL_OPT_LINES|CTL_OPT_FOLLOW|CTL_OPT_STREAM|
 	  CTL_OPT_TIMESTAMPS|CTL_OPT_NO_EVENTS, WIRE_CMD_LOGS,
 	  cmds_build_logs, cmds_print_logs, NULL, cmds_event_logs },
+	{ "events", "[PATTERN...]",
+	  "show the change stream: exits, restarts, commands, reloads",
+	  0, -1, CTL_OPT_FOLLOW|CTL_OPT_EVENTS, WIRE_CMD_EVENTS,
+	  ctl_events_build, ctl_events_print, NULL, ctl_events_event,
+	  ctl_events_details },
 	{ "logrotate", "",
 	  "close and reopen every log file (after they were renamed)",
 	  0, 0, 0, WIRE_CMD_LOGROTATE,
@@ -434,24 +439,25 @@ cmds_dump(struct ctl_inv *inv, const json_t *j)
 	free(b);
 }
 
-/* A dump callback that writes to a FILE (one short line a time). */
-static int
-cmds_write_cb(const char *s, size_t n, void *arg)
+int
+ctl_write_cb(const char *s, size_t n, void *arg)
 {
 	return fwrite(s, 1, n, arg) == n ? 0 : -1;
 }
 
 /*
  * {"error": error} on inv->out: indented as other --json output, or on
- * one line for logs, whose --json output is a line a JSON object.
+ * one line for logs and events, whose --json output is a line a JSON
+ * object.
  */
 static void
 cmds_json_error(struct ctl_inv *inv, const json_t *error)
 {
 	json_t	*o = json_pack("{s:O}", "error", error);
 
-	if (inv->cmd != NULL && inv->cmd->print == cmds_print_logs) {
-		(void)proto_dump(o, JSON_COMPACT, cmds_write_cb, inv->out);
+	if (inv->cmd != NULL && (inv->cmd->print == cmds_print_logs ||
+	    inv->cmd->print == ctl_events_print)) {
+		(void)proto_dump(o, JSON_COMPACT, ctl_write_cb, inv->out);
 		fputc('\n', inv->out);
 	} else
 		cmds_dump(inv, o);
@@ -515,8 +521,8 @@ cmds_str(const json_t *o, const char *key, const char *def)
 	return json_is_string(v) ? json_string_value(v) : def;
 }
 
-static enum output_colour
-cmds_colour(const char *state)
+enum output_colour
+ctl_state_colour(const char *state)
 {
 	int	 s = wire_state_find(state);
 
@@ -611,7 +617,7 @@ cmds_state_cell(struct output_table *t, const json_t *row)
 	}
 	if (len != 0)
 		snprintf(tail + len, sizeof tail - len, ")");
-	output_table_cell_tail(t, cmds_colour(state), state, tail);
+	output_table_cell_tail(t, ctl_state_colour(state), state, tail);
 }
 
 /* Is every instance (objects or rows) running? */
@@ -753,8 +759,8 @@ cmds_print_status(struct ctl_inv *inv, const json_t *result)
  * (C0, DEL, and C1 in UTF-8) become '?'. Any process picks its own argv,
  * so a command line could otherwise carry escape sequences.
  */
-static void
-cmds_printable(char *s)
+void
+ctl_printable(char *s)
 {
 	unsigned char	*p = (unsigned char *)s, *q = p;
 
@@ -785,7 +791,7 @@ cmds_tree_cell(struct output_table *t, const json_t *proc)
 	json_int_t	 depth;
 
 	command = xstrdup(cmds_str(proc, WIRE_K_COMMAND, ""));
-	cmds_printable(command);
+	ctl_printable(command);
 	depth = json_is_integer(v) ? json_integer_value(v) : 0;
 	if (depth > CMDS_PS_MAX_DEPTH)
 		depth = CMDS_PS_MAX_DEPTH;
@@ -885,7 +891,7 @@ cmds_line_result(struct ctl_inv *inv, const json_t *r)
 	const char	*error = cmds_str(r, WIRE_K_ERROR, NULL);
 
 	fprintf(inv->out, "%s: ", cmds_str(r, WIRE_K_NAME, "?"));
-	output_colour(inv->out, inv->style, cmds_colour(state), state);
+	output_colour(inv->out, inv->style, ctl_state_colour(state), state);
 	if (error != NULL)
 		fprintf(inv->out, ": %s", error);
 	else if (!json_is_true(json_object_get(r, WIRE_K_OK)) &&
@@ -904,7 +910,7 @@ cmds_line_wait(struct ctl_inv *inv, const json_t *r)
 	int		 st;
 
 	fprintf(inv->out, "%s: ", cmds_str(r, WIRE_K_NAME, "?"));
-	output_colour(inv->out, inv->style, cmds_colour(state), state);
+	output_colour(inv->out, inv->style, ctl_state_colour(state), state);
 	/* An exit only says something once no process is left. */
 	st = wire_state_find(state);
 	if (st == WIRE_S_STOPPED || st == WIRE_S_EXITED ||
@@ -1079,7 +1085,7 @@ cmds_log_line(struct ctl_inv *inv, const json_t *line)
 	if (inv->json) {
 		copy = json_copy((json_t *)line);
 		json_object_del(copy, WIRE_K_TYPE);
-		(void)proto_dump(copy, JSON_COMPACT, cmds_write_cb, inv->out);
+		(void)proto_dump(copy, JSON_COMPACT, ctl_write_cb, inv->out);
 		fputc('\n', inv->out);
 		json_decref(copy);
 		return;
@@ -1129,7 +1135,7 @@ cmds_log_event(struct ctl_inv *inv, const json_t *event)
 	if (!json_is_string(text))
 		return;
 	if (inv->json) {
-		(void)proto_dump(event, JSON_COMPACT, cmds_write_cb, inv->out);
+		(void)proto_dump(event, JSON_COMPACT, ctl_write_cb, inv->out);
 		fputc('\n', inv->out);
 		return;
 	}
@@ -1262,15 +1268,11 @@ cmds_print_version(struct ctl_inv *inv, const json_t *result)
 static int
 cmds_print_help(struct ctl_inv *inv, const json_t *result)
 {
-	const struct ctl_cmd	*cmd;
-
 	if (inv->argc == 0) {
 		ctl_usage(inv->out);
 		return CTL_EXIT_OK;
 	}
-	cmd = ctl_cmd_find(inv->argv[0]);
-	ctl_cmd_usage(inv->out, cmd, "usage: tendctl ");
-	fprintf(inv->out, "%s\n", cmd->help);
+	ctl_cmd_help(inv->out, ctl_cmd_find(inv->argv[0]));
 	return CTL_EXIT_OK;
 }
 

@@ -47,6 +47,7 @@
 #define CTL_OPT_ALLOW_EMPTY	0x20	/* --allow-empty */
 #define CTL_OPT_TIMESTAMPS	0x40	/* -t, --timestamps */
 #define CTL_OPT_NO_EVENTS	0x80	/* --no-events */
+#define CTL_OPT_EVENTS		0x100	/* --since, --snapshot, --type */
 
 /* logs: lines asked for unless -n says otherwise, and the most allowed. */
 #define CTL_LOGS_LINES		50
@@ -77,6 +78,8 @@ struct ctl_cmd {
 	 * 0, or -1 with errno set when writing to inv->out failed.
 	 */
 	int		(*event)(struct ctl_inv *, const json_t *);
+	/* More help for "help COMMAND", lines of at most 80; or NULL. */
+	const char	*details;
 };
 
 /* The options before COMMAND. Strings borrow from argv. */
@@ -107,6 +110,11 @@ struct ctl_inv {
 	bool		 log_events;	/* logs -f: life-cycle lines (not
 					   with --no-events) */
 	bool		 allow_empty;	/* reload --allow-empty */
+	const char	*since;		/* events --since */
+	bool		 snapshot;	/* events --snapshot */
+	const char	**types;	/* events --type, each (array owned) */
+	size_t		 ntypes;
+	bool		 snap_more;	/* events: a snapshot's parts go on */
 	/*
 	 * Set by build: the answer is events until tendd closes the
 	 * connection (maybe never a reply), and SIGINT, SIGTERM or a closed
@@ -150,6 +158,8 @@ json_t		*ctl_request(const struct ctl_inv *);
 /* The whole help; one command's usage line, after prefix. */
 void		 ctl_usage(FILE *);
 void		 ctl_cmd_usage(FILE *, const struct ctl_cmd *, const char *);
+/* One command's usage, help line and details. */
+void		 ctl_cmd_help(FILE *, const struct ctl_cmd *);
 
 /* cmds.c */
 const struct ctl_cmd *ctl_cmd_find(const char *);
@@ -169,6 +179,10 @@ int		 ctl_error(struct ctl_inv *, int exit, const char *code,
 /* Only the JSON of ctl_error (with --json), when the text is out. */
 void		 ctl_error_json(struct ctl_inv *, const char *code,
 		    const char *);
+/* Make text safe for a terminal, in place: control characters become '?'. */
+void		 ctl_printable(char *);
+/* A proto_dump callback writing to a FILE. */
+int		 ctl_write_cb(const char *, size_t, void *);
 /* Print a reply to a request from inv; returns the exit code. */
 int		 ctl_reply(struct ctl_inv *, const struct proto_reply *);
 /*
@@ -209,5 +223,14 @@ void		 output_table_print(const struct output_table *, FILE *,
 /* Write text, wrapped in the colour's escapes when style is set. */
 void		 output_colour(FILE *, bool style, enum output_colour,
 		    const char *);
+
+/* cmds.c: the colour of a state name. */
+enum output_colour ctl_state_colour(const char *);
+
+/* events.c: the events command's row. */
+int		 ctl_events_build(struct ctl_inv *, char *, size_t);
+int		 ctl_events_print(struct ctl_inv *, const json_t *);
+int		 ctl_events_event(struct ctl_inv *, const json_t *);
+extern const char ctl_events_details[];
 
 #endif

@@ -483,8 +483,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (inv.help) {
-		ctl_cmd_usage(stdout, inv.cmd, "usage: tendctl ");
-		printf("%s\n", inv.cmd->help);
+		ctl_cmd_help(stdout, inv.cmd);
 		rc = CTL_EXIT_OK;
 	} else if (inv.cmd->proto_cmd == NULL)
 		rc = inv.cmd->print(&inv, NULL);

@@ -53,6 +53,12 @@ static const struct ctl_copt {
 	  "[--no-events]" },
 	{ { "allow-empty", no_argument, NULL, 'A' }, 0, CTL_OPT_ALLOW_EMPTY,
 	  "[--allow-empty]" },
+	{ { "since", required_argument, NULL, 'S' }, 0, CTL_OPT_EVENTS,
+	  "[--since SEQ|DURATION|now]" },
+	{ { "snapshot", no_argument, NULL, 'P' }, 0, CTL_OPT_EVENTS,
+	  "[--snapshot]" },
+	{ { "type", required_argument, NULL, 'T' }, 0, CTL_OPT_EVENTS,
+	  "[--type TYPE]..." },
 	{ { "json", no_argument, NULL, 'j' }, 0, 0, NULL },
 	{ { "help", no_argument, NULL, 'h' }, 1, 0, NULL },
 };
@@ -234,6 +240,9 @@ ctl_inv_clear(struct ctl_inv *inv)
 	inv->items = NULL;
 	json_decref(inv->shown);
 	inv->shown = NULL;
+	free(inv->types);
+	inv->types = NULL;
+	inv->ntypes = 0;
 }
 
 int
@@ -302,6 +311,17 @@ ctl_parse(struct ctl_inv *inv, int argc, char **argv, char *err,
 			break;
 		case 'A':
 			inv->allow_empty = true;
+			break;
+		case 'S':
+			inv->since = optarg;
+			break;
+		case 'P':
+			inv->snapshot = true;
+			break;
+		case 'T':
+			inv->types = xreallocarray(inv->types, inv->ntypes + 1,
+			    sizeof *inv->types);
+			inv->types[inv->ntypes++] = optarg;
 			break;
 		case 't':
 			inv->log_times = true;
@@ -379,6 +399,15 @@ ctl_cmd_usage(FILE *f, const struct ctl_cmd *cmd, const char *prefix)
 	if (*cmd->args != '\0')
 		fprintf(f, " %s", cmd->args);
 	fputc('\n', f);
+}
+
+void
+ctl_cmd_help(FILE *f, const struct ctl_cmd *cmd)
+{
+	ctl_cmd_usage(f, cmd, "usage: tendctl ");
+	fprintf(f, "%s\n", cmd->help);
+	if (cmd->details != NULL)
+		fprintf(f, "\n%s", cmd->details);
 }
 
 void

@@ -18,6 +18,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "events.h"
+#include "evstream.h"
 #include "instance.h"
 #include "log.h"
 #include "logs.h"
@@ -566,19 +567,22 @@ cmd_client_gone(struct client *cl)
 	while ((w = TAILQ_FIRST(&cl->waiters)) != NULL)
 		waiter_free(w);
 	logs_client_gone(client_daemon(cl)->logs, cl);
+	evstream_client_gone(client_daemon(cl)->evstream, cl);
 }
 
 static void
 cmd_client_drained(struct client *cl)
 {
 	logs_client_drained(client_daemon(cl)->logs, cl);
+	evstream_client_drained(client_daemon(cl)->evstream, cl);
 }
 
 static bool
 cmd_client_busy(struct client *cl)
 {
 	return !TAILQ_EMPTY(&cl->waiters) ||
-	    logs_client_following(client_daemon(cl)->logs, cl);
+	    logs_client_following(client_daemon(cl)->logs, cl) ||
+	    evstream_client_following(client_daemon(cl)->evstream, cl);
 }
 
 /* Argument helpers */
@@ -750,6 +754,23 @@ cmd_status_part(struct svc **v, size_t n, const size_t *counts,
 			    c));
 		json_array_append_new(a, row);
 	}
+	return a;
+}
+
+json_t *
+cmd_instances_json(struct daemon *d, struct svc **v, size_t n)
+{
+	struct status_ctx	 c;
+	size_t			*counts;
+	json_t			*a;
+
+	c.d = d;
+	c.self = getpid();
+	c.now = util_now_mono();
+	counts = xcalloc(n + 1, sizeof *counts);
+	track_counts(d->track, v, n, counts);
+	a = cmd_status_part(v, n, counts, NULL, 0, &c);
+	free(counts);
 	return a;
 }
 
@@ -1147,6 +1168,12 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 }
 
 static void
+cmd_events(struct client *cl, json_int_t id, json_t *args)
+{
+	evstream_request(client_daemon(cl)->evstream, cl, id, args);
+}
+
+static void
 cmd_logrotate(struct client *cl, json_int_t id, json_t *args)
 {
 	int	 n = logs_reopen(client_daemon(cl)->logs);
@@ -1170,6 +1197,7 @@ static const struct control_cmd cmd_entries[] = {
 	{ WIRE_CMD_PS,		false,	cmd_ps },
 	{ WIRE_CMD_WAIT,	false,	cmd_wait },
 	{ WIRE_CMD_LOGS,	false,	cmd_logs },
+	{ WIRE_CMD_EVENTS,	false,	cmd_events },
 	{ WIRE_CMD_START,	true,	cmd_start },
 	{ WIRE_CMD_STOP,	true,	cmd_stop },
 	{ WIRE_CMD_RESTART,	true,	cmd_restart },

@@ -30,4 +30,7 @@ int			 cmd_status_field(const char *);
 void		 cmd_attach(struct daemon *);
 void		 cmd_detach(struct daemon *);
 
+/* The instance objects status gives (docs/protocol.md), in a new array. */
+json_t		*cmd_instances_json(struct daemon *, struct svc **, size_t);
+
 #endif

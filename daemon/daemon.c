@@ -24,6 +24,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "events.h"
+#include "evstream.h"
 #include "log.h"
 #include "logs.h"
 #include "notify.h"
@@ -41,8 +42,6 @@
 
 /* Instances started per loop pass at start-up. */
 #define DAEMON_START_BATCH	64
-/* Events kept for tendctl events --since (event_buffer). */
-#define DAEMON_EVENT_BUFFER	10000
 static void	 daemon_announce(struct daemon *, enum events_type, json_t *);
 static void	 daemon_start_cb(evutil_socket_t, short, void *);
 
@@ -680,6 +679,9 @@ daemon_reload(struct daemon *d, bool allow_empty, json_t **resultp,
 	if (old->subreaper != nc->subreaper &&
 	    prctl(PR_SET_CHILD_SUBREAPER, nc->subreaper ? 1 : 0) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
+	/* Not from a subscriber of config.reloaded: the ring must not move
+	   while an event of it is being delivered. */
+	events_resize(d->events, nc->event_buffer);
 	/* Sinks, files, ring sizes and names may have changed. */
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		for (j = 0; j < p->nsvcs; j++)
@@ -807,10 +809,11 @@ daemon_new(struct event_base *base, struct conf *conf,
 	   RLIMIT_FSIZE raises SIGXFSZ): one that comes before the loop runs
 	   waits for it, instead of ending tendd half started. */
 	d->sigs = sigs_new(base, d->run_mode, daemon_signal_cb, d);
-	d->events = events_new(DAEMON_EVENT_BUFFER);
+	d->events = events_new(conf->event_buffer);
 	rh = daemon_reaper_hooks_init;
 	rh.arg = d;
 	d->reaper = reaper_new(base, &rh);
+	d->evstream = evstream_new(d);
 	d->logs = logs_new(base);
 	d->notify = notify_new(base);
 	notify_attach(d->notify, d->events);
@@ -983,6 +986,7 @@ daemon_free(struct daemon *d)
 		close(d->stdio.in);
 	conf_unref(d->conf);
 	/* Last: the others unsubscribe as they go. */
+	evstream_free(d->evstream);
 	events_free(d->events);
 	free(d->config_path);
 	free(d->socket_path);

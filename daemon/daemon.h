@@ -23,6 +23,7 @@ struct event_base;
 struct event;
 struct control;
 struct events;
+struct evstream;
 struct logs;
 struct notify;
 struct instance_env;
@@ -46,6 +47,7 @@ struct daemon {
 	struct shutdown		*shutdown;	/* the way down */
 	struct control		*control;
 	struct events		*events;	/* the change stream */
+	struct evstream		*evstream;	/* tendctl events */
 	struct logs		*logs;
 	struct notify		*notify;	/* NULL without systemd */
 	bool			 ready;		/* READY=1 was sent */

@@ -261,6 +261,12 @@ persist_unconfigured(const struct pidrec_entry *k, void *arg)
 	close(fd);
 }
 
+static void
+persist_reserve_cb(void *arg)
+{
+	persist_changed(arg);
+}
+
 void
 persist_restore(struct daemon *d)
 {
@@ -279,6 +285,10 @@ persist_restore(struct daemon *d)
 	memset(&st, 0, sizeof st);
 	if (state_load(d->conf->state_dir, &st, msg, sizeof msg) == -1)
 		log_warnx("ignoring saved state: %s", msg);
+	/* Before anything is published: numbers go on from the saved
+	   reserve, and a save is asked for before it runs out. */
+	events_resume(d->events, st.events_next);
+	events_on_reserve(d->events, persist_reserve_cb, d);
 	if ((d->pidrec = pidrec_open(d->conf->state_dir, msg, sizeof msg)) !=
 	    NULL)
 		instance_env_set_pidrec(d->ienv, d->pidrec);
@@ -465,6 +475,7 @@ persist_save(struct daemon *d, bool sync)
 	if (procfs_boot_id(st.boot_id, sizeof st.boot_id) == -1)
 		st.boot_id[0] = '\0';
 	st.tendd_pid = getpid();
+	st.events_next = events_reserve(d->events);
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		if (p->removed)
 			continue;

@@ -210,6 +210,9 @@ state_to_json(const struct state *st)
 	bad |= json_object_set_new(root, "boot_id", json_string(st->boot_id));
 	bad |= json_object_set_new(root, "tendd_pid",
 	    json_integer(st->tendd_pid));
+	if (st->events_next != 0)
+		bad |= json_object_set_new(root, "events_next",
+		    json_integer((json_int_t)st->events_next));
 	bad |= json_object_set_new(root, "instances", list);
 	for (i = 0; i < st->n && !bad; i++) {
 		si = &st->v[i];
@@ -439,6 +442,13 @@ state_from_json(const json_t *root, struct state *st, char *err,
 	    errlen) == -1)
 		goto fail;
 	tmp.tendd_pid = (pid_t)v;
+	/* Not in files from before the change stream. */
+	if (json_object_get(root, "events_next") != NULL) {
+		if (state_json_int(root, "events_next", 0, INT64_MAX, &v, "",
+		    err, errlen) == -1)
+			goto fail;
+		tmp.events_next = (uint64_t)v;
+	}
 
 	j = json_object_get(root, "instances");
 	if (!json_is_array(j)) {

@@ -7,6 +7,8 @@
  * program's config at that time. It is replaced atomically (a temporary
  * file renamed over it); fsync is asked for only where a decision must
  * survive a power loss. A lock file keeps two tendds off one state_dir.
+ * It also keeps where the change stream's sequence numbers go on, so they
+ * never go back across restarts.
  */
 #ifndef TEND_STATE_H
 #define TEND_STATE_H
@@ -39,6 +41,9 @@ struct state_instance {
 struct state {
 	char			 boot_id[40];	/* "" if unknown */
 	pid_t			 tendd_pid;
+	uint64_t		 events_next;	/* where event sequence numbers
+						   go on (events_reserve); 0:
+						   unknown (an older file) */
 	struct state_instance	*v;	/* owned, v[i].program too */
 	size_t			 n;
 };

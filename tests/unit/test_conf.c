@@ -108,6 +108,7 @@ T_CASE(t_defaults)
 	T_INTEQ(c->shutdown_timeout, 60 * SEC);
 	T_CHECK(!c->exit_when_done);
 	T_INTEQ(c->cgroups, CONF_CGROUPS_AUTO);
+	T_INTEQ(c->event_buffer, 10000);
 
 	T_CHECK((p = only(c)) != NULL);
 	if (p == NULL)
@@ -222,7 +223,7 @@ static const char full[] =
     "  state_dir = \"./state\";\n"
     "  log_dir = \"/var/log/x\";\n"
     "  subreaper = false;\n"
-    "  shutdown_timeout = \"2m\";\n"
+    "  shutdown_timeout = \"2m\"; event_buffer = 50;\n"
     "};\n"
     "programs = (\n"
     "  { name = \"web\";\n"
@@ -274,6 +275,7 @@ T_CASE(t_every_key)
 	T_STREQ(c->log_dir, "/var/log/x");
 	T_CHECK(!c->subreaper);
 	T_INTEQ(c->shutdown_timeout, 120 * SEC);
+	T_INTEQ(c->event_buffer, 50);
 
 	p = c->programs[0];
 	T_STREQ(p->name, "web");
@@ -694,6 +696,8 @@ T_CASE(t_type_errors)
 	T_ERR(WEB("kill_mode = \"main\"; kill_group = true;"), "tend.conf:2: "
 	    "program 'web': kill_mode and kill_group: set kill_mode only "
 	    "(kill_group = true is \"group\", false is \"main\")");
+	T_ERR("supervisor = { event_buffer = 0; };", "tend.conf:1: "
+	    "event_buffer must be between 1 and 1000000 (got 0)");
 	T_ERR("supervisor = {\n\n subreaper = \"no\"; };", "tend.conf:3: "
 	    "subreaper must be true or false (got a string)");
 	T_ERR("supervisor = 5;", "tend.conf:1: supervisor must be a group "

@@ -1,4 +1,5 @@
 /* test_ctl.c: tendctl without a socket: argv to request, replies to text. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,14 +325,26 @@ T_CASE(test_table)
 		T_CHECK(c->print != NULL);
 		T_CHECK(c->help != NULL && c->args != NULL);
 		T_CHECK(c->max_args < 0 || c->max_args >= c->min_args);
+		/* Details are lines of at most 80 columns. */
+		if (c->details != NULL) {
+			const char	*p, *nl;
+
+			for (p = c->details; *p != '\0'; p = nl + 1) {
+				nl = strchr(p, '\n');
+				T_CHECK(nl != NULL && nl - p <= 80);
+				if (nl == NULL)
+					break;
+			}
+		}
 	}
-	T_INTEQ(i, 14);
+	T_INTEQ(i, 15);
 	T_CHECK(ctl_cmd_find("nope") == NULL);
 	T_CHECK(ctl_cmd_find("") == NULL);
 	T_STREQ(ctl_cmd_suggest("stats"), "status");
 	T_STREQ(ctl_cmd_suggest("strat"), "start");
 	T_STREQ(ctl_cmd_suggest("relaod"), "reload");
 	T_STREQ(ctl_cmd_suggest("log"), "logs");
+	T_STREQ(ctl_cmd_suggest("event"), "events");
 	T_STREQ(ctl_cmd_suggest("pss"), "ps");
 	T_CHECK(ctl_cmd_suggest("xyzzy") == NULL);
 	T_CHECK(ctl_cmd_suggest("x") == NULL);
@@ -1776,6 +1789,163 @@ T_CASE(test_json_errors)
 	T_CHECK(!ctl_wants_json(1, argv));
 }
 
+T_CASE(test_events)
+{
+	struct run	 r;
+	json_t		*t;
+
+	T_CHECK(request_is("events", REQ("events", "{}")));
+	T_CHECK(request_is("events -f web db*",
+	    REQ("events", "{\"patterns\":[\"web\",\"db*\"],\"follow\":true}")));
+	T_CHECK(request_is("events --since 42 --type instance.exited "
+	    "--type operator", REQ("events", "{\"types\":[\"instance.exited\","
+	    "\"operator\"],\"since\":42}")));
+	T_CHECK(request_is("events --since 0", REQ("events", "{\"since\":0}")));
+	T_CHECK(request_is("events --since now --follow",
+	    REQ("events", "{\"since_now\":true,\"follow\":true}")));
+	T_CHECK(request_is("events --snapshot -f",
+	    REQ("events", "{\"snapshot\":true,\"follow\":true}")));
+	/* A duration is a time that long ago. */
+	run_parse(&r, "events --since 5m");
+	T_INTEQ(r.rc, 0);
+	t = json_object_get(r.inv.args, "since_time");
+	T_CHECK(json_is_real(t) && fabs(json_real_value(t) -
+	    ((double)util_now_wall() / 1e6 - 300)) < 10);
+	T_CHECK(!r.inv.streaming);
+	run_done(&r);
+	run_parse(&r, "events -f");
+	T_CHECK(r.inv.streaming && !r.inv.has_deadline);
+	run_done(&r);
+
+	T_CHECK(usage_error("events --since x", "events: bad --since 'x'"));
+	T_CHECK(usage_error("events --since 1.5", "bad --since '1.5'"));
+	T_CHECK(usage_error("events --since -1", "bad --since '-1'"));
+	T_CHECK(usage_error("events --since 99999999999999999999",
+	    "bad --since"));
+	T_CHECK(usage_error("events --since 5 --snapshot", "cannot be used "
+	    "together"));
+	T_CHECK(usage_error("events --since", "needs an argument"));
+	T_CHECK(usage_error("events --type", "needs an argument"));
+	T_CHECK(usage_error("events --type= web", "bad --type ''"));
+	T_CHECK(usage_error("status --since 5", "unknown option '--since'"));
+
+	/* Lines, in local time (UTC here). */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	run_parse(&r, "events");
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":7,\"time\":1796694368.4567,"
+	    "\"type\":\"instance.exited\",\"program\":\"flaky\",\"instance\":0,"
+	    "\"name\":\"flaky\",\"pid\":42,\"state\":\"running\",\"code\":3,"
+	    "\"ran\":0.5,\"next\":\"backoff\",\"delay\":0.4,\"attempt\":3}")),
+	    0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":8,\"time\":1796694368,"
+	    "\"type\":\"instance.exited\",\"program\":\"w\",\"instance\":1,"
+	    "\"name\":\"w:1\",\"pid\":43,\"signal\":9,\"signal_name\":\"KILL\","
+	    "\"core\":true,\"ran\":2,\"next\":\"stopped\"}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":9,\"time\":1796694368,"
+	    "\"type\":\"instance.restarting\",\"program\":\"flaky\","
+	    "\"instance\":0,\"name\":\"flaky\",\"state\":\"backoff\","
+	    "\"from\":\"starting\",\"delay\":2.5,\"attempt\":3}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":10,\"time\":1796694368,"
+	    "\"type\":\"instance.state\",\"program\":\"a\",\"instance\":0,"
+	    "\"name\":\"a\",\"from\":\"exited\",\"state\":\"stopped\"}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":11,\"time\":1796694368,"
+	    "\"type\":\"operator.command\",\"command\":\"stop\",\"uid\":0,"
+	    "\"client_pid\":77,\"args\":{\"targets\":[\"web\",\"db\"],"
+	    "\"wait\":false},\"x\":{\"a\":1},\"bad\":\"a\\u001bb\"}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":12,\"time\":1796694368,"
+	    "\"type\":\"operator.command\",\"command\":\"signal\",\"uid\":5,"
+	    "\"client_pid\":8,\"args\":{\"signal\":\"HUP\",\"targets\":"
+	    "[\"web\"]}}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":13,\"time\":1796694368,"
+	    "\"type\":\"config.reloaded\",\"changes\":[{\"program\":\"web\","
+	    "\"action\":\"restarted\",\"keys\":[\"command\",\"user\"]},"
+	    "{\"program\":\"db\",\"action\":\"added\",\"keys\":[]}],"
+	    "\"notes\":[]}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":14,\"time\":1796694368,"
+	    "\"type\":\"config.reloaded\",\"changes\":[],\"notes\":[]}")),
+	    0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":15,\"time\":1796694368,"
+	    "\"type\":\"config.refused\",\"errors\":[\"tend.conf:3: bad\","
+	    "\"tend.conf:4: worse\"]}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":16,\"time\":1796694368,"
+	    "\"type\":\"instance.failed\",\"program\":\"x\",\"instance\":0,"
+	    "\"name\":\"x\",\"state\":\"failed\",\"from\":\"backoff\","
+	    "\"error\":\"exec /x: No such file or directory\"}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":17,\"time\":1796694368,"
+	    "\"type\":\"instance.spawned\",\"program\":\"f\",\"instance\":0,"
+	    "\"name\":\"f\",\"pid\":9,\"launcher\":true}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":18,\"time\":1796694368,"
+	    "\"type\":\"tendd.started\",\"pid\":3,\"version\":\"0.1.0\"}")),
+	    0);
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"gap\",\"from\":12,"
+	    "\"to\":20}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"gap\",\"from\":21,"
+	    "\"to\":21}")), 0);
+	/* Not an event: skipped. */
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":22}")), 0);
+	T_STREQ(r.outbuf,
+	    "2026-12-08 01:46:08.456 #7 instance.exited flaky pid 42 code 3, "
+	    "restarting in 400ms (attempt 3)\n"
+	    "2026-12-08 01:46:08.000 #8 instance.exited w:1 pid 43 signal KILL "
+	    "(core dumped), stopped\n"
+	    "2026-12-08 01:46:08.000 #9 instance.restarting flaky in 2.5s "
+	    "(attempt 3)\n"
+	    "2026-12-08 01:46:08.000 #10 instance.state a exited -> stopped\n"
+	    "2026-12-08 01:46:08.000 #11 operator.command stop web db "
+	    "wait=false (uid 0, pid 77) x={\"a\":1} bad=a?b\n"
+	    "2026-12-08 01:46:08.000 #12 operator.command signal HUP web "
+	    "(uid 5, pid 8)\n"
+	    "2026-12-08 01:46:08.000 #13 config.reloaded web restarted "
+	    "(command, user), db added\n"
+	    "2026-12-08 01:46:08.000 #14 config.reloaded no changes\n"
+	    "2026-12-08 01:46:08.000 #15 config.refused: tend.conf:3: bad "
+	    "(and 1 more)\n"
+	    "2026-12-08 01:46:08.000 #16 instance.failed x: exec /x: No such "
+	    "file or directory\n"
+	    "2026-12-08 01:46:08.000 #17 instance.spawned f pid 9 (launcher)\n"
+	    "2026-12-08 01:46:08.000 #18 tendd.started pid 3 version=0.1.0\n"
+	    "#12-#20 gap: 9 events missed (not kept, or not read in time)\n"
+	    "#21-#21 gap: 1 event missed (not kept, or not read in time)\n");
+	T_INTEQ(run_reply(&r, "{\"v\":1,\"id\":1,\"ok\":true,\"result\":"
+	    "{\"last\":22}}"), CTL_EXIT_OK);
+	run_done(&r);
+
+	/* A snapshot: a heading, an instance a line; in parts, one heading. */
+	run_parse(&r, "events --snapshot");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"snapshot\",\"seq\":5,"
+	    "\"instances\":[{\"name\":\"web\",\"state\":\"running\",\"pid\":7,"
+	    "\"uptime\":62.5,\"restarts\":2,\"last_exit\":{\"code\":1,"
+	    "\"at\":5}},{\"name\":\"db\",\"state\":\"stopped\",\"pid\":null,"
+	    "\"restarts\":0,\"last_exit\":null}],\"more\":true}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"snapshot\",\"seq\":5,"
+	    "\"instances\":[{\"name\":\"x\",\"state\":\"failed\","
+	    "\"last_exit\":{\"signal\":6,\"signal_name\":\"ABRT\"}}]}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"snapshot\",\"seq\":9,"
+	    "\"instances\":[]}")), 0);
+	T_STREQ(r.outbuf, "#5 snapshot\n"
+	    "  web running pid 7 up 1m02s restarts 2 last exit code 1\n"
+	    "  db stopped\n"
+	    "  x failed last exit signal ABRT\n"
+	    "#9 snapshot of 0 instances\n");
+	run_done(&r);
+
+	/* --json: the objects as they come, one a line; errors too. */
+	run_parse(&r, "events --json");
+	T_INTEQ(run_event(&r, EVENT("{\"type\":\"gap\",\"from\":1,"
+	    "\"to\":2}")), 0);
+	T_INTEQ(run_event(&r, EVENT("{\"seq\":3,\"time\":1.5,"
+	    "\"type\":\"tendd.ready\"}")), 0);
+	T_INTEQ(run_reply(&r, "{\"v\":1,\"id\":1,\"ok\":false,\"error\":"
+	    "{\"code\":\"bad_args\",\"message\":\"no\"}}"), CTL_EXIT_USAGE);
+	T_STREQ(r.outbuf, "{\"type\":\"gap\",\"from\":1,\"to\":2}\n"
+	    "{\"seq\":3,\"time\":1.5,\"type\":\"tendd.ready\"}\n"
+	    "{\"error\":{\"code\":\"bad_args\",\"message\":\"no\"}}\n");
+	run_done(&r);
+	unsetenv("TZ");
+	tzset();
+}
+
 T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_usage_errors), T_ENTRY(test_global),
     T_ENTRY(test_exit_codes), T_ENTRY(test_status), T_ENTRY(test_status_parts),
@@ -1783,6 +1953,7 @@ T_MAIN(T_ENTRY(test_table), T_ENTRY(test_requests), T_ENTRY(test_options),
     T_ENTRY(test_ps), T_ENTRY(test_ps_parts), T_ENTRY(test_logs_requests),
     T_ENTRY(test_logs), T_ENTRY(test_logs_follow),
     T_ENTRY(test_logs_follow_closed), T_ENTRY(test_logrotate),
+    T_ENTRY(test_events),
     T_ENTRY(test_results), T_ENTRY(test_reload), T_ENTRY(test_misc),
     T_ENTRY(test_table_render), T_ENTRY(test_json_output),
     T_ENTRY(test_json_reals), T_ENTRY(test_json_errors))

@@ -82,6 +82,7 @@ fill(struct state *st)
 	memset(st, 0, sizeof *st);
 	strcpy(st->boot_id, "22b168a0-961b-41b4-9b68-63c7da301a2c");
 	st->tendd_pid = 4242;
+	st->events_next = 1234567;
 	si = state_add(st, "web", 0);
 	si->pid = 123;
 	si->starttime = 806392;
@@ -101,7 +102,8 @@ same(const struct state *a, const struct state *b)
 	size_t	 i;
 
 	if (strcmp(a->boot_id, b->boot_id) != 0 ||
-	    a->tendd_pid != b->tendd_pid || a->n != b->n)
+	    a->tendd_pid != b->tendd_pid || a->n != b->n ||
+	    a->events_next != b->events_next)
 		return 0;
 	for (i = 0; i < a->n; i++) {
 		if (strcmp(a->v[i].program, b->v[i].program) != 0 ||
@@ -208,6 +210,8 @@ T_CASE(json_accepts)
 	T_CHECK(j != NULL);
 	T_INTEQ(state_from_json(j, &st, err, sizeof err), 0);
 	T_STREQ(err, "");
+	/* A file from before the change stream: numbers start afresh. */
+	T_INTEQ(st.events_next, 0);
 	T_INTEQ(st.n, 1);
 	T_INTEQ(st.v[0].pid, 0);
 	T_INTEQ(st.v[0].want, STATE_WANT_NONE);
@@ -250,6 +254,10 @@ T_CASE(json_rejects)
 		    "\"instances\":[]}", "\"tendd_pid\" is out of range" },
 		{ "{\"version\":1,\"boot_id\":\"b\",\"tendd_pid\":\"1\","
 		    "\"instances\":[]}", "\"tendd_pid\" is not an integer" },
+		{ "{" HEAD ",\"events_next\":-1,\"instances\":[]}",
+		    "\"events_next\" is out of range" },
+		{ "{" HEAD ",\"events_next\":\"9\",\"instances\":[]}",
+		    "\"events_next\" is not an integer" },
 		{ "{" HEAD "}", "\"instances\" is missing" },
 		{ "{" HEAD ",\"instances\":{}}",
 		    "\"instances\" is not an array" },
