@@ -550,6 +550,7 @@ cmd_event_cb(const struct events_msg *m, const struct events_rec *rec,
 void
 cmd_attach(struct daemon *d)
 {
+	d->evstream = evstream_new(d, cmd_instances_json);
 	events_subscribe(d->events, EVENTS_INSTANCE, cmd_event_cb, d);
 }
 
@@ -557,6 +558,9 @@ void
 cmd_detach(struct daemon *d)
 {
 	events_unsubscribe(d->events, cmd_event_cb, d);
+	/* After control_free: every client, so every follower, is gone. */
+	evstream_free(d->evstream);
+	d->evstream = NULL;
 }
 
 static void

@@ -26,7 +26,9 @@ int			 cmd_status_field(const char *);
 
 /* Waiters follow the change stream from attach to detach: a change of
    state completes the waits it satisfies; an instance removed is gone
-   for its waits. */
+   for its waits. attach also makes tendctl events' followers
+   (evstream.h); detach, after the control socket is closed, frees
+   them. */
 void		 cmd_attach(struct daemon *);
 void		 cmd_detach(struct daemon *);
 

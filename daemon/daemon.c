@@ -24,7 +24,6 @@
 #include "control.h"
 #include "daemon.h"
 #include "events.h"
-#include "evstream.h"
 #include "log.h"
 #include "logs.h"
 #include "notify.h"
@@ -813,7 +812,6 @@ daemon_new(struct event_base *base, struct conf *conf,
 	rh = daemon_reaper_hooks_init;
 	rh.arg = d;
 	d->reaper = reaper_new(base, &rh);
-	d->evstream = evstream_new(d);
 	d->logs = logs_new(base);
 	d->notify = notify_new(base);
 	notify_attach(d->notify, d->events);
@@ -986,7 +984,6 @@ daemon_free(struct daemon *d)
 		close(d->stdio.in);
 	conf_unref(d->conf);
 	/* Last: the others unsubscribe as they go. */
-	evstream_free(d->evstream);
 	events_free(d->events);
 	free(d->config_path);
 	free(d->socket_path);

@@ -5,7 +5,6 @@
 
 #include <event2/event.h>
 
-#include "cmd.h"
 #include "control.h"
 #include "daemon.h"
 #include "events.h"
@@ -38,6 +37,8 @@ struct follower {
 };
 
 struct evstream {
+	json_t			*(*instances)(struct daemon *, struct svc **,
+				    size_t);	/* status's objects */
 	struct daemon		*d;
 	struct event		*ev_wake;	/* deferred: new events */
 	struct follower		*followers;
@@ -49,11 +50,13 @@ static void
 evstream_wake_cb(evutil_socket_t, short, void *);
 
 struct evstream *
-evstream_new(struct daemon *d)
+evstream_new(struct daemon *d, json_t *(*instances)(struct daemon *,
+    struct svc **, size_t))
 {
 	struct evstream	*es = xcalloc(1, sizeof *es);
 
 	es->d = d;
+	es->instances = instances;
 	es->ev_wake = event_new(d->base, -1, 0, evstream_wake_cb, es);
 	return es;
 }
@@ -233,7 +236,7 @@ evstream_snapshot(struct follower *f, uint64_t seq)
 	do {
 		part = m - i < EVSTREAM_SNAP_CHUNK ? m - i :
 		    EVSTREAM_SNAP_CHUNK;
-		a = cmd_instances_json(d, sel + i, part);
+		a = f->es->instances(d, sel + i, part);
 		o = json_pack("{s:s,s:I,s:o}", WIRE_K_TYPE,
 		    WIRE_EV_SNAPSHOT, WIRE_K_SEQ, (json_int_t)seq,
 		    WIRE_K_INSTANCES, a);

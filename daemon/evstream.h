@@ -25,7 +25,10 @@ struct daemon;
 
 struct evstream;
 
-struct evstream	*evstream_new(struct daemon *);
+/* instances: the instance objects of status for v (cmd.c's), for
+   snapshots. */
+struct evstream	*evstream_new(struct daemon *, json_t *(*instances)(
+		    struct daemon *, struct svc **v, size_t n));
 /* After every client is gone. */
 void		 evstream_free(struct evstream *);
 

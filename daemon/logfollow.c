@@ -13,7 +13,7 @@
 #include "control.h"
 #include "events.h"
 #include "logfollow.h"
-#include "logs.h"
+#include "ring.h"
 #include "proto.h"
 #include "svc.h"
 #include "util.h"
@@ -59,15 +59,19 @@ struct follower {
 };
 
 struct logfollow {
+	struct logfollow_list	*(*list_of)(const struct svc *);
 	struct follower		*followers;
 	struct events		*bus;		/* subscribed while nevents */
 	unsigned		 nevents;	/* followers with events */
 };
 
 struct logfollow *
-logfollow_new(void)
+logfollow_new(struct logfollow_list *(*list_of)(const struct svc *))
 {
-	return xcalloc(1, sizeof(struct logfollow));
+	struct logfollow	*lf = xcalloc(1, sizeof *lf);
+
+	lf->list_of = list_of;
+	return lf;
 }
 
 void
@@ -148,7 +152,7 @@ logfollow_line(struct logfollow_list *list, const struct svc *s, int which,
 			continue;
 		if (!follower_room(f))
 			continue;
-		o = logs_line_json(s, which, wall, text, len, flags);
+		o = logfollow_line_json(s, which, wall, text, len, flags);
 		json_object_set_new(o, WIRE_K_TYPE, json_string(WIRE_EV_LINE));
 		follower_send(f, o);
 	}
@@ -300,6 +304,7 @@ static void
 logfollow_event_cb(const struct events_msg *m, const struct events_rec *e,
     void *arg)
 {
+	struct logfollow	*lf = arg;
 	struct logfollow_list	*list;
 	struct logfollow_ref	*r, *next;
 	struct follower		*f;
@@ -309,7 +314,8 @@ logfollow_event_cb(const struct events_msg *m, const struct events_rec *e,
 	if (m->svc == NULL || m->svc->logio == NULL || e->name == NULL ||
 	    e->program == NULL)
 		return;
-	list = logio_followers(m->svc->logio);
+	if ((list = lf->list_of(m->svc)) == NULL)
+		return;
 	for (r = list->head; r != NULL; r = next) {
 		next = r->next;
 		f = r->f;
@@ -330,15 +336,31 @@ logfollow_event_cb(const struct events_msg *m, const struct events_rec *e,
 	}
 }
 
+json_t *
+logfollow_line_json(const struct svc *s, int which, uint64_t wall,
+    const char *text, size_t len, int flags)
+{
+	json_t	*o;
+
+	o = json_pack("{s:f,s:s,s:s,s:s,s:o}",
+	    WIRE_K_TIME, (double)wall / USEC_PER_SEC,
+	    WIRE_K_INSTANCE, s->name,
+	    WIRE_K_PROGRAM, s->cp->name,
+	    WIRE_K_STREAM, (which & 1) ? WIRE_STREAM_STDERR : WIRE_STREAM_STDOUT,
+	    WIRE_K_TEXT, proto_text(text, len));
+	if (flags & RING_PARTIAL)
+		json_object_set_new(o, WIRE_K_PARTIAL, json_true());
+	return o;
+}
+
 void
 logfollow_start(struct logfollow *lf, struct events *e, struct client *cl,
-    long long id, struct svc **v, size_t n, size_t lines, int streams,
+    long long id, struct svc **v, size_t n, json_t *hist, int streams,
     bool events)
 {
 	struct follower		*f = xcalloc(1, sizeof *f);
 	struct logfollow_ref	*r;
 	struct logfollow_list	*list;
-	json_t			*hist;
 	size_t			 i;
 
 	f->cl = cl;
@@ -349,16 +371,14 @@ logfollow_start(struct logfollow *lf, struct events *e, struct client *cl,
 	f->n = n;
 	f->next = lf->followers;
 	lf->followers = f;
-	hist = logs_history(v, n, lines, streams);
 	follower_send(f, json_pack("{s:s,s:O}", WIRE_K_TYPE,
 	    WIRE_EV_START, WIRE_K_INSTANCES, json_object_get(hist,
 	    WIRE_K_INSTANCES)));
 	follower_history(f, json_object_get(hist, WIRE_K_LINES));
 	json_decref(hist);
 	for (i = 0; i < n; i++) {
-		if (v[i]->logio == NULL)
+		if ((list = lf->list_of(v[i])) == NULL)
 			continue;
-		list = logio_followers(v[i]->logio);
 		r = &f->refs[i];
 		r->f = f;
 		r->list = list;

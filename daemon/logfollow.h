@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct client;
 struct events;
 struct svc;
@@ -27,13 +29,19 @@ struct svc;
 struct logfollow;
 struct logfollow_ref;
 
+/* Which output streams (logs.h, logfollow_start). */
+#define LOGS_STDOUT	0x1
+#define LOGS_STDERR	0x2
+
 /* The followers of one instance; embedded in its logio, zeroed. */
 struct logfollow_list {
 	struct logfollow_ref	*head;
 	unsigned		 n;
 };
 
-struct logfollow *logfollow_new(void);
+/* list_of: the followers of an instance (NULL: none can be). */
+struct logfollow *logfollow_new(struct logfollow_list *(*list_of)(
+		    const struct svc *));
 /*
  * Call once no client is left (the bus, which may already be gone, is
  * not touched).
@@ -42,12 +50,16 @@ void		 logfollow_free(struct logfollow *);
 
 /*
  * Follow instances v[0..n) for client cl, request id: the start event,
- * the last lines lines, then new ones; with events, life-cycle lines
- * from the bus e. streams: LOGS_STDOUT|LOGS_STDERR.
+ * the lines of hist (logs_history's, stolen), then new ones; with
+ * events, life-cycle lines from the bus e. streams:
+ * LOGS_STDOUT|LOGS_STDERR.
  */
 void		 logfollow_start(struct logfollow *, struct events *e,
 		    struct client *cl, long long id, struct svc **v, size_t n,
-		    size_t lines, int streams, bool events);
+		    json_t *hist, int streams, bool events);
+/* A line as the protocol has it (docs/protocol.md, logs). */
+json_t		*logfollow_line_json(const struct svc *, int stream,
+		    uint64_t wall, const char *, size_t, int flags);
 /* A line of an instance, as logs.c records it (ring.h's flags). */
 void		 logfollow_line(struct logfollow_list *, const struct svc *,
 		    int stream, uint64_t wall, const char *, size_t, int flags);

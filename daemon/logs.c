@@ -141,10 +141,7 @@ stream_io(const struct stream *st)
 	    offsetof(struct logio, st));
 }
 
-static const char *const stream_names[] = {
-	WIRE_STREAM_STDOUT, WIRE_STREAM_STDERR
-};
-
+static struct logfollow_list *logs_list_of(const struct svc *);
 static size_t	stream_pump(struct stream *, size_t, bool *);
 static void	stream_flush(struct stream *);
 static void	stream_batch_cb(evutil_socket_t, short, void *);
@@ -239,7 +236,7 @@ logs_new(struct event_base *base)
 
 	l->base = base;
 	l->files = logfiles_new(base);
-	l->follow = logfollow_new();
+	l->follow = logfollow_new(logs_list_of);
 	/* Aligned, with room for a lead: see stream_pump. */
 	l->rbuf = aligned_alloc(LOGFILE_ALIGN, LOGS_READ_BUF + LOGFILE_ALIGN);
 	if (l->rbuf == NULL)
@@ -1045,23 +1042,6 @@ logio_error(const struct logio *io)
 	return NULL;
 }
 
-json_t *
-logs_line_json(const struct svc *s, int which, uint64_t wall,
-    const char *text, size_t len, int flags)
-{
-	json_t	*o;
-
-	o = json_pack("{s:f,s:s,s:s,s:s,s:o}",
-	    WIRE_K_TIME, (double)wall / USEC_PER_SEC,
-	    WIRE_K_INSTANCE, s->name,
-	    WIRE_K_PROGRAM, s->cp->name,
-	    WIRE_K_STREAM, stream_names[which & 1],
-	    WIRE_K_TEXT, proto_text(text, len));
-	if (flags & RING_PARTIAL)
-		json_object_set_new(o, WIRE_K_PARTIAL, json_true());
-	return o;
-}
-
 /* History */
 
 struct hline {
@@ -1100,7 +1080,7 @@ hcollect_add(struct hcollect *h, int which, uint64_t time, const char *text,
 	}
 	h->v[h->n].time = time;
 	h->v[h->n].seq = h->seq++;
-	h->v[h->n].obj = logs_line_json(h->io->svc, which, time, text, len,
+	h->v[h->n].obj = logfollow_line_json(h->io->svc, which, time, text, len,
 	    flags);
 	h->n++;
 }
@@ -1278,17 +1258,18 @@ logs_history(struct svc **v, size_t n, size_t lines, int streams)
 
 /* Followers: logfollow.c */
 
-struct logfollow_list *
-logio_followers(struct logio *io)
+static struct logfollow_list *
+logs_list_of(const struct svc *s)
 {
-	return &io->followers;
+	return s->logio != NULL ? &s->logio->followers : NULL;
 }
 
 void
 logs_follow(struct logs *l, struct events *e, struct client *cl, long long id,
     struct svc **v, size_t n, size_t lines, int streams, bool events)
 {
-	logfollow_start(l->follow, e, cl, id, v, n, lines, streams, events);
+	logfollow_start(l->follow, e, cl, id, v, n,
+	    logs_history(v, n, lines, streams), streams, events);
 }
 
 void

@@ -21,6 +21,8 @@
 
 #include <jansson.h>
 
+#include "logfollow.h"
+
 struct event_base;
 struct client;
 struct events;
@@ -28,8 +30,6 @@ struct logfollow_list;
 struct launch_stdio;
 struct svc;
 
-#define LOGS_STDOUT	0x1
-#define LOGS_STDERR	0x2
 
 struct logs;
 struct logio;
@@ -52,13 +52,8 @@ void		 logio_configure(struct logio *);
 uint64_t	 logio_dropped(const struct logio *);
 const char	*logio_error(const struct logio *);
 
-/* A line object (docs/protocol.md, "logs"); stream 0 stdout, 1 stderr. */
-json_t		*logs_line_json(const struct svc *, int stream, uint64_t wall,
-		    const char *, size_t, int flags);
 /* The last lines of the instances, merged by time (protocol "lines"). */
 json_t		*logs_history(struct svc **, size_t, size_t lines, int streams);
-/* The instance's followers (logfollow.h). */
-struct logfollow_list *logio_followers(struct logio *);
 
 /*
  * Stream new lines of the instances to a client as events (logfollow.h);

@@ -426,6 +426,9 @@ main(int argc, char **argv)
 
 	code = d->exit_code;
 	persist_close(d);
+	/* The clients first: what they follow goes with cmd_detach. */
+	control_free(d->control);
+	d->control = NULL;
 	cmd_detach(d);
 	log_info("exiting");
 	if (pidfile != NULL)
@@ -445,6 +448,8 @@ failed:
 	else
 		fprintf(stderr, "tendd: %s\n", err);
 	persist_close(d);
+	control_free(d->control);
+	d->control = NULL;
 	cmd_detach(d);
 	daemon_free(d);
 	event_base_free(base);
