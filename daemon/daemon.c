@@ -155,81 +155,18 @@ daemon_instance_cb(const struct events_msg *m, const struct events_rec *r,
 
 /* Programs and instances */
 
-static struct program *
-daemon_find_program(struct daemon *d, const char *name)
-{
-	struct program	*p;
-
-	TAILQ_FOREACH(p, &d->programs, entry) {
-		if (!p->removed && strcmp(p->cp->name, name) == 0)
-			return p;
-	}
-	return NULL;
-}
-
 size_t
 daemon_ninstances(const struct daemon *d)
 {
-	const struct program	*p;
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(p, &d->programs, entry)
-		n += p->nsvcs + p->nretiring;
-	return n;
+	return programs_count(&d->programs);
 }
 
 int
 daemon_select(struct daemon *d, json_t *patterns, bool include_retiring,
     struct svc ***out, size_t *nout, json_t **unmatched)
 {
-	struct program	*p;
-	struct svc	**v = NULL, *s;
-	size_t		 n = 0, cap = 0, np, k;
-	unsigned	 i;
-	bool		*hit, any;
-	json_t		*pat;
-
-	*unmatched = NULL;
-	np = json_array_size(patterns);
-	hit = xcalloc(np + 1, sizeof *hit);
-	TAILQ_FOREACH(p, &d->programs, entry) {
-		for (i = 0; i < p->nsvcs + p->nretiring; i++) {
-			if (i >= p->nsvcs && !include_retiring)
-				break;
-			s = i < p->nsvcs ? p->svcs[i] :
-			    p->retiring[i - p->nsvcs];
-			any = np == 0;
-			json_array_foreach(patterns, k, pat) {
-				if (util_match(json_string_value(pat),
-				    p->cp->name, s->name)) {
-					hit[k] = true;
-					any = true;
-				}
-			}
-			if (!any)
-				continue;
-			if (n == cap) {
-				cap = cap == 0 ? 16 : cap * 2;
-				v = xreallocarray(v, cap, sizeof *v);
-			}
-			v[n++] = s;
-		}
-	}
-	json_array_foreach(patterns, k, pat) {
-		if (!hit[k]) {
-			if (*unmatched == NULL)
-				*unmatched = json_array();
-			json_array_append(*unmatched, pat);
-		}
-	}
-	free(hit);
-	if (*unmatched != NULL) {
-		free(v);
-		return -1;
-	}
-	*out = v;
-	*nout = n;
-	return 0;
+	return programs_select(&d->programs, patterns, include_retiring, out,
+	    nout, unmatched);
 }
 
 void
@@ -513,18 +450,6 @@ daemon_signal_cb(int sig, pid_t from, void *arg)
 
 /* Reload */
 
-static json_t *
-daemon_change(const char *program, const char *action, const char **keys,
-    size_t nkeys)
-{
-	json_t	*k = json_array();
-	size_t	 i;
-
-	for (i = 0; i < nkeys; i++)
-		json_array_append_new(k, json_string(keys[i]));
-	return json_pack("{s:s,s:s,s:o}", "program", program, "action",
-	    action, "keys", k);
-}
 
 int
 daemon_reload(struct daemon *d, bool allow_empty, json_t **resultp,
@@ -535,13 +460,10 @@ daemon_reload(struct daemon *d, bool allow_empty, json_t **resultp,
 	struct program		*p, *next;
 	struct program_list	 order;
 	const struct conf_program *cp;
-	const char		*keys[64];
-	size_t			 i, nkeys;
-	unsigned		 j, oldn;
-	json_t			*changes, *notes;
+	size_t			 i;
+	unsigned		 j;
+	json_t			*changes, *notes, *o;
 	char			*msg;
-	bool			*back;
-	int			 mask;
 
 	*resultp = *errorsp = NULL;
 	if (d->run_mode) {
@@ -587,75 +509,33 @@ daemon_reload(struct daemon *d, bool allow_empty, json_t **resultp,
 
 	for (i = 0; i < nc->nprograms; i++) {
 		cp = nc->programs[i];
-		if ((p = daemon_find_program(d, cp->name)) == NULL) {
+		if ((p = programs_find(&d->programs, cp->name)) == NULL) {
 			p = program_new(d, d->ienv, nc, cp);
 			p->seen = true;
 			TAILQ_INSERT_TAIL(&d->programs, p, entry);
 			json_array_append_new(changes,
-			    daemon_change(cp->name, "added", NULL, 0));
+			    program_change_json(cp->name, "added", NULL, 0));
 			log_info("%s: added", cp->name);
-			if (cp->autostart) {
-				for (j = 0; j < p->nsvcs; j++)
-					svc_event(p->svcs[j], SVC_EV_START, 0);
-			}
+			if (cp->autostart)
+				program_start(p);
 			continue;
 		}
 		p->seen = true;
-		mask = conf_program_diff(p->cp, cp, keys,
-		    sizeof keys / sizeof keys[0], &nkeys);
-		oldn = p->nsvcs;
-		program_set_conf(p, nc, cp);
-		if (mask == 0)
-			continue;
-		/* A change to the program supersedes the operator: it goes
-		   back to what its config says. An instance the operator
-		   stopped starts if autostart (one the operator started
-		   runs on: it is up, and a restart applies the change). */
-		back = xcalloc(p->nsvcs + 1, sizeof *back);
-		for (j = 0; j < p->nsvcs; j++) {
-			back[j] = p->svcs[j]->op == SVC_OP_DOWN &&
-			    cp->autostart;
-			p->svcs[j]->op = SVC_OP_NONE;
-		}
-		if (mask & CONF_DIFF_INSTANCES)
-			program_scale(p, program_wanted_up(p));
-		if (mask & CONF_DIFF_RESTART) {
-			program_restart_changed(p, oldn);
-			json_array_append_new(changes,
-			    daemon_change(cp->name, "restarted", keys, nkeys));
-		} else if (mask & CONF_DIFF_INSTANCES)
-			json_array_append_new(changes,
-			    daemon_change(cp->name, "scaled", keys, nkeys));
-		else
-			json_array_append_new(changes,
-			    daemon_change(cp->name, "updated", keys, nkeys));
-		for (j = 0; j < p->nsvcs && j < oldn; j++) {
-			if (back[j])
-				svc_event(p->svcs[j], SVC_EV_START, 0);
-		}
-		free(back);
-		log_info("%s: %s", cp->name, mask & CONF_DIFF_RESTART ?
-		    "restarted" : mask & CONF_DIFF_INSTANCES ? "scaled" :
-		    "updated");
+		if ((o = program_reconfigure(p, nc, cp)) != NULL)
+			json_array_append_new(changes, o);
 	}
 
 	/* Programs no longer configured: stop them; gc frees them. */
 	TAILQ_FOREACH(p, &d->programs, entry) {
 		if (p->seen || p->removed)
 			continue;
-		p->removed = true;
-		for (j = 0; j < p->nsvcs; j++)
-			program_retire(p, p->svcs[j]);
-		p->nsvcs = 0;
-		json_array_append_new(changes,
-		    daemon_change(p->cp->name, "removed", NULL, 0));
-		log_info("%s: removing", p->cp->name);
+		json_array_append_new(changes, program_remove(p));
 	}
 
 	/* Keep the programs in the order of the new file. */
 	TAILQ_INIT(&order);
 	for (i = 0; i < nc->nprograms; i++) {
-		p = daemon_find_program(d, nc->programs[i]->name);
+		p = programs_find(&d->programs, nc->programs[i]->name);
 		TAILQ_REMOVE(&d->programs, p, entry);
 		TAILQ_INSERT_TAIL(&order, p, entry);
 	}

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "conf.h"
 
 struct daemon;
@@ -55,5 +57,27 @@ void		 program_restart_changed(struct program *, unsigned upto);
 bool		 program_wanted_up(const struct program *);
 /* Free the retired instances that are down. */
 void		 program_gc(struct program *);
+/* Start every instance. */
+void		 program_start(struct program *);
+/*
+ * Reload: point the program at its new entry cp of nc and apply what
+ * changed (scale, restart, the operator's decisions dropped). Returns
+ * the change ({"program","action","keys"}: restarted, scaled or
+ * updated), or NULL if nothing did.
+ */
+json_t		*program_reconfigure(struct program *, struct conf *,
+		    const struct conf_program *);
+/* Reload: no longer configured: stop its instances (the registry frees
+   it once they are down). Returns the change (removed). */
+json_t		*program_remove(struct program *);
+/* The registry's list: a program by name (not one being removed); how
+   many instances (retiring ones too); daemon_select (daemon.h). */
+struct program	*programs_find(struct program_list *, const char *);
+size_t		 programs_count(const struct program_list *);
+int		 programs_select(struct program_list *, json_t *patterns,
+		    bool include_retiring, struct svc ***, size_t *,
+		    json_t **unmatched);
+json_t		*program_change_json(const char *program, const char *action,
+		    const char **keys, size_t nkeys);
 
 #endif
