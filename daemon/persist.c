@@ -289,6 +289,13 @@ persist_restore(struct daemon *d)
 	   reserve, and a save is asked for before it runs out. */
 	events_resume(d->events, st.events_next);
 	events_on_reserve(d->events, persist_reserve_cb, d);
+	/* The reserve this tendd publishes under is on disk before the first
+	   event (adoptions, below), with everything else as it was read: a
+	   tendd killed before its first save never hands the same numbers
+	   to the next one. */
+	st.events_next = events_reserve(d->events);
+	if (state_save(d->conf->state_dir, &st, true, msg, sizeof msg) == -1)
+		log_warnx("event numbers not saved: %s", msg);
 	if ((d->pidrec = pidrec_open(d->conf->state_dir, msg, sizeof msg)) !=
 	    NULL)
 		instance_env_set_pidrec(d->ienv, d->pidrec);
