@@ -693,6 +693,7 @@ daemon_new(struct event_base *base, struct conf *conf,
 	rh.arg = d;
 	d->reaper = reaper_new(base, &rh);
 	d->logs = logs_new(base);
+	logs_set_events(d->logs, d->events);
 	d->notify = notify_new(base);
 	notify_attach(d->notify, d->events);
 	d->shutdown = shutdown_new(&daemon_sd_ops, d);

@@ -21,6 +21,7 @@
 #include <systemd/sd-journal.h>
 
 #include "control.h"
+#include "events.h"
 #include "launch.h"
 #include "log.h"
 #include "logfile.h"
@@ -84,6 +85,10 @@ struct logs {
 	struct outq		 out[2];
 	char			*rbuf;
 	struct logfollow	*follow;
+	struct events		*bus;		/* log.dropped goes there */
+	struct event		*ev_drops;	/* report drops, coalesced */
+	struct logio		**drops;	/* with drops to report */
+	size_t			 ndrops;
 	time_t			 ts_sec;	/* timestamp cache */
 	char			 ts[32];
 };
@@ -130,6 +135,8 @@ struct logio {
 	struct logfollow_list	 followers;
 	struct stream		 st[2];
 	struct ring		 ring;
+	uint64_t		 reported;	/* dropped bytes told of */
+	bool			 drop_pending;	/* in logs->drops */
 };
 
 /* A stream's logio, whose st[which] it is: no pointer back in 1000s of
@@ -259,6 +266,9 @@ logs_free(struct logs *l)
 	if (l == NULL)
 		return;
 	logfollow_free(l->follow);
+	if (l->ev_drops != NULL)
+		event_free(l->ev_drops);
+	free(l->drops);
 	outq_free(&l->out[0]);
 	outq_free(&l->out[1]);
 	logfiles_free(l->files);
@@ -664,10 +674,13 @@ stream_flush_partial(struct stream *st)
 		stream_flush(&stream_io(st)->st[0]);
 }
 
+static void	logio_note_drops(struct logio *);
+
 static void
 stream_flush_cb(evutil_socket_t fd, short events, void *arg)
 {
 	stream_flush_partial(arg);
+	logio_note_drops(stream_io(arg));
 }
 
 static bool
@@ -806,6 +819,66 @@ stream_batch_arm(struct stream *st, bool now)
 	stream_timer(st, &st->batch, stream_batch_cb, &tv);
 }
 
+/*
+ * Dropped output on the change stream (log.dropped): at most one event a
+ * second per instance, with the bytes dropped since the last one. No
+ * timer runs unless something was dropped.
+ */
+#define LOGS_DROPS_EVERY	USEC_PER_SEC
+
+static void
+logs_drops_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct logs		*l = arg;
+	struct logio		*io;
+	struct events_msg	 m;
+	uint64_t		 total;
+	size_t			 i;
+
+	for (i = 0; i < l->ndrops; i++) {
+		io = l->drops[i];
+		io->drop_pending = false;
+		if ((total = logio_dropped(io)) <= io->reported)
+			continue;
+		memset(&m, 0, sizeof m);
+		m.type = EVENTS_LOG_DROPPED;
+		m.svc = io->svc;
+		m.old = -1;
+		m.status = -1;
+		m.data = json_pack("{s:I,s:I,s:o}", "bytes",
+		    (json_int_t)(total - io->reported), "total",
+		    (json_int_t)total, "error", logio_error(io) != NULL ?
+		    json_string(logio_error(io)) : json_null());
+		io->reported = total;
+		events_publish(l->bus, &m);
+	}
+	l->ndrops = 0;
+}
+
+static void
+logio_note_drops(struct logio *io)
+{
+	struct logs	*l = io->logs;
+	struct timeval	 tv = { LOGS_DROPS_EVERY / USEC_PER_SEC, 0 };
+
+	if (l->bus == NULL || io->drop_pending ||
+	    logio_dropped(io) <= io->reported)
+		return;
+	io->drop_pending = true;
+	l->drops = xreallocarray(l->drops, l->ndrops + 1, sizeof *l->drops);
+	l->drops[l->ndrops++] = io;
+	if (!evtimer_pending(l->ev_drops, NULL))
+		evtimer_add(l->ev_drops, &tv);
+}
+
+void
+logs_set_events(struct logs *l, struct events *e)
+{
+	l->bus = e;
+	if (l->ev_drops == NULL)
+		l->ev_drops = evtimer_new(l->base, logs_drops_cb, l);
+}
+
 static void
 stream_read_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -827,6 +900,7 @@ stream_read_cb(evutil_socket_t fd, short events, void *arg)
 		event_del(&st->ev);
 		stream_batch_arm(st, full);
 	}
+	logio_note_drops(stream_io(st));
 }
 
 static void
@@ -845,6 +919,7 @@ stream_batch_cb(evutil_socket_t fd, short events, void *arg)
 		st->batching = false;
 		event_add(&st->ev, NULL);
 	}
+	logio_note_drops(stream_io(st));
 }
 
 /* Per instance */
@@ -982,6 +1057,7 @@ logio_drain(struct logio *io)
 		stream_pump(&io->st[i], LOGS_DRAIN_MAX, NULL);
 		stream_flush_partial(&io->st[i]);
 	}
+	logio_note_drops(io);
 }
 
 void
@@ -993,6 +1069,13 @@ logio_free(struct logio *io)
 	if (io == NULL)
 		return;
 	logio_drain(io);
+	if (io->drop_pending) {
+		for (i = 0; i < (int)io->logs->ndrops; i++) {
+			if (io->logs->drops[i] == io)
+				io->logs->drops[i] =
+				    io->logs->drops[--io->logs->ndrops];
+		}
+	}
 	logfollow_detach(&io->followers);
 	for (i = 0; i < 2; i++) {
 		st = &io->st[i];

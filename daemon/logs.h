@@ -38,6 +38,9 @@ struct logs	*logs_new(struct event_base *);
 void		 logs_free(struct logs *);
 /* Close and reopen every log file (SIGUSR1, tendctl logrotate). */
 int		 logs_reopen(struct logs *);
+/* Publish log.dropped on e from now on (coalesced, once a second at most
+   per instance, only while output is dropped). */
+void		 logs_set_events(struct logs *, struct events *);
 
 struct logio	*logio_new(struct logs *, struct svc *);
 /* Read what is left, flush, close the pipes. */

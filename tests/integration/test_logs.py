@@ -1651,6 +1651,21 @@ def test_failing_sink_resumes_after_reopen():
                       t.status()["tick"]["log_error"] and t.status()["tick"],
                       what="log_dropped and log_error")
         check("tick.log" in st["log_error"], st["log_error"])
+        # On the change stream: log.dropped, coalesced (a second apart at
+        # least), with what was dropped since the last one.
+        def dropped_events():
+            r = t.ctl("--json", "events", "--type", "log.dropped", "tick")
+            return [json.loads(x) for x in r.stdout.splitlines()]
+        ev = wait_for(dropped_events, what="a log.dropped event")
+        eq(ev[0]["name"], "tick", repr(ev[0]))
+        check(ev[0]["bytes"] > 0 and ev[0]["total"] >= ev[0]["bytes"],
+              repr(ev[0]))
+        check("tick.log" in ev[0]["error"], repr(ev[0]))
+        wait_for(lambda: len(dropped_events()) >= 2, what="a second one")
+        ev = dropped_events()
+        for a, b in zip(ev, ev[1:]):
+            check(b["time"] - a["time"] >= 0.9, "not coalesced: %r" % ev)
+            eq(b["total"], a["total"] + b["bytes"], repr(ev))
         n = len(logs(t, "-n", "1000", "tick"))
         wait_for(lambda: len(logs(t, "-n", "1000", "tick")) > n + 5,
                  what="lines in the ring while the sink fails")
