@@ -643,24 +643,6 @@ cmd_select(struct client *cl, json_int_t id, json_t *patterns,
 	return -1;
 }
 
-static int
-cmd_bool(struct client *cl, json_int_t id, json_t *args, const char *key,
-    bool def, bool *out)
-{
-	json_t	*v = json_object_get(args, key);
-
-	if (v == NULL) {
-		*out = def;
-		return 0;
-	}
-	if (!json_is_boolean(v)) {
-		control_error(cl, id, PROTO_E_BAD_ARGS, "\"%s\" must be a "
-		    "boolean", key);
-		return -1;
-	}
-	*out = json_is_true(v);
-	return 0;
-}
 
 static int
 cmd_timeout(struct client *cl, json_int_t id, json_t *args, uint64_t *usec)
@@ -790,7 +772,7 @@ cmd_status(struct client *cl, json_int_t id, json_t *args)
 
 	if ((pats = cmd_targets(cl, id, args, WIRE_K_PATTERNS, false)) == NULL)
 		return;
-	if (cmd_bool(cl, id, args, WIRE_K_STREAM, false, &stream) == -1) {
+	if (control_arg_bool(cl, id, args, WIRE_K_STREAM, false, &stream) == -1) {
 		json_decref(pats);
 		return;
 	}
@@ -879,7 +861,7 @@ cmd_ps(struct client *cl, json_int_t id, json_t *args)
 
 	if ((pats = cmd_targets(cl, id, args, WIRE_K_PATTERNS, false)) == NULL)
 		return;
-	if (cmd_bool(cl, id, args, WIRE_K_STREAM, false, &stream) == -1) {
+	if (control_arg_bool(cl, id, args, WIRE_K_STREAM, false, &stream) == -1) {
 		json_decref(pats);
 		return;
 	}
@@ -927,7 +909,7 @@ cmd_goal(struct client *cl, json_int_t id, json_t *args, enum svc_event ev,
 
 	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
-	if (cmd_bool(cl, id, args, WIRE_K_WAIT, true, &wait) == -1 ||
+	if (control_arg_bool(cl, id, args, WIRE_K_WAIT, true, &wait) == -1 ||
 	    cmd_timeout(cl, id, args, &timeout) == -1 ||
 	    cmd_select(cl, id, targets, false, &v, &n) == -1) {
 		json_decref(targets);
@@ -1072,7 +1054,7 @@ cmd_wait(struct client *cl, json_int_t id, json_t *args)
 	size_t		 n;
 	bool		 stream;
 
-	if (cmd_bool(cl, id, args, WIRE_K_STREAM, false, &stream) == -1)
+	if (control_arg_bool(cl, id, args, WIRE_K_STREAM, false, &stream) == -1)
 		return;
 	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;
@@ -1093,7 +1075,7 @@ cmd_reload(struct client *cl, json_int_t id, json_t *args)
 	bool		 allow_empty;
 	int		 rc;
 
-	if (cmd_bool(cl, id, args, WIRE_K_ALLOW_EMPTY, false,
+	if (control_arg_bool(cl, id, args, WIRE_K_ALLOW_EMPTY, false,
 	    &allow_empty) == -1)
 		return;
 	rc = daemon_reload(client_daemon(cl), allow_empty, &result, &errors);
@@ -1153,8 +1135,8 @@ cmd_logs(struct client *cl, json_int_t id, json_t *args)
 			return;
 		}
 	}
-	if (cmd_bool(cl, id, args, WIRE_K_FOLLOW, false, &follow) == -1 ||
-	    cmd_bool(cl, id, args, WIRE_K_EVENTS, true, &events) == -1)
+	if (control_arg_bool(cl, id, args, WIRE_K_FOLLOW, false, &follow) == -1 ||
+	    control_arg_bool(cl, id, args, WIRE_K_EVENTS, true, &events) == -1)
 		return;
 	if ((targets = cmd_targets(cl, id, args, WIRE_K_TARGETS, true)) == NULL)
 		return;

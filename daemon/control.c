@@ -958,3 +958,22 @@ control_free(struct control *c)
 	free(c->path);
 	free(c);
 }
+
+int
+control_arg_bool(struct client *cl, json_int_t id, json_t *args, const char *key,
+    bool def, bool *out)
+{
+	json_t	*v = json_object_get(args, key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_boolean(v)) {
+		control_error(cl, id, PROTO_E_BAD_ARGS, "\"%s\" must be a "
+		    "boolean", key);
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 0;
+}

@@ -106,6 +106,10 @@ void		 control_send(struct client *, json_t *);
 /* The same, written at once when nothing is queued before it. */
 void		 control_send_now(struct client *, json_t *);
 /* Send an error reply. */
+/* args[key] as a boolean (def when absent): 0, or -1 after a bad_args
+   error reply to the client. */
+int		 control_arg_bool(struct client *, json_int_t id, json_t *args,
+		    const char *key, bool def, bool *);
 void		 control_error(struct client *, json_int_t id, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -337,23 +337,6 @@ bad:
 	return -1;
 }
 
-static int
-evstream_bool(struct client *cl, json_int_t id, json_t *args, const char *key,
-    bool *out)
-{
-	json_t	*v = json_object_get(args, key);
-
-	*out = false;
-	if (v == NULL)
-		return 0;
-	if (!json_is_boolean(v)) {
-		control_error(cl, id, PROTO_E_BAD_ARGS, "\"%s\" must be a "
-		    "boolean", key);
-		return -1;
-	}
-	*out = json_is_true(v);
-	return 0;
-}
 
 /*
  * Where the follower starts: after "since" (a sequence number), at
@@ -412,10 +395,12 @@ evstream_request(struct evstream *es, struct client *cl, json_int_t id,
 	bool		 now, snapshot;
 
 	memset(&tmp, 0, sizeof tmp);
-	if (evstream_bool(cl, id, args, WIRE_K_FOLLOW, &tmp.follow) == -1 ||
-	    evstream_bool(cl, id, args, WIRE_K_SNAPSHOT,
+	if (control_arg_bool(cl, id, args, WIRE_K_FOLLOW, false,
+	    &tmp.follow) == -1 ||
+	    control_arg_bool(cl, id, args, WIRE_K_SNAPSHOT, false,
 	    &snapshot) == -1 ||
-	    evstream_bool(cl, id, args, WIRE_K_SINCE_NOW, &now) == -1 ||
+	    control_arg_bool(cl, id, args, WIRE_K_SINCE_NOW, false,
+	    &now) == -1 ||
 	    evstream_types(cl, id, json_object_get(args, WIRE_K_TYPES),
 	    &tmp.types) == -1 ||
 	    evstream_start(es->d->events, cl, id, args, now, snapshot,
