@@ -89,8 +89,9 @@ cmd_exit_json(const struct svc *s)
 
 /*
  * The keys of the instance object (common/wire.h's enum wire_field, in
- * its order), each with the function that makes its value. status builds objects from all
- * of them, or rows from the ones a client names in "fields": tendctl's
+ * its order), each with the function that makes its value. status
+ * builds objects from all of them, or rows from the ones a client names
+ * in "fields": tendctl's
  * table asks for a dozen, as arrays, which jansson builds, encodes and
  * parses several times faster than objects (status of 1000 instances).
  */

@@ -960,8 +960,8 @@ control_free(struct control *c)
 }
 
 int
-control_arg_bool(struct client *cl, json_int_t id, json_t *args, const char *key,
-    bool def, bool *out)
+control_arg_bool(struct client *cl, json_int_t id, json_t *args,
+    const char *key, bool def, bool *out)
 {
 	json_t	*v = json_object_get(args, key);
 
