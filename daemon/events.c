@@ -91,16 +91,41 @@ events_new(size_t capacity)
 
 	e->capacity = capacity > 0 ? capacity : 1;
 	e->next = 1;
+	/*
+	 * All of it at once: past a few pages calloc maps it fresh, and a
+	 * page costs memory only once an event is written to it. Growing
+	 * by steps left the old arrays behind as holes in the heap (a fifth
+	 * of tendd's memory after starting 1000 programs).
+	 */
+	e->ring = xcalloc(e->capacity, sizeof *e->ring);
+	e->alloc = e->capacity;
 	return e;
 }
 
 static void
 events_rec_clear(struct events_rec *r)
 {
-	free(r->program);
-	free(r->name);
+	if (r->program != r->inl)
+		free(r->program);
 	json_decref(r->data);
 	memset(r, 0, sizeof *r);
+}
+
+/* program, then name (or NULL) right after it, in one place. */
+static void
+events_rec_names(struct events_rec *r, const char *program,
+    const char *name)
+{
+	size_t	 pl = strlen(program) + 1, nl = name != NULL ?
+		    strlen(name) + 1 : 0;
+
+	r->program = pl + nl <= sizeof r->inl ? r->inl : xmalloc(pl + nl);
+	memcpy(r->program, program, pl);
+	r->name = NULL;
+	if (name != NULL) {
+		r->name = r->program + pl;
+		memcpy(r->name, name, nl);
+	}
 }
 
 static struct events_rec *
@@ -127,11 +152,19 @@ events_free(struct events *e)
 static void
 events_realloc(struct events *e, size_t n)
 {
-	struct events_rec	*v = xcalloc(n, sizeof *v);
+	struct events_rec	*v = xcalloc(n, sizeof *v), *o;
 	size_t			 i;
 
-	for (i = 0; i < e->count; i++)
-		v[i] = *events_at(e, i);
+	for (i = 0; i < e->count; i++) {
+		o = events_at(e, i);
+		v[i] = *o;
+		/* Names kept inline move with their record. */
+		if (o->program == o->inl) {
+			v[i].program = v[i].inl;
+			if (o->name != NULL)
+				v[i].name = v[i].inl + (o->name - o->inl);
+		}
+	}
 	free(e->ring);
 	e->ring = v;
 	e->alloc = n;
@@ -149,7 +182,7 @@ events_resize(struct events *e, size_t capacity)
 		e->count--;
 	}
 	e->capacity = capacity;
-	if (e->alloc > capacity)
+	if (e->alloc != capacity)
 		events_realloc(e, capacity);
 }
 
@@ -177,22 +210,17 @@ events_unsubscribe(struct events *e, events_fn *fn, void *arg)
 	}
 }
 
-/* A slot for the next event: a new one while the ring grows (doubling,
-   so a quiet tendd keeps a small one), else the oldest's. */
+/* A slot for the next event: a free one, else the oldest's. */
 static struct events_rec *
 events_slot(struct events *e)
 {
 	struct events_rec	*r;
-	size_t			 n;
 
 	if (e->count == e->capacity) {
 		r = events_at(e, 0);
 		events_rec_clear(r);
 		e->head = (e->head + 1) % e->alloc;
 		e->count--;
-	} else if (e->count == e->alloc) {
-		n = e->alloc == 0 ? 64 : e->alloc * 2;
-		events_realloc(e, n < e->capacity ? n : e->capacity);
 	}
 	r = events_at(e, e->count);
 	e->count++;
@@ -218,8 +246,7 @@ events_publish(struct events *e, struct events_msg *m)
 	r->data = m->data;
 	m->data = NULL;
 	if (s != NULL) {
-		r->program = xstrdup(s->cp->name);
-		r->name = xstrdup(s->name);
+		events_rec_names(r, s->cp->name, s->name);
 		r->index = s->index;
 		/* The try that comes next, counting failed starts in a
 		   row; for one given up, how many failed. */
@@ -231,8 +258,12 @@ events_publish(struct events *e, struct events_msg *m)
 		r->to = (uint8_t)s->state;
 		if (m->old >= 0)
 			r->from = (uint8_t)m->old;
+		/* Told before the state it leads to (a spawn into
+		   running): no state yet. */
+		if (m->type == EVENTS_INSTANCE_SPAWNED && m->old < 0)
+			r->to = 0xff;
 	} else if (m->program != NULL)
-		r->program = xstrdup(m->program);
+		events_rec_names(r, m->program, NULL);
 
 	if (e->hook != NULL && !e->asked && e->ceiling != 0 &&
 	    e->next + EVENTS_RESERVE / 2 > e->ceiling) {

@@ -95,6 +95,9 @@ struct events_rec {
 	uint8_t		 from;
 	uint8_t		 to;
 	uint8_t		 next;		/* enum events_next */
+	/* program and name live here when short (most do): thousands of
+	   events, no allocation each. */
+	char		 inl[24];
 };
 
 /*

@@ -966,7 +966,9 @@ instance_publish(struct instance *in, enum svc_state old,
 	m.status = ch->status;
 	switch (ch->kind) {
 	case SVC_CH_SPAWNED:
+		/* Into starting: the change of state comes with it. */
 		m.type = EVENTS_INSTANCE_SPAWNED;
+		m.old = ch->from;
 		m.status = -1;
 		break;
 	case SVC_CH_EXITED:
@@ -1013,6 +1015,8 @@ instance_changed(struct svc *s, enum svc_state old,
 {
 	struct instance	*in = INST(s);
 
+	if (ch != NULL && ch->from >= 0)
+		instance_log_change(s, (enum svc_state)ch->from);
 	if (ch == NULL) {
 		instance_log_change(s, old);
 		/* What the new state does not use goes, in one place. */

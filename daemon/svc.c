@@ -166,6 +166,27 @@ svc_announce(struct svc *s, int kind, pid_t pid, int status, enum svc_next next)
 	    now - s->started : 0;
 	ch.next = next;
 	ch.delay = next == SVC_NEXT_BACKOFF ? s->delay : 0;
+	ch.from = -1;
+	ch.launcher = s->launcher;
+	s->ops->changed(s, s->state, &ch);
+}
+
+/* A process started, and the instance is starting (or running, with
+   start_secs 0): one change, told with the spawn (the change of state is
+   no event of its own). */
+static void
+svc_spawned_into(struct svc *s, pid_t pid, enum svc_state state)
+{
+	struct svc_change	 ch;
+	enum svc_state		 old = s->state;
+
+	s->ops->timer_cancel(s);
+	s->state = state;
+	s->since = s->ops->now();
+	memset(&ch, 0, sizeof ch);
+	ch.kind = SVC_CH_SPAWNED;
+	ch.pid = pid;
+	ch.from = old != state ? (int)old : -1;
 	ch.launcher = s->launcher;
 	s->ops->changed(s, s->state, &ch);
 }
@@ -274,22 +295,19 @@ svc_spawn(struct svc *s)
 	s->started = s->ops->now();
 	svc_set_error(s, NULL);
 	s->launcher = s->cp->type == CONF_TYPE_FORKING;
-	svc_announce(s, SVC_CH_SPAWNED, pid, 0, SVC_NEXT_NONE);
-	if (s->cp->type == CONF_TYPE_FORKING) {
-		/* Running only once the launcher is gone and the main
-		   process is known, within start_timeout. */
-		svc_set_state(s, SVC_STARTING);
-		s->ops->timer_set(s, s->cp->start_timeout);
-		return;
-	}
-	if (s->cp->start_secs == 0) {
+	if (s->cp->type != CONF_TYPE_FORKING && s->cp->start_secs == 0) {
+		/* Up at once: running, told with the spawn. */
 		s->fails = 0;
 		s->delay = s->cp->restart_delay;
-		svc_set_state(s, SVC_RUNNING);
+		svc_spawned_into(s, pid, SVC_RUNNING);
 		return;
 	}
-	svc_set_state(s, SVC_STARTING);
-	s->ops->timer_set(s, s->cp->start_secs);
+	/* Starting: running after start_secs, or (forking) once the
+	   launcher is gone and the main process is known, within
+	   start_timeout. */
+	svc_spawned_into(s, pid, SVC_STARTING);
+	s->ops->timer_set(s, s->cp->type == CONF_TYPE_FORKING ?
+	    s->cp->start_timeout : s->cp->start_secs);
 }
 
 /* Record a reaped main process. */

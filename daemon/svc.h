@@ -83,6 +83,10 @@ struct svc_change {
 	uint64_t	 ran;		/* usec it ran */
 	enum svc_next	 next;
 	uint64_t	 delay;		/* before the next try (backoff) */
+	int		 from;		/* a spawn: the state it left (the
+					   change to starting, or running with
+					   start_secs 0, is told with it, not
+					   apart); -1: no change */
 	bool		 launcher;	/* a forking program's launcher */
 };
 
@@ -113,7 +117,8 @@ struct svc_ops {
 	/* Called after every state change (not for the initial state),
 	   with ch NULL; and with ch when a process started or ended or was
 	   taken over, before the state changes that follow from it (old is
-	   then the state now). */
+	   then the state now; a spawn into starting comes with that change,
+	   ch->from the state left). */
 	void		(*changed)(struct svc *, enum svc_state old,
 			    const struct svc_change *ch);
 	/* SIGKILL every process of the instance other than a main one (what

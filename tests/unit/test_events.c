@@ -218,6 +218,33 @@ T_CASE(json_of_an_exit)
 	events_free(e);
 }
 
+/* Names short enough live in the record (and move with it as the ring
+   grows); longer ones on the heap. */
+T_CASE(names_inline_and_long)
+{
+	struct events		*e = events_new(500);
+	struct events_msg	 m;
+	char			 name[200];
+	int			 i;
+
+	memset(name, 'x', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	for (i = 0; i < 300; i++) {
+		m = msg(EVENTS_CONFIG_RELOADED, i % 2 ? name : "web");
+		events_publish(e, &m);
+	}
+	for (i = 0; i < 300; i++) {
+		const struct events_rec *r = events_get(e, (uint64_t)i + 1);
+
+		T_STREQ(r->program, i % 2 ? name : "web");
+		T_CHECK(r->name == NULL);
+	}
+	events_resize(e, 10);
+	T_STREQ(events_get(e, 300)->program, name);
+	T_STREQ(events_get(e, 299)->program, "web");
+	events_free(e);
+}
+
 T_CASE(type_names_round_trip)
 {
 	int	 t;
@@ -260,5 +287,6 @@ T_MAIN(T_ENTRY(sequence_numbers_increase),
     T_ENTRY(since_wall_finds_the_first_at_or_after),
     T_ENTRY(subscribers_get_their_types_in_order),
     T_ENTRY(json_of_an_exit),
+    T_ENTRY(names_inline_and_long),
     T_ENTRY(type_names_round_trip),
     T_ENTRY(reserve_survives_a_restart))

@@ -55,6 +55,7 @@ struct seen {
 	int	 status[64];
 	uint64_t ran[64];
 	bool	 launcher[64];
+	int	 to[64];
 	int	 n;
 };
 
@@ -66,6 +67,7 @@ collect(const struct events_msg *m, const struct events_rec *r, void *arg)
 	if (s->n == 64)
 		return;
 	s->types[s->n] = r->type;
+	s->to[s->n] = r->to;
 	s->next[s->n] = r->next;
 	s->status[s->n] = r->status;
 	s->ran[s->n] = r->ran;
@@ -228,8 +230,10 @@ T_CASE(spawn_exit_backoff_respawn)
 	T_CHECK(instance_of(o) == s);
 	o->ops->describe(o, pid, buf, sizeof buf);
 	T_STREQ(buf, "web");
+	/* start_secs 0: running at once, told with the spawn. */
+	T_INTEQ(w->seen.n, 1);
 	T_INTEQ(w->seen.types[0], EVENTS_INSTANCE_SPAWNED);
-	T_INTEQ(w->seen.types[1], EVENTS_INSTANCE_RUNNING);
+	T_INTEQ(w->seen.to[0], SVC_RUNNING);
 
 	fake_clock += 2500000;
 	ends(w, pid, 3 << 8);
