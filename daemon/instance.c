@@ -34,11 +34,11 @@
 #define REST_RECHECK		(100 * USEC_PER_MSEC)
 
 struct instance {
-	struct svc		*s;
+	struct svc		 svc;		/* first: the state machine */
+	struct svc		*s;		/* &svc */
 	struct instance_env	*env;
 	void			*owner;		/* the daemon's program */
 	TAILQ_ENTRY(instance)	 entry;		/* env->all */
-	TAILQ_ENTRY(instance)	 wait_entry;	/* env->pidfile_waits */
 
 	struct proc_owner	 main;		/* its main process */
 	struct proc_owner	 launcher;	/* a forking launcher */
@@ -52,7 +52,7 @@ struct instance {
 	int			 rec_slot;	/* in the spawn record, -1 */
 	uint64_t		 starttime;	/* of the main process (procfs
 						   ticks), 0: not known yet */
-	bool			 pidfile_wait;	/* in env->pidfile_waits */
+	bool			 pidfile_wait;	/* in env->waits */
 };
 TAILQ_HEAD(instance_list, instance);
 
@@ -63,7 +63,8 @@ struct instance_env {
 	struct pidrec		*pidrec;
 	bool			 stopping;
 	struct instance_list	 all;
-	struct instance_list	 pidfile_waits;
+	struct instance		**waits;	/* for their pidfile (few) */
+	size_t			 nwaits;
 	int			 inotify;	/* -1: none */
 	struct event		*ev_inotify;
 	struct event		*ev_rest;	/* recheck leftovers */
@@ -142,7 +143,6 @@ instance_env_new(const struct instance_env_params *p)
 	env->ops.now = env->sys.now;
 	env->inotify = -1;
 	TAILQ_INIT(&env->all);
-	TAILQ_INIT(&env->pidfile_waits);
 	env->ev_rest = evtimer_new(p->base, instance_rest_cb, env);
 	return env;
 }
@@ -157,6 +157,7 @@ instance_env_free(struct instance_env *env)
 	if (env->inotify != -1)
 		close(env->inotify);
 	event_free(env->ev_rest);
+	free(env->waits);
 	free(env);
 }
 
@@ -200,7 +201,8 @@ instance_new(struct instance_env *env, const struct conf_program *cp,
 	in->rec_slot = -1;
 	in->main.ops = &main_ops;
 	in->launcher.ops = &launcher_ops;
-	in->s = svc_new(&env->ops, cp, in, index, name);
+	svc_init(&in->svc, &env->ops, cp, in, index, name);
+	in->s = &in->svc;
 	in->s->logio = logio_new(env->p.logs, in->s);
 	TAILQ_INSERT_TAIL(&env->all, in, entry);
 	return in->s;
@@ -234,7 +236,7 @@ instance_free(struct svc *s)
 		pidrec_release(in->env->pidrec, in->rec_slot);
 	logio_free(s->logio);
 	TAILQ_REMOVE(&in->env->all, in, entry);
-	svc_free(s);
+	svc_clear(s);
 	free(in);
 }
 
@@ -690,16 +692,21 @@ static void
 instance_inotify_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct instance_env	*env = arg;
-	struct instance		*in, *next;
+	struct instance		**v;
 	char			 buf[4096];
+	size_t			 i, n;
 
-	/* Which file changed matters little: every waiter looks again. */
+	/* Which file changed matters little: every waiter looks again (one
+	   that finds its main process leaves the list: go by a copy). */
 	while (read(fd, buf, sizeof buf) > 0)
 		;
-	for (in = TAILQ_FIRST(&env->pidfile_waits); in != NULL; in = next) {
-		next = TAILQ_NEXT(in, wait_entry);
-		svc_event(in->s, SVC_EV_LOOK, 0);
-	}
+	if ((n = env->nwaits) == 0)
+		return;
+	v = xreallocarray(NULL, n, sizeof *v);
+	memcpy(v, env->waits, n * sizeof *v);
+	for (i = 0; i < n; i++)
+		svc_event(v[i]->s, SVC_EV_LOOK, 0);
+	free(v);
 }
 
 static void
@@ -727,7 +734,9 @@ instance_pidfile_wait(struct instance *in, const char *path)
 	free(dir);
 	if (!in->pidfile_wait) {
 		in->pidfile_wait = true;
-		TAILQ_INSERT_TAIL(&env->pidfile_waits, in, wait_entry);
+		env->waits = xreallocarray(env->waits, env->nwaits + 1,
+		    sizeof *env->waits);
+		env->waits[env->nwaits++] = in;
 	}
 }
 
@@ -735,12 +744,18 @@ static void
 instance_pidfile_done(struct instance *in)
 {
 	struct instance_env	*env = in->env;
+	size_t			 i;
 
 	if (!in->pidfile_wait)
 		return;
 	in->pidfile_wait = false;
-	TAILQ_REMOVE(&env->pidfile_waits, in, wait_entry);
-	if (TAILQ_EMPTY(&env->pidfile_waits) && env->inotify != -1) {
+	for (i = 0; i < env->nwaits; i++) {
+		if (env->waits[i] == in) {
+			env->waits[i] = env->waits[--env->nwaits];
+			break;
+		}
+	}
+	if (env->nwaits == 0 && env->inotify != -1) {
 		/* Closing drops every watch. */
 		event_free(env->ev_inotify);
 		env->ev_inotify = NULL;

@@ -38,8 +38,18 @@ struct svc *
 svc_new(const struct svc_ops *ops, const struct conf_program *cp, void *owner,
     unsigned index, const char *name)
 {
-	struct svc	*s = xcalloc(1, sizeof *s);
+	struct svc	*s = xmalloc(sizeof *s);
 
+	svc_init(s, ops, cp, owner, index, name);
+	return s;
+}
+
+void
+svc_init(struct svc *s, const struct svc_ops *ops,
+    const struct conf_program *cp, void *owner, unsigned index,
+    const char *name)
+{
+	memset(s, 0, sizeof *s);
 	s->ops = ops;
 	s->cp = cp;
 	s->owner = owner;
@@ -49,7 +59,6 @@ svc_new(const struct svc_ops *ops, const struct conf_program *cp, void *owner,
 	s->since = ops->now();
 	s->delay = cp->restart_delay;
 	s->cg_procs = -1;
-	return s;
 }
 
 void
@@ -57,9 +66,16 @@ svc_free(struct svc *s)
 {
 	if (s == NULL)
 		return;
+	svc_clear(s);
+	free(s);
+}
+
+void
+svc_clear(struct svc *s)
+{
 	free(s->name);
 	free(s->error);
-	free(s);
+	s->name = s->error = NULL;
 }
 
 void

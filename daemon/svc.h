@@ -190,6 +190,11 @@ struct svc {
 struct svc	*svc_new(const struct svc_ops *, const struct conf_program *,
 		    void *owner, unsigned index, const char *name);
 void		 svc_free(struct svc *);
+/* The same in storage of the caller's (an instance embeds its svc). */
+void		 svc_init(struct svc *, const struct svc_ops *,
+		    const struct conf_program *, void *owner, unsigned index,
+		    const char *name);
+void		 svc_clear(struct svc *);
 void		 svc_rename(struct svc *, const char *);
 
 void		 svc_event(struct svc *, enum svc_event, int arg);
