@@ -396,3 +396,10 @@ util_now_wall(void)
 	return (uint64_t)ts.tv_sec * USEC_PER_SEC +
 	    (uint64_t)ts.tv_nsec / 1000;
 }
+
+void
+util_usec_tv(uint64_t usec, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(usec / USEC_PER_SEC);
+	tv->tv_usec = (suseconds_t)(usec % USEC_PER_SEC);
+}

@@ -2,6 +2,8 @@
 #ifndef TEND_UTIL_H
 #define TEND_UTIL_H
 
+#include <sys/time.h>
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -71,5 +73,7 @@ unsigned util_edit_distance(const char *, const char *);
 /* Monotonic and wall clocks in usec. */
 uint64_t util_now_mono(void);
 uint64_t util_now_wall(void);
+/* usec as a timeval (libevent's timers). */
+void	 util_usec_tv(uint64_t, struct timeval *);
 
 #endif

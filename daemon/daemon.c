@@ -51,13 +51,6 @@ svc_program(const struct svc *s)
 }
 
 static void
-usec_to_tv(uint64_t usec, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(usec / USEC_PER_SEC);
-	tv->tv_usec = (suseconds_t)(usec % USEC_PER_SEC);
-}
-
-static void
 daemon_schedule_gc(struct daemon *d)
 {
 	event_active(d->ev_gc, 0, 0);
@@ -309,7 +302,7 @@ daemon_sd_timer(uint64_t usec, void *arg)
 
 	evtimer_del(d->ev_shutdown);
 	if (usec != 0) {
-		usec_to_tv(usec, &tv);
+		util_usec_tv(usec, &tv);
 		evtimer_add(d->ev_shutdown, &tv);
 	}
 }

@@ -118,13 +118,6 @@ INST(const struct svc *s)
 	return s->owner;
 }
 
-static void
-usec_to_tv(uint64_t usec, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(usec / USEC_PER_SEC);
-	tv->tv_usec = (suseconds_t)(usec % USEC_PER_SEC);
-}
-
 /* The environment */
 
 static void	instance_rest_cb(evutil_socket_t, short, void *);
@@ -517,7 +510,7 @@ instance_rest_later(struct instance_env *env)
 	struct timeval	 tv;
 
 	if (!evtimer_pending(env->ev_rest, NULL)) {
-		usec_to_tv(REST_RECHECK, &tv);
+		util_usec_tv(REST_RECHECK, &tv);
 		evtimer_add(env->ev_rest, &tv);
 	}
 }
@@ -838,7 +831,7 @@ instance_find_main(struct svc *s, char *err, size_t errlen)
 		if (in->probe == NULL)
 			in->probe = evtimer_new(in->env->p.base,
 			    instance_probe_cb, in);
-		usec_to_tv(s->cp->start_secs - elapsed, &tv);
+		util_usec_tv(s->cp->start_secs - elapsed, &tv);
 		evtimer_add(in->probe, &tv);
 		return 0;
 	}
@@ -903,7 +896,7 @@ instance_timer_set(struct svc *s, uint64_t usec)
 
 	if (in->timer == NULL)
 		in->timer = evtimer_new(in->env->p.base, instance_timer_cb, in);
-	usec_to_tv(usec, &tv);
+	util_usec_tv(usec, &tv);
 	evtimer_add(in->timer, &tv);
 }
 

@@ -56,13 +56,6 @@ struct notify {
 	unsigned	 count[SVC_NSTATES]; /* instances in each state */
 };
 
-static void
-tv_usec(struct timeval *tv, uint64_t usec)
-{
-	tv->tv_sec = (time_t)(usec / USEC_PER_SEC);
-	tv->tv_usec = (suseconds_t)(usec % USEC_PER_SEC);
-}
-
 /* One datagram, never blocking. Returns 0, or -1 if it must wait. */
 static int
 notify_write(struct notify *n, const char *msg)
@@ -93,7 +86,7 @@ notify_retry_cb(evutil_socket_t fd, short events, void *arg)
 		n->retry = NULL;
 		return;
 	}
-	tv_usec(&tv, NOTIFY_RETRY);
+	util_usec_tv(NOTIFY_RETRY, &tv);
 	evtimer_add(n->retry_timer, &tv);
 }
 
@@ -115,7 +108,7 @@ notify_raw(struct notify *n, const char *msg)
 		n->retry = joined;
 	}
 	if (!evtimer_pending(n->retry_timer, NULL)) {
-		tv_usec(&tv, NOTIFY_RETRY);
+		util_usec_tv(NOTIFY_RETRY, &tv);
 		evtimer_add(n->retry_timer, &tv);
 	}
 }
@@ -197,7 +190,7 @@ notify_new(struct event_base *base)
 	if (r > 0 && usec > 0) {
 		n->watchdog = event_new(base, -1, EV_PERSIST,
 		    notify_watchdog_cb, n);
-		tv_usec(&tv, usec / 2);
+		util_usec_tv(usec / 2, &tv);
 		evtimer_add(n->watchdog, &tv);
 		log_info("watchdog: pinging systemd every %llums",
 		    (unsigned long long)(usec / 2 / USEC_PER_MSEC));
@@ -266,7 +259,7 @@ notify_status(struct notify *n, const char *text)
 		notify_flush_status(n);
 		return;
 	}
-	tv_usec(&tv, NOTIFY_STATUS_GAP - (now - n->sent_at));
+	util_usec_tv(NOTIFY_STATUS_GAP - (now - n->sent_at), &tv);
 	/* libevent measures from the time it cached when this pass of the
 	   loop began, which can be well before now. */
 	event_base_update_cache_time(n->base);
@@ -309,7 +302,7 @@ notify_stopping(struct notify *n)
 	if (n == NULL)
 		return;
 	notify_send(n, "STOPPING=1");
-	tv_usec(&tv, NOTIFY_EXTEND_EVERY);
+	util_usec_tv(NOTIFY_EXTEND_EVERY, &tv);
 	evtimer_add(n->extend, &tv);
 }
 
