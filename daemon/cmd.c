@@ -1244,20 +1244,16 @@ static void
 cmd_announce(struct client *cl, const char *name, json_t *args, void *ctx)
 {
 	struct daemon		*d = ctx;
-	struct events_msg	 m;
+	json_t			*data;
 	size_t			 len;
 	char			*enc;
 
-	memset(&m, 0, sizeof m);
-	m.type = EVENTS_OPERATOR_COMMAND;
-	m.old = -1;
-	m.status = -1;
-	m.data = json_pack("{s:s,s:I,s:I}", "command", name, "uid",
+	data = json_pack("{s:s,s:I,s:I}", "command", name, "uid",
 	    (json_int_t)cl->uid, "client_pid", (json_int_t)cl->pid);
 	if ((enc = proto_encode(args, &len)) != NULL && len <= 1024)
-		json_object_set(m.data, "args", args);
+		json_object_set(data, "args", args);
 	free(enc);
-	events_publish(d->events, &m);
+	events_note(d->events, EVENTS_OPERATOR_COMMAND, NULL, data);
 }
 
 void

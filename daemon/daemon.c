@@ -77,14 +77,7 @@ daemon_ready(struct daemon *d)
 static void
 daemon_announce(struct daemon *d, enum events_type type, json_t *data)
 {
-	struct events_msg	 m;
-
-	memset(&m, 0, sizeof m);
-	m.type = type;
-	m.old = -1;
-	m.status = -1;
-	m.data = data;
-	events_publish(d->events, &m);
+	events_note(d->events, type, NULL, data);
 }
 
 /* s is up, gave up or is gone: is that the last READY waited for? */

@@ -296,6 +296,21 @@ events_instance(struct events *e, enum events_type type, struct svc *s,
 }
 
 uint64_t
+events_note(struct events *e, enum events_type type, struct svc *s,
+    json_t *data)
+{
+	struct events_msg	 m;
+
+	memset(&m, 0, sizeof m);
+	m.type = type;
+	m.svc = s;
+	m.old = -1;
+	m.status = -1;
+	m.data = data;
+	return events_publish(e, &m);
+}
+
+uint64_t
 events_first(const struct events *e)
 {
 	return e->next - e->count;

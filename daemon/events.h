@@ -136,6 +136,10 @@ void		 events_unsubscribe(struct events *, events_fn *, void *arg);
 /* Store and deliver an event. Returns its sequence number. */
 uint64_t	 events_publish(struct events *, struct events_msg *);
 
+/* An event with no change of state: about s (or about tendd, s NULL),
+   its keys in data (stolen, may be NULL). */
+uint64_t	 events_note(struct events *, enum events_type, struct svc *,
+		    json_t *data);
 /* An instance's event: the common case. */
 uint64_t	 events_instance(struct events *, enum events_type,
 		    struct svc *, int old);

@@ -831,7 +831,7 @@ logs_drops_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct logs		*l = arg;
 	struct logio		*io;
-	struct events_msg	 m;
+	json_t			*data;
 	uint64_t		 total;
 	size_t			 i;
 
@@ -840,17 +840,12 @@ logs_drops_cb(evutil_socket_t fd, short events, void *arg)
 		io->drop_pending = false;
 		if ((total = logio_dropped(io)) <= io->reported)
 			continue;
-		memset(&m, 0, sizeof m);
-		m.type = EVENTS_LOG_DROPPED;
-		m.svc = io->svc;
-		m.old = -1;
-		m.status = -1;
-		m.data = json_pack("{s:I,s:I,s:o}", "bytes",
+		data = json_pack("{s:I,s:I,s:o}", "bytes",
 		    (json_int_t)(total - io->reported), "total",
 		    (json_int_t)total, "error", logio_error(io) != NULL ?
 		    json_string(logio_error(io)) : json_null());
 		io->reported = total;
-		events_publish(l->bus, &m);
+		events_note(l->bus, EVENTS_LOG_DROPPED, io->svc, data);
 	}
 	l->ndrops = 0;
 }
