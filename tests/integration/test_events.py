@@ -166,6 +166,10 @@ class Follower:
         self.s.close()
 
 
+# How long a paced flood of 100000 events may take (within meson's 180 s).
+FLOOD_DEADLINE = 6 * DEADLINE
+
+
 def last_seq_in(path):
     """The seq of the last whole line of a follower's output file."""
     with open(path, "rb") as f:
@@ -199,6 +203,7 @@ def flood(sock, n, target="web", pace=None, ahead=2000):
             if pace is not None:
                 wait_for(lambda: last_seq_in(pace[0]) >=
                          pace[1] + done - ahead, interval=0.001,
+                         timeout=FLOOD_DEADLINE,
                          what="the follower to catch up")
             k = min(500, n - done)
             s.sendall(req * k)
@@ -267,7 +272,9 @@ def test_stopped_follower_costs_nothing_and_gets_a_gap():
         th = threading.Thread(target=status)
         th.start()
         try:
-            eq(gen.wait(timeout=DEADLINE), 0)
+            # Paced to the reader, 100000 take a while under ASan on a
+            # loaded machine (20 s and more).
+            eq(gen.wait(timeout=FLOOD_DEADLINE), 0)
         finally:
             th.join()
         took = time.monotonic() - start
